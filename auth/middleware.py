@@ -1,0 +1,119 @@
+"""Pure-ASGI authentication in front of /graphql: turns the Authorization header into a Principal.
+
+No header: guest. A credential that is present but wrong, expired or revoked: HTTP 401 with a GraphQL
+error ``UNAUTHENTICATED``, never a fallback to guest. Each scheme is one ``Authenticator``; the OAuth
+1.0a scheme plugs in the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auth.admin_tokens import InvalidTokenError, authenticate_admin_token
+from auth.principal import GUEST, Principal
+
+
+class AuthenticationFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+#: (scope, receive, credentials after the scheme word) -> (principal, receive to pass on).
+Authenticator = Callable[[Scope, Receive, str], Awaitable[tuple[Principal, Receive]]]
+
+#: Extra bearer lookups tried after admin tokens (integration access tokens plug in here).
+BearerLookup = Callable[[str], Awaitable[Principal | None]]
+
+
+def bearer_authenticator(extra_lookups: tuple[BearerLookup, ...] = ()) -> Authenticator:
+    async def authenticate(scope: Scope, receive: Receive, credentials: str) -> tuple[Principal, Receive]:
+        token = credentials.strip()
+        if not token or " " in token:
+            raise AuthenticationFailed("The bearer token is malformed.")
+        try:
+            principal = await authenticate_admin_token(token)
+            for lookup in extra_lookups:
+                if principal is not None:
+                    break
+                principal = await lookup(token)
+        except InvalidTokenError:
+            raise AuthenticationFailed("The bearer token is expired or has been revoked.") from None
+        if principal is None:
+            raise AuthenticationFailed("The bearer token is not valid.")
+        return principal, receive
+
+    return authenticate
+
+
+async def _oauth_not_configured(scope: Scope, receive: Receive, credentials: str) -> tuple[Principal, Receive]:
+    raise AuthenticationFailed("OAuth 1.0a signed requests are not accepted by this server.")
+
+
+def unauthenticated_body(message: str) -> bytes:
+    return json.dumps(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    ).encode()
+
+
+async def send_unauthenticated(send: Send, message: str, scheme: str = "Bearer") -> None:
+    body = unauthenticated_body(message)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", scheme.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AuthenticationMiddleware:
+    def __init__(self, app: ASGIApp, authenticators: Mapping[str, Authenticator] | None = None) -> None:
+        self.app = app
+        self.authenticators: dict[str, Authenticator] = {
+            "bearer": bearer_authenticator(),
+            "oauth": _oauth_not_configured,
+            **{k.lower(): v for k, v in (authenticators or {}).items()},
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value.decode("latin-1").strip()
+                break
+        principal = GUEST
+        if header:
+            scheme, _, credentials = header.partition(" ")
+            authenticator = self.authenticators.get(scheme.lower())
+            if authenticator is None:
+                await _drain(receive)
+                await send_unauthenticated(send, f"The authorization scheme {scheme[:20]!r} is not supported.")
+                return
+            try:
+                principal, receive = await authenticator(scope, receive, credentials)
+            except AuthenticationFailed as failure:
+                await send_unauthenticated(send, failure.message, "OAuth" if scheme.lower() == "oauth" else "Bearer")
+                return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request body so the server can reuse the connection cleanly."""
+    message: Message = {"more_body": True}
+    while message.get("more_body"):
+        message = await receive()
+        if message["type"] != "http.request":
+            return

@@ -1,0 +1,53 @@
+"""Who is calling: the principal every request carries, built by ``auth.middleware``."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from auth.acl import ALL
+
+
+class PrincipalKind(enum.Enum):
+    ADMIN = "ADMIN"
+    INTEGRATION = "INTEGRATION"
+    GUEST = "GUEST"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Principal:
+    kind: PrincipalKind
+    name: str
+    #: Resources held. Admins and All-grant integrations hold ``Magento_Backend::all``.
+    resources: frozenset[str] = frozenset()
+    admin_id: int | None = None
+    integration_id: int | None = None
+    #: Id of the admin token row, so that ``revokeAdminToken`` can revoke the one in use.
+    token_id: int | None = None
+
+    @property
+    def is_guest(self) -> bool:
+        return self.kind is PrincipalKind.GUEST
+
+    @property
+    def holds_all(self) -> bool:
+        return ALL in self.resources
+
+    def holds(self, resource_id: str) -> bool:
+        return ALL in self.resources or resource_id in self.resources
+
+    def missing(self, resource_ids: tuple[str, ...]) -> list[str]:
+        if ALL in self.resources:
+            return []
+        return [r for r in resource_ids if r not in self.resources]
+
+
+GUEST = Principal(PrincipalKind.GUEST, "guest")
+
+
+def admin_principal(admin_id: int, username: str, token_id: int | None) -> Principal:
+    return Principal(PrincipalKind.ADMIN, username, frozenset({ALL}), admin_id=admin_id, token_id=token_id)
+
+
+def integration_principal(integration_id: int, name: str, resources: frozenset[str]) -> Principal:
+    return Principal(PrincipalKind.INTEGRATION, name, resources, integration_id=integration_id)

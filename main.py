@@ -1,0 +1,262 @@
+"""The app factory ``create_app(settings)`` and the command line (serve, migrate, create-admin, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+from tortoise.migrations.api.migrate import migrate as run_migrations
+
+from auth.middleware import AuthenticationMiddleware
+from auth.principal import GUEST
+from models.sql import fetch_one
+from schema import build_schema, policy_of
+from schema.context import Context
+from settings import SETTINGS_HELP, Settings, sqlite_path
+
+logger = logging.getLogger("integrations")
+
+#: Work run once the database is open, in order (config-file integrations, cleanup, ...).
+StartupTask = Callable[[Settings], Awaitable[None]]
+STARTUP_TASKS: list[StartupTask] = []
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context; the principal comes from ``AuthenticationMiddleware``."""
+
+    def __init__(self, schema: Any, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.policy = policy_of(schema)
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        principal = request.scope.get("state", {}).get("principal", GUEST)
+        return Context(
+            request=request, response=response, principal=principal, settings=self.settings, policy=self.policy
+        )
+
+
+def _prepare_database_dir(settings: Settings) -> None:
+    path = sqlite_path(settings.database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+async def apply_migrations(settings: Settings) -> None:
+    """Apply pending migrations (idempotent), then close the connections the migrator opened."""
+    _prepare_database_dir(settings)
+    try:
+        await run_migrations(config=settings.tortoise_config())
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _tune_sqlite(settings: Settings) -> None:
+    if settings.is_sqlite:
+        conn = Tortoise.get_connection("default")
+        await conn.execute_script(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+
+
+@contextlib.asynccontextmanager
+async def open_database(settings: Settings, app: Starlette | None = None) -> AsyncIterator[None]:
+    """Migrate, then keep the ORM open for the duration (through ``RegisterTortoise`` for apps)."""
+    await apply_migrations(settings)
+    if app is not None:
+        async with RegisterTortoise(app, config=settings.tortoise_config()):
+            await _tune_sqlite(settings)
+            yield
+    else:
+        await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+        try:
+            await _tune_sqlite(settings)
+            yield
+        finally:
+            await Tortoise.close_connections()
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await fetch_one("SELECT 1 AS ok")
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    schema = build_schema(settings)
+    graphql = AuthenticationMiddleware(GraphQLView(schema, settings))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_database(settings, app):
+            for task in STARTUP_TASKS:
+                await task(settings)
+            yield
+
+    middleware = []
+    if settings.cors_allow_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.schema = schema
+    return app
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+async def _bootstrap(settings: Settings) -> None:
+    """First start: create the ``admin`` account with a random password, printed once."""
+    async with open_database(settings):
+        from models import AdminUser
+
+        if not await AdminUser.exists():
+            from auth.admin_tokens import create_admin
+
+            password = secrets.token_urlsafe(12)
+            await create_admin("admin", password)
+            print(  # noqa: T201 - shown once to the person starting the server
+                f"\nCreated the first admin account.\n  username: admin\n  password: {password}\n"
+                "Keep it now: it is not shown again.\n",
+                flush=True,
+            )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    asyncio.run(_bootstrap(settings))
+    print(  # noqa: T201
+        f"GraphiQL: http://{args.host}:{args.port}/graphql   health: http://{args.host}:{args.port}/healthz",
+        flush=True,
+    )
+    uvicorn.run(
+        "main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        access_log=not args.no_access_log,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    asyncio.run(apply_migrations(Settings.from_env()))
+    print("Migrations are up to date.")  # noqa: T201
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    password = args.password or os.environ.get("ADMIN_PASSWORD") or ""
+    if not password:
+        if not sys.stdin.isatty():
+            print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)  # noqa: T201
+            return 2
+        password = getpass.getpass("Password: ")
+    if len(password) < 8:
+        print("The password must have at least 8 characters.", file=sys.stderr)  # noqa: T201
+        return 2
+
+    async def run() -> int:
+        from tortoise.exceptions import IntegrityError
+
+        from auth.admin_tokens import create_admin
+
+        async with open_database(Settings.from_env()):
+            try:
+                await create_admin(args.username, password)
+            except IntegrityError:
+                print(f"An admin named {args.username!r} already exists.", file=sys.stderr)  # noqa: T201
+                return 1
+        print(f"Created admin {args.username!r}.")  # noqa: T201
+        return 0
+
+    return asyncio.run(run())
+
+
+def _export_schema(_args: argparse.Namespace) -> int:
+    sys.stdout.write(build_schema(Settings.from_env()).as_str() + "\n")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": _serve,
+    "migrate": _migrate,
+    "create-admin": _create_admin,
+    "export-schema": _export_schema,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    epilog = "settings (environment variables):\n" + "\n".join(
+        f"  {name:<24} {text}" for name, text in SETTINGS_HELP.items()
+    )
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="GraphQL API server for third-party integrations.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the server (default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-access-log", action="store_true")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--password", help="else ADMIN_PASSWORD, else a prompt")
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def cli(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or [])])
+    logging.basicConfig(level=Settings.from_env().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

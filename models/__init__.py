@@ -1,0 +1,49 @@
+"""Tortoise models only; migrations live in ``models/migrations``."""
+
+from models.admin import AdminToken, AdminUser, TokenRequestLog
+from models.config import ConfigValue
+from models.integration import (
+    Integration,
+    IntegrationGrant,
+    OAuthConsumer,
+    OAuthNonce,
+    OAuthToken,
+)
+from models.store import (
+    Category,
+    CmsBlock,
+    CmsPage,
+    Customer,
+    Product,
+    ProductCategory,
+    SalesOrder,
+    SalesOrderItem,
+    StoreConfig,
+    StoreGroup,
+    StoreView,
+    Website,
+)
+
+__all__ = [
+    "AdminToken",
+    "AdminUser",
+    "Category",
+    "CmsBlock",
+    "CmsPage",
+    "ConfigValue",
+    "Customer",
+    "Integration",
+    "IntegrationGrant",
+    "OAuthConsumer",
+    "OAuthNonce",
+    "OAuthToken",
+    "Product",
+    "ProductCategory",
+    "SalesOrder",
+    "SalesOrderItem",
+    "StoreConfig",
+    "StoreGroup",
+    "StoreView",
+    "TokenRequestLog",
+    "Website",
+]

@@ -1,0 +1,47 @@
+"""Admin accounts, their bearer tokens and the sign-in throttle."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AdminUser(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=255, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "admin_user"
+
+
+class AdminToken(Model):
+    """An admin bearer token, of which only the SHA-256 is stored."""
+
+    id = fields.IntField(primary_key=True)
+    admin: fields.ForeignKeyRelation[AdminUser] = fields.ForeignKeyField(
+        "models.AdminUser", related_name="tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "admin_token"
+
+
+class TokenRequestLog(Model):
+    """Failed sign-ins per user name (Magento's ``oauth_token_request_log``), also for unknown names."""
+
+    id = fields.IntField(primary_key=True)
+    user_name = fields.CharField(max_length=255)
+    user_type = fields.SmallIntField()
+    failures_count = fields.IntField(default=0)
+    lock_expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oauth_token_request_log"
+        unique_together = (("user_name", "user_type"),)

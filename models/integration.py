@@ -1,0 +1,103 @@
+"""Integrations, their OAuth 1.0a consumer, token, nonces and API grant (Magento's tables, section 1)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+STATUS_INACTIVE = 0
+STATUS_ACTIVE = 1
+STATUS_RESET = 2
+
+SETUP_MANUAL = 0
+SETUP_CONFIG = 1
+
+
+class Integration(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255, unique=True)
+    email = fields.CharField(max_length=255, default="")
+    endpoint = fields.CharField(max_length=255, null=True)
+    identity_link_url = fields.CharField(max_length=255, null=True)
+    status = fields.SmallIntField(default=STATUS_INACTIVE, db_index=True)
+    setup_type = fields.SmallIntField(default=SETUP_MANUAL)
+    #: Fingerprint of the declaration a config-file integration was made from.
+    config_hash = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "integration"
+
+
+class OAuthConsumer(Model):
+    id = fields.IntField(primary_key=True)
+    integration: fields.OneToOneRelation[Integration] = fields.OneToOneField(
+        "models.Integration", related_name="consumer", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=255)
+    key = fields.CharField(max_length=32, unique=True)
+    #: Encrypted at rest.
+    secret = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    #: When the token exchange last started: the consumer key expires ``expiration_period`` after it.
+    exchange_started_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oauth_consumer"
+
+
+class OAuthToken(Model):
+    """One row per consumer, mutated in place: verifier -> request -> access."""
+
+    id = fields.IntField(primary_key=True)
+    consumer: fields.ForeignKeyRelation[OAuthConsumer] = fields.ForeignKeyField(
+        "models.OAuthConsumer", related_name="tokens", on_delete=fields.CASCADE
+    )
+    type = fields.CharField(max_length=16)
+    token = fields.CharField(max_length=32, unique=True)
+    #: Encrypted at rest.
+    secret = fields.CharField(max_length=255)
+    #: Encrypted at rest.
+    verifier = fields.CharField(max_length=255, null=True)
+    callback_url = fields.CharField(max_length=255, default="oob")
+    revoked = fields.BooleanField(default=False)
+    user_type = fields.SmallIntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "oauth_token"
+        unique_together = (("consumer", "user_type"),)
+
+
+class OAuthNonce(Model):
+    id = fields.BigIntField(primary_key=True)
+    consumer: fields.ForeignKeyRelation[OAuthConsumer] = fields.ForeignKeyField(
+        "models.OAuthConsumer", related_name="nonces", on_delete=fields.CASCADE
+    )
+    nonce = fields.CharField(max_length=64)
+    timestamp = fields.BigIntField(db_index=True)
+
+    class Meta:
+        table = "oauth_nonce"
+        unique_together = (("nonce", "consumer"),)
+
+
+class IntegrationGrant(Model):
+    """API resources granted to an integration, stored expanded (see ``auth.acl.expand_selection``)."""
+
+    id = fields.IntField(primary_key=True)
+    integration: fields.OneToOneRelation[Integration] = fields.OneToOneField(
+        "models.Integration", related_name="grant", on_delete=fields.CASCADE
+    )
+    all_resources = fields.BooleanField(default=False)
+    #: Resources held: the chosen nodes and their subtrees.
+    resources = fields.JSONField(default=list)
+    #: Ancestors of chosen nodes, shown as partially selected, not held.
+    partial_resources = fields.JSONField(default=list)
+    #: What the admin ticked, for showing the tree again.
+    selected = fields.JSONField(default=list)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "integration_grant"

@@ -1,0 +1,1 @@
+"""What each field does. Resolvers never check permissions: the directives and auth/ do."""

@@ -1,0 +1,108 @@
+"""The assembled schema: each domain's Query and Mutation parts merged, with limits and access control.
+
+``build_schema`` attaches the access guard to every field that declares a rule, builds the rule table
+from the same declarations, and refuses a schema whose root fields lack one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from auth.enforcement import AccessControl, AccessPolicy, install_guards
+from schema.access import AccessQuery
+from schema.admin import AdminMutation
+from schema.config import ConfigMutation, ConfigQuery
+from settings import Settings
+
+logger = logging.getLogger("integrations.graphql")
+
+QUERY_PARTS: tuple[type, ...] = (AccessQuery, ConfigQuery)
+MUTATION_PARTS: tuple[type, ...] = (AdminMutation, ConfigMutation)
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Unexpected exceptions become ``INTERNAL_SERVER_ERROR`` without details; expected errors stay."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+
+class Schema(strawberry.Schema):
+    """Logs unexpected errors (with their traceback, server-side only); expected ones stay quiet."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if _is_unexpected(error):
+                logger.error("Unexpected error in %s", ".".join(map(str, error.path or [])) or "operation",
+                             exc_info=error.original_error)
+
+
+def _object_definitions(types: tuple[type, ...]) -> list[Any]:
+    return [t.__strawberry_definition__ for t in types]
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    settings = settings or Settings()
+    query = merge_types("Query", QUERY_PARTS)
+    mutation = merge_types("Mutation", MUTATION_PARTS)
+    # Rule classes built once, so that the validation cache keys stay the same across requests.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    policy_holder: list[AccessPolicy] = []
+    max_tokens = settings.max_tokens
+    extensions: list[Callable[[], Any]] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
+        lambda: AccessControl(policy_holder[0]),
+        MaskUnexpectedErrors,
+    ]
+    probe = strawberry.Schema(query=query, mutation=mutation)
+    install_guards(
+        t.definition
+        for t in probe.schema_converter.type_map.values()
+        if hasattr(t.definition, "fields") and not getattr(t.definition, "is_input", False)
+    )
+    schema = Schema(
+        query=query,
+        mutation=mutation,
+        extensions=extensions,
+        config=StrawberryConfig(relay_max_results=settings.max_page_size),
+    )
+    policy_holder.append(AccessPolicy(schema._schema))
+    schema.access_policy = policy_holder[0]  # type: ignore[attr-defined]
+    return schema
+
+
+def policy_of(schema: strawberry.Schema) -> AccessPolicy:
+    return schema.access_policy  # type: ignore[attr-defined]

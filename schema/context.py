@@ -1,0 +1,41 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from auth.config import StoreConfig, load_config
+from auth.enforcement import AccessPolicy, Denial
+from auth.principal import Principal
+from settings import Settings
+
+
+@dataclasses.dataclass(slots=True)
+class Context:
+    request: Request
+    response: Response | None
+    principal: Principal
+    settings: Settings
+    policy: AccessPolicy
+    #: Field coordinates denied for this operation (set by ``auth.enforcement.AccessControl``).
+    denied: dict[str, Denial] | None = None
+    #: Per-request DataLoaders, created on first use.
+    loaders: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _config: StoreConfig | None = None
+
+    async def config(self) -> StoreConfig:
+        """The store configuration, read once per request (never cached across requests)."""
+        if self._config is None:
+            self._config = await load_config()
+        return self._config
+
+    async def guest_access_allowed(self) -> bool:
+        return (await self.config()).allow_guest_access
+
+    def forget_config(self) -> None:
+        """After a config write, so the rest of the request reads the new values."""
+        self._config = None

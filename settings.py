@@ -1,0 +1,145 @@
+"""Typed settings read from environment variables, in one place.
+
+Every setting has a safe default. Store-wide behaviour that admins change at run time (guest access,
+OAuth lifetimes, lock-out) is not here: it lives in the config table (see ``auth/config.py``) so that
+a change reaches every worker on its next request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DATABASE_URL = f"sqlite://{DEFAULT_DATA_DIR / 'db.sqlite3'}"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a ``sqlite://`` URL, or None for other databases and ``:memory:``."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    rest = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    if rest in {"", ":memory:"}:
+        return None
+    return Path(rest)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the process needs to know before it can open the database."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    #: True when DATABASE_URL was not given: only then are the admin and the demo store created implicitly.
+    embedded_default: bool = True
+    store_base_url: str = "http://127.0.0.1:8000/"
+    encryption_key: str | None = None
+    integrations_file: Path | None = None
+    allow_private_callbacks: bool = False
+    cors_allow_origins: tuple[str, ...] = ()
+    graphiql: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_page_size: int = 100
+    max_body_bytes: int = 1 << 20
+    sqlite_synchronous: str = "NORMAL"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        database_url = env.get("DATABASE_URL", "").strip()
+        embedded = not database_url
+        database_url = database_url or DEFAULT_DATABASE_URL
+        store_base_url = env.get("STORE_BASE_URL", "").strip() or cls.store_base_url
+        if not store_base_url.endswith("/"):
+            store_base_url += "/"
+        integrations_file = env.get("INTEGRATIONS_FILE", "").strip()
+        origins = tuple(o.strip() for o in env.get("CORS_ALLOW_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            database_url=database_url,
+            embedded_default=embedded,
+            store_base_url=store_base_url,
+            encryption_key=env.get("ENCRYPTION_KEY", "").strip() or None,
+            integrations_file=Path(integrations_file) if integrations_file else None,
+            allow_private_callbacks=_flag(env.get("ALLOW_PRIVATE_CALLBACKS"), False),
+            cors_allow_origins=origins,
+            graphiql=_flag(env.get("GRAPHIQL"), True),
+            max_query_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_query_depth),
+            max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
+            max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
+            max_page_size=_int(env, "MAX_PAGE_SIZE", cls.max_page_size),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            sqlite_synchronous=(env.get("SQLITE_SYNCHRONOUS", "").strip().upper() or cls.sqlite_synchronous),
+            log_level=env.get("LOG_LEVEL", "").strip().lower() or cls.log_level,
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the embedded database, the key file and the integrations file live."""
+        path = sqlite_path(self.database_url)
+        return path.parent if path is not None else DEFAULT_DATA_DIR
+
+    @property
+    def resolved_integrations_file(self) -> Path:
+        return self.integrations_file or self.data_dir / "integrations.toml"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    def tortoise_config(self) -> dict[str, Any]:
+        return {
+            "connections": {"default": self.database_url},
+            "apps": {
+                "models": {
+                    "models": ["models"],
+                    "default_connection": "default",
+                    "migrations": "models.migrations",
+                }
+            },
+            "use_tz": True,
+            "timezone": "UTC",
+        }
+
+
+#: Every setting, with its meaning, for ``--help`` and the README.
+SETTINGS_HELP: dict[str, str] = {
+    "DATABASE_URL": "sqlite://path or postgres://user:pass@host:port/db (default: sqlite://data/db.sqlite3)",
+    "STORE_BASE_URL": "store base URL sent to integrations as store_base_url (default http://127.0.0.1:8000/)",
+    "ENCRYPTION_KEY": "key for secrets at rest (default: a key file beside the SQLite database)",
+    "INTEGRATIONS_FILE": "TOML file of config-file integrations (default: integrations.toml beside the database)",
+    "ALLOW_PRIVATE_CALLBACKS": "1 lets activation callbacks reach loopback and private addresses (default 0)",
+    "CORS_ALLOW_ORIGINS": "comma-separated origins allowed to call /graphql from browsers (default none)",
+    "GRAPHIQL": "0 turns the GraphiQL IDE off (default 1)",
+    "MAX_QUERY_DEPTH": "deepest selection allowed in a document (default 12)",
+    "MAX_ALIASES": "aliases allowed in a document (default 30)",
+    "MAX_TOKENS": "lexical tokens allowed in a document (default 3000)",
+    "MAX_PAGE_SIZE": "largest `first` a connection accepts (default 100)",
+    "MAX_BODY_BYTES": "largest request body accepted (default 1048576)",
+    "SQLITE_SYNCHRONOUS": "SQLite synchronous pragma, NORMAL or FULL (default NORMAL)",
+    "LOG_LEVEL": "debug, info, warning or error (default info)",
+    "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-* headers are trusted (uvicorn; default 127.0.0.1)",
+}
+
+#: For the ``tortoise`` CLI (``[tool.tortoise]`` in pyproject.toml).
+TORTOISE_ORM = Settings.from_env().tortoise_config()
