@@ -24,6 +24,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
+from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware
 from auth.principal import GUEST
 from models.sql import fetch_one
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        secrets_box.configure(settings)
         async with open_database(settings, app):
             for task in STARTUP_TASKS:
                 await task(settings)
@@ -148,7 +150,7 @@ async def _bootstrap(settings: Settings) -> None:
 
             password = secrets.token_urlsafe(12)
             await create_admin("admin", password)
-            print(  # noqa: T201 - shown once to the person starting the server
+            print(
                 f"\nCreated the first admin account.\n  username: admin\n  password: {password}\n"
                 "Keep it now: it is not shown again.\n",
                 flush=True,
@@ -160,7 +162,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     asyncio.run(_bootstrap(settings))
-    print(  # noqa: T201
+    print(
         f"GraphiQL: http://{args.host}:{args.port}/graphql   health: http://{args.host}:{args.port}/healthz",
         flush=True,
     )
@@ -180,7 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _migrate(_args: argparse.Namespace) -> int:
     asyncio.run(apply_migrations(Settings.from_env()))
-    print("Migrations are up to date.")  # noqa: T201
+    print("Migrations are up to date.")
     return 0
 
 
@@ -188,11 +190,11 @@ def _create_admin(args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("ADMIN_PASSWORD") or ""
     if not password:
         if not sys.stdin.isatty():
-            print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)  # noqa: T201
+            print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)
             return 2
         password = getpass.getpass("Password: ")
     if len(password) < 8:
-        print("The password must have at least 8 characters.", file=sys.stderr)  # noqa: T201
+        print("The password must have at least 8 characters.", file=sys.stderr)
         return 2
 
     async def run() -> int:
@@ -204,9 +206,9 @@ def _create_admin(args: argparse.Namespace) -> int:
             try:
                 await create_admin(args.username, password)
             except IntegrityError:
-                print(f"An admin named {args.username!r} already exists.", file=sys.stderr)  # noqa: T201
+                print(f"An admin named {args.username!r} already exists.", file=sys.stderr)
                 return 1
-        print(f"Created admin {args.username!r}.")  # noqa: T201
+        print(f"Created admin {args.username!r}.")
         return 0
 
     return asyncio.run(run())

@@ -43,13 +43,21 @@ def _r(id_: str, title: str, sort_order: int = 0, *children: AclResource) -> Acl
 
 
 _SALES = _r(
-    "Magento_Sales::sales", "Sales", 20,
+    "Magento_Sales::sales",
+    "Sales",
+    20,
     _r(
-        "Magento_Sales::sales_operation", "Operations", 10,
+        "Magento_Sales::sales_operation",
+        "Operations",
+        10,
         _r(
-            "Magento_Sales::sales_order", "Orders", 10,
+            "Magento_Sales::sales_order",
+            "Orders",
+            10,
             _r(
-                "Magento_Sales::actions", "Actions", 10,
+                "Magento_Sales::actions",
+                "Actions",
+                10,
                 _r("Magento_Sales::create", "Create", 10),
                 _r("Magento_Sales::actions_view", "View", 20),
                 _r("Magento_Sales::email", "Send Order Email", 30),
@@ -72,29 +80,41 @@ _SALES = _r(
         _r("Magento_Sales::shipment", "Shipments", 30),
         _r("Magento_Sales::sales_creditmemo", "Credit Memos", 40),
         _r(
-            "Magento_Sales::transactions", "Transactions", 70,
+            "Magento_Sales::transactions",
+            "Transactions",
+            70,
             _r("Magento_Sales::transactions_fetch", "Fetch", 10),
         ),
     ),
 )
 
 _CATALOG = _r(
-    "Magento_Catalog::catalog", "Catalog", 30,
+    "Magento_Catalog::catalog",
+    "Catalog",
+    30,
     _r(
-        "Magento_Catalog::catalog_inventory", "Inventory", 10,
+        "Magento_Catalog::catalog_inventory",
+        "Inventory",
+        10,
         _r(
-            "Magento_Catalog::products", "Products", 10,
+            "Magento_Catalog::products",
+            "Products",
+            10,
             _r("Magento_Catalog::edit_product_design", "Edit Product Design", 10),
         ),
         _r(
-            "Magento_Catalog::categories", "Categories", 20,
+            "Magento_Catalog::categories",
+            "Categories",
+            20,
             _r("Magento_Catalog::edit_category_design", "Edit Category Design", 10),
         ),
     ),
 )
 
 _CUSTOMERS = _r(
-    "Magento_Customer::customer", "Customers", 40,
+    "Magento_Customer::customer",
+    "Customers",
+    40,
     _r("Magento_Customer::manage", "All Customers", 10),
     _r("Magento_Customer::online", "Now Online", 20),
     _r("Magento_Customer::group", "Customer Groups", 30),
@@ -103,17 +123,25 @@ _CUSTOMERS = _r(
 _MY_ACCOUNT = _r("Magento_Backend::myaccount", "My Account", 50)
 
 _MARKETING = _r(
-    "Magento_Backend::marketing", "Marketing", 50,
+    "Magento_Backend::marketing",
+    "Marketing",
+    50,
     _r("Magento_Backend::marketing_seo", "SEO & Search", 30),
     _r("Magento_Backend::marketing_user_content", "User Content", 50),
 )
 
 _CONTENT = _r(
-    "Magento_Backend::content", "Content", 60,
+    "Magento_Backend::content",
+    "Content",
+    60,
     _r(
-        "Magento_Backend::content_elements", "Elements", 10,
+        "Magento_Backend::content_elements",
+        "Elements",
+        10,
         _r(
-            "Magento_Cms::page", "Pages", 10,
+            "Magento_Cms::page",
+            "Pages",
+            10,
             _r("Magento_Cms::save", "Save Page", 10, _r("Magento_Cms::save_design", "Edit Page Design", 10)),
             _r("Magento_Cms::page_delete", "Delete Page", 20),
         ),
@@ -125,11 +153,15 @@ _CONTENT = _r(
 )
 
 _REPORTS = _r(
-    "Magento_Reports::report", "Reports", 70,
+    "Magento_Reports::report",
+    "Reports",
+    70,
     _r("Magento_Reports::report_marketing", "Marketing", 10),
     _r("Magento_Reports::review", "Reviews", 20),
     _r(
-        "Magento_Reports::salesroot", "Sales", 30,
+        "Magento_Reports::salesroot",
+        "Sales",
+        30,
         _r("Magento_Reports::salesroot_sales", "Orders", 10),
         _r("Magento_Reports::tax", "Tax", 20),
         _r("Magento_Reports::invoiced", "Invoiced", 30),
@@ -143,12 +175,18 @@ _REPORTS = _r(
 )
 
 _STORES = _r(
-    "Magento_Backend::stores", "Stores", 80,
+    "Magento_Backend::stores",
+    "Stores",
+    80,
     _r(
-        "Magento_Backend::stores_settings", "Settings", 10,
+        "Magento_Backend::stores_settings",
+        "Settings",
+        10,
         _r("Magento_Backend::store", "All Stores", 10),
         _r(
-            "Magento_Config::config", "Configuration", 20,
+            "Magento_Config::config",
+            "Configuration",
+            20,
             _r("Magento_Backend::advanced", "Advanced Section", 10),
             _r("Magento_Config::config_admin", "Advanced Admin Section", 20),
             _r("Magento_Config::config_design", "Design Section", 30),
@@ -170,7 +208,9 @@ _STORES = _r(
         _r("Magento_Sales::order_statuses", "Order Status", 30),
     ),
     _r(
-        "Magento_Backend::stores_attributes", "Attributes", 20,
+        "Magento_Backend::stores_attributes",
+        "Attributes",
+        20,
         _r("Magento_Catalog::attributes_attributes", "Product", 10),
         _r("Magento_Catalog::update_attributes", "Update Attributes", 20),
         _r("Magento_Catalog::sets", "Attribute Set", 30),
@@ -179,22 +219,32 @@ _STORES = _r(
 )
 
 _SYSTEM = _r(
-    "Magento_Backend::system", "System", 90,
+    "Magento_Backend::system",
+    "System",
+    90,
     _r("Magento_Backend::convert", "Data Transfer", 10),
     _r(
-        "Magento_Integration::extensions", "System Extensions", 30,
+        "Magento_Integration::extensions",
+        "System Extensions",
+        30,
         _r("Magento_Integration::integrations", "System Integrations", 40),
     ),
     _r(
-        "Magento_Backend::tools", "Tools", 40,
+        "Magento_Backend::tools",
+        "Tools",
+        40,
         _r(
-            "Magento_Backend::cache", "Cache Management", 10,
+            "Magento_Backend::cache",
+            "Cache Management",
+            10,
             _r("Magento_Backend::main_actions", "Flush Magento Cache", 10),
             _r("Magento_Backend::mass_actions", "Flush Cache Storage", 20),
         ),
     ),
     _r(
-        "Magento_User::acl", "Permissions", 50,
+        "Magento_User::acl",
+        "Permissions",
+        50,
         _r("Magento_User::acl_users", "All Users", 10),
         _r("Magento_User::locks", "Locked Users", 20),
         _r("Magento_User::acl_roles", "User Roles", 30),
@@ -207,9 +257,20 @@ _GLOBAL_SEARCH = _r("Magento_Backend::global_search", "Global Search", 100)
 _DASHBOARD = _r("Magento_Backend::dashboard", "Dashboard", 0)
 
 ROOT = _r(
-    ADMIN, "Magento Admin", 20,
-    _DASHBOARD, _SALES, _CATALOG, _CUSTOMERS, _MY_ACCOUNT, _MARKETING, _CONTENT, _REPORTS, _STORES,
-    _SYSTEM, _GLOBAL_SEARCH,
+    ADMIN,
+    "Magento Admin",
+    20,
+    _DASHBOARD,
+    _SALES,
+    _CATALOG,
+    _CUSTOMERS,
+    _MY_ACCOUNT,
+    _MARKETING,
+    _CONTENT,
+    _REPORTS,
+    _STORES,
+    _SYSTEM,
+    _GLOBAL_SEARCH,
 )
 
 

@@ -20,8 +20,7 @@ from models.sql import execute, fetch_one
 THROTTLE_ADMIN = 3
 
 SIGN_IN_FAILED = (
-    "The account sign-in was incorrect or your account is disabled temporarily. "
-    "Please wait and try again later."
+    "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later."
 )
 
 

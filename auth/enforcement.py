@@ -301,9 +301,7 @@ class AccessGuard(FieldExtension):
         self._check(info)
         return next_(source, info, **kwargs)
 
-    async def resolve_async(
-        self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any
-    ) -> Any:
+    async def resolve_async(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
         self._check(info)
         return await next_(source, info, **kwargs)
 

@@ -120,7 +120,7 @@ class ProductCategory(Model):
     class Meta:
         table = "catalog_category_product"
         unique_together = (("product", "category"),)
-        indexes = (("category", "product"),)
+        indexes = (("category_id", "product_id"),)
 
 
 class CmsPage(Model):

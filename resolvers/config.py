@@ -55,9 +55,7 @@ def validate_oauth_changes(changes: dict[str, int | bool | None]) -> tuple[dict[
             continue
         setting = NUMERIC_SETTINGS[name]
         if isinstance(value, bool) or not setting.minimum <= int(value) <= setting.maximum:
-            problems.append(
-                SettingProblem(name, f"Enter a number from {setting.minimum} to {setting.maximum}.")
-            )
+            problems.append(SettingProblem(name, f"Enter a number from {setting.minimum} to {setting.maximum}."))
         else:
             rows[setting.path] = str(int(value))
     return rows, problems

@@ -60,8 +60,11 @@ class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
             if _is_unexpected(error):
-                logger.error("Unexpected error in %s", ".".join(map(str, error.path or [])) or "operation",
-                             exc_info=error.original_error)
+                logger.error(
+                    "Unexpected error in %s",
+                    ".".join(map(str, error.path or [])) or "operation",
+                    exc_info=error.original_error,
+                )
 
 
 def _object_definitions(types: tuple[type, ...]) -> list[Any]:

@@ -21,9 +21,7 @@ class PrincipalKind(enum.Enum):
 class Viewer:
     kind: PrincipalKind
     name: str
-    resources: list[str] = strawberry.field(
-        description="Resources held; `Magento_Backend::all` means every resource."
-    )
+    resources: list[str] = strawberry.field(description="Resources held; `Magento_Backend::all` means every resource.")
     guest_access_allowed: bool = strawberry.field(
         description="Whether Allow Anonymous Guest Access is on (what guests may read)."
     )
@@ -61,7 +59,5 @@ class AccessQuery:
         directives=PUBLIC,
         description="The resources a document needs, from the same analysis that enforces them.",
     )
-    def required_resources(
-        self, info: strawberry.Info, query: str, operation_name: str | None = None
-    ) -> list[str]:
+    def required_resources(self, info: strawberry.Info, query: str, operation_name: str | None = None) -> list[str]:
         return resolve.required_resources(info.context, query, operation_name)

@@ -43,9 +43,7 @@ class OAuthConfig:
     max_failures_count: int = strawberry.field(
         description="Maximum Number of authentication failures to lock out account."
     )
-    lockout_time: int = strawberry.field(
-        description="Period of time in seconds after which account will be unlocked."
-    )
+    lockout_time: int = strawberry.field(description="Period of time in seconds after which account will be unlocked.")
     cleanup_probability: int = strawberry.field(
         description="Launch cleanup in X OAuth requests. 0 (not recommended) - to disable cleanup."
     )
@@ -139,14 +137,11 @@ class ConfigMutation:
         rows, problems = resolve.validate_oauth_changes(dataclasses.asdict(input))
         if problems:
             errors = [
-                user_error(["input", strawberry_name(p.field)], p.message, UserErrorCode.OUT_OF_RANGE)
-                for p in problems
+                user_error(["input", strawberry_name(p.field)], p.message, UserErrorCode.OUT_OF_RANGE) for p in problems
             ]
             return UpdateOAuthConfigPayload(oauth=None, user_errors=errors)
         await resolve.update_oauth_config(info.context, rows)
-        return UpdateOAuthConfigPayload(
-            oauth=OAuthConfig.from_config(await info.context.config()), user_errors=[]
-        )
+        return UpdateOAuthConfigPayload(oauth=OAuthConfig.from_config(await info.context.config()), user_errors=[])
 
 
 def strawberry_name(python_name: str) -> str:

@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
                 ('category', fields.ForeignKeyField('models.Category', source_field='category_id', db_constraint=True, to_field='id', related_name='product_links', on_delete=OnDelete.CASCADE)),
                 ('position', fields.IntField(default=0)),
             ],
-            options={'table': 'catalog_category_product', 'app': 'models', 'unique_together': (('product', 'category'),), 'indexes': [Index(fields=['category', 'product'])], 'pk_attr': 'id', 'table_description': 'The product-category link table, queried directly (a reverse m2m filter makes SQLite scan).'},
+            options={'table': 'catalog_category_product', 'app': 'models', 'unique_together': (('product', 'category'),), 'indexes': [Index(fields=['category_id', 'product_id'])], 'pk_attr': 'id', 'table_description': 'The product-category link table, queried directly (a reverse m2m filter makes SQLite scan).'},
             bases=['Model'],
         ),
         ops.CreateModel(
