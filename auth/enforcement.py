@@ -37,8 +37,8 @@ from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from auth.principal import Principal
-from schema.directives import GuestAccess, Public, RequiresResource
+from auth.principal import Principal, PrincipalKind
+from schema.directives import AdminOnly, GuestAccess, Public, RequiresResource
 
 FORBIDDEN = "FORBIDDEN"
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -54,6 +54,7 @@ class Rule:
     resources: tuple[str, ...] = ()
     guest: bool = False
     public: bool = False
+    admin_only: bool = False
 
     @classmethod
     def from_directives(cls, coordinate: str, directives: Iterable[object]) -> Rule | None:
@@ -61,9 +62,10 @@ class Rule:
         resources = tuple(d.id for d in directives if isinstance(d, RequiresResource))
         guest = any(isinstance(d, GuestAccess) for d in directives)
         public = any(isinstance(d, Public) for d in directives)
-        if not (resources or guest or public):
+        admin_only = any(isinstance(d, AdminOnly) for d in directives)
+        if not (resources or guest or public or admin_only):
             return None
-        return cls(coordinate, resources, guest, public)
+        return cls(coordinate, resources, guest, public, admin_only)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Denial:
 
     @property
     def message(self) -> str:
+        if self.code == FORBIDDEN and not self.missing:
+            return "Only an admin may use this field."
         if not self.required:
             return "The current user isn't authorized to use this field."
         return f"The consumer isn't authorized to access {', '.join(self.missing or self.required)}."
@@ -86,7 +90,7 @@ class Denial:
             extensions={
                 "code": self.code,
                 "requiredResources": list(self.required),
-                "missingResources": list(self.missing or self.required),
+                "missingResources": list(self.missing),
             },
         )
 
@@ -96,9 +100,11 @@ def decide(rule: Rule, principal: Principal, guest_access_allowed: bool) -> Deni
     if rule.public:
         return None
     if principal.is_guest:
-        if rule.guest and guest_access_allowed:
+        if rule.guest and guest_access_allowed and not rule.admin_only:
             return None
         return Denial(rule.coordinate, UNAUTHENTICATED, rule.resources, rule.resources)
+    if rule.admin_only and principal.kind is not PrincipalKind.ADMIN:
+        return Denial(rule.coordinate, FORBIDDEN, rule.resources, ())
     missing = tuple(principal.missing(rule.resources))
     if missing:
         return Denial(rule.coordinate, FORBIDDEN, rule.resources, missing)
@@ -312,6 +318,6 @@ def install_guards(definitions: Iterable[StrawberryObjectDefinition]) -> None:
         for field in definition.fields:
             if not isinstance(field, StrawberryField):
                 continue
-            has_rule = any(isinstance(d, RequiresResource | GuestAccess | Public) for d in field.directives)
+            has_rule = any(isinstance(d, RequiresResource | GuestAccess | Public | AdminOnly) for d in field.directives)
             if has_rule and not any(isinstance(e, AccessGuard) for e in field.extensions):
                 field.extensions.append(AccessGuard())

@@ -55,7 +55,10 @@ class OAuthToken(Model):
         "models.OAuthConsumer", related_name="tokens", on_delete=fields.CASCADE
     )
     type = fields.CharField(max_length=16)
-    token = fields.CharField(max_length=32, unique=True)
+    #: SHA-256 of the token, for lookups (a bearer-enabled access token is itself a credential).
+    token_hash = fields.CharField(max_length=64, unique=True)
+    #: The token itself, encrypted at rest, for showing it to admins.
+    token_encrypted = fields.CharField(max_length=255)
     #: Encrypted at rest.
     secret = fields.CharField(max_length=255)
     #: Encrypted at rest.

@@ -34,6 +34,15 @@ class Public:
     pass
 
 
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="adminOnly",
+    description="Only an admin (not an integration, not a guest) may use this field.",
+)
+class AdminOnly:
+    pass
+
+
 def requires(*resource_ids: str, guest: bool = False) -> list[object]:
     """Directives for a field that needs every resource in ``resource_ids`` (and, optionally, guests)."""
     directives: list[object] = [RequiresResource(id=r) for r in resource_ids]
@@ -43,3 +52,4 @@ def requires(*resource_ids: str, guest: bool = False) -> list[object]:
 
 
 PUBLIC: list[object] = [Public()]
+ADMIN_ONLY: list[object] = [AdminOnly()]
