@@ -25,7 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
-from auth.middleware import AuthenticationMiddleware
+from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
 from auth.principal import GUEST
 from models.sql import fetch_one
 from schema import build_schema, policy_of
@@ -100,10 +100,18 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    schema: Any = None,
+    bearer_lookups: tuple[BearerLookup, ...] = (),
+) -> Starlette:
+    """The ASGI app. ``schema`` and ``bearer_lookups`` let tests serve tiny schemas and extra principals."""
     settings = settings or Settings.from_env()
-    schema = build_schema(settings)
-    graphql = AuthenticationMiddleware(GraphQLView(schema, settings))
+    schema = schema or build_schema(settings)
+    graphql = AuthenticationMiddleware(
+        GraphQLView(schema, settings), {"bearer": bearer_authenticator(extra_lookups=bearer_lookups)}
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
