@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import logging
 import os
 import secrets
@@ -13,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -20,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
@@ -27,8 +31,9 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
 from auth.principal import GUEST
+from models.availability import RETRY_AFTER, SERVICE_UNAVAILABLE, DatabaseUnavailableMiddleware
 from models.sql import fetch_one
-from schema import build_schema, policy_of
+from schema import build_schema, mask_unexpected, policy_of
 from schema.context import Context
 from settings import SETTINGS_HELP, Settings, sqlite_path
 
@@ -52,6 +57,45 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             request=request, response=response, principal=principal, settings=self.settings, policy=self.policy
         )
+
+    # Malformed input is the client's fault: 400, never a 500 (invalid UTF-8, nesting past the
+    # recursion limit, a body that is valid JSON but not a GraphQL request object).
+    @staticmethod
+    def _load_json(data: str | bytes) -> Any:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        value = self._load_json(data)
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return value
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        values = dict(params)
+        for name in ("variables", "extensions"):
+            if values.get(name):
+                values[name] = self._load_json(values[name])
+        return values
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:  # errors raised before execution bypass the masking extension
+            result.errors = [mask_unexpected(error) for error in result.errors]
+        return await super().process_result(request, result)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        results = response_data if isinstance(response_data, list) else [response_data]
+        if any(
+            (error.get("extensions") or {}).get("code") == SERVICE_UNAVAILABLE
+            for result in results
+            for error in result.get("errors") or ()
+        ):
+            response.status_code = 503
+            response.headers["retry-after"] = RETRY_AFTER
+        return response
 
 
 def _prepare_database_dir(settings: Settings) -> None:
@@ -94,7 +138,8 @@ async def open_database(settings: Settings, app: Starlette | None = None) -> Asy
 
 async def healthz(request: Request) -> Response:
     try:
-        await fetch_one("SELECT 1 AS ok")
+        # Reads a table, so a locked or unreadable SQLite file counts as down too.
+        await fetch_one("SELECT 1 AS ok FROM core_config_data LIMIT 1")
     except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok"})
@@ -131,6 +176,8 @@ def create_app(
                 allow_headers=["Authorization", "Content-Type"],
             )
         )
+    # Innermost, so that its 503 still passes through CORS and the other middleware.
+    middleware.append(Middleware(DatabaseUnavailableMiddleware))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -25,6 +25,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from models.availability import database_unavailable, log_unavailable, unavailable_error
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.config import ConfigMutation, ConfigQuery
@@ -41,6 +42,23 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def mask_unexpected(error: GraphQLError) -> GraphQLError:
+    """What the client sees of an unexpected exception: ``SERVICE_UNAVAILABLE`` for a database outage
+    (the view answers HTTP 503), else ``INTERNAL_SERVER_ERROR``; never the exception's text."""
+    if not _is_unexpected(error):
+        return error
+    if database_unavailable(error.original_error):
+        return unavailable_error(error)
+    return GraphQLError(
+        "Internal server error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Unexpected exceptions become ``INTERNAL_SERVER_ERROR`` without details; expected errors stay."""
 
@@ -48,9 +66,7 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
-        return masked
+        return mask_unexpected(error)
 
 
 class Schema(strawberry.Schema):
@@ -58,7 +74,9 @@ class Schema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
-            if _is_unexpected(error):
+            if _is_unexpected(error) and database_unavailable(error.original_error):
+                log_unavailable(error.original_error, ".".join(map(str, error.path or [])) or "operation")
+            elif _is_unexpected(error):
                 logger.error(
                     "Unexpected error in %s",
                     ".".join(map(str, error.path or [])) or "operation",
