@@ -1,0 +1,104 @@
+"""Helpers for tests that drive real server processes: a prepared database, accounts, sign-in, raw SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from settings import Settings, sqlite_path
+from tests.conftest import POSTGRES_URL, ServerProcess, truncate_postgres
+
+SIGN_IN = "mutation($u: String!, $p: String!) { generateAdminToken(username: $u, password: $p) { token } }"
+
+
+def fresh_database(directory: Path, template: Path | None) -> str:
+    """A clean, migrated database: a copy of the template SQLite file, or the truncated PostgreSQL one."""
+    if POSTGRES_URL:
+        asyncio.run(truncate_postgres(POSTGRES_URL))
+        return POSTGRES_URL
+    assert template is not None
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "db.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite://{target}"
+
+
+async def _create_admin(database_url: str, username: str, password: str) -> None:
+    from auth.admin_tokens import create_admin
+    from main import open_database
+
+    async with open_database(Settings(database_url=database_url)):
+        await create_admin(username, password)
+
+
+def create_admin_account(database_url: str, username: str, password: str) -> None:
+    """An admin account written straight into the database (quicker than the CLI in a subprocess)."""
+    asyncio.run(_create_admin(database_url, username, password))
+
+
+def sign_in(base_url: str, username: str, password: str) -> str:
+    body = httpx.post(
+        f"{base_url}/graphql", json={"query": SIGN_IN, "variables": {"u": username, "p": password}}, timeout=30
+    ).json()
+    assert body.get("errors") is None, body
+    return body["data"]["generateAdminToken"]["token"]
+
+
+def gql(base_url: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(
+        f"{base_url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, timeout=60
+    )
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> Iterator[ServerProcess]:
+    """A server process for a block (or a module-scoped fixture), stopped afterwards."""
+    server = ServerProcess({"SERVER_LOG": str(log), **env}, args=args)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def kill_hard(server: ServerProcess) -> None:
+    """SIGKILL the server and everything it started (uvicorn workers), as a crash would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(server.process.pid, signal.SIGKILL)
+    server.process.wait(10)
+
+
+def sqlite_file(database_url: str) -> Path:
+    path = sqlite_path(database_url)
+    assert path is not None, database_url
+    return path
+
+
+async def _query(database_url: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+    if database_url.startswith("postgres"):
+        import asyncpg
+
+        conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+        try:
+            return [dict(row) for row in await conn.fetch(sql, *params)]
+        finally:
+            await conn.close()
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(sqlite_file(database_url))) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql.replace("$1", "?").replace("$2", "?"), params)]
+
+
+def query(database_url: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Raw SQL from outside the server (``$1``-style placeholders work on both databases)."""
+    return asyncio.run(_query(database_url, sql, *params))
