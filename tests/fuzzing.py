@@ -125,6 +125,25 @@ class Caller:
         return True
 
 
+#: The callers ``make_caller`` knows.
+CALLERS = ("guest", "admin")
+
+
+def make_caller(name: str, base_url: str, admin_token: str, admin_login: tuple[str, str]) -> Caller:
+    """A caller by name; the admin signs in again whenever the fuzzer revoked its token."""
+    from tests.servers import sign_in
+
+    if name == "guest":
+        return Caller("guest")
+    if name == "admin":
+
+        def sign() -> dict[str, str]:
+            return {"Authorization": f"Bearer {sign_in(base_url, *admin_login)}"}
+
+        return Caller("admin", {"Authorization": f"Bearer {admin_token}"}, renew=sign)
+    raise ValueError(f"unknown caller {name!r}; known: {', '.join(CALLERS)}")
+
+
 def _budgets(labels: list[str], total: int) -> dict[str, int]:
     weights = {label: SLOW_OPERATIONS.get(label, 1.0) for label in labels}
     scale = total / sum(weights.values())
