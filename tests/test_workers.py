@@ -1,0 +1,118 @@
+"""Several workers on one PostgreSQL database: ``serve --workers 2``, and two separate server processes.
+
+Start-up work (migrations, the first admin) happens once, in the parent; a change made through one
+worker is seen by every worker on its next request; concurrent writes through different workers never
+fail with a 500 or ``INTERNAL_SERVER_ERROR``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_URL
+from tests.servers import create_admin_account, gql, query, running_server, sign_in
+
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="several workers need DATABASE_URL pointing at PostgreSQL")
+
+ADMIN = ("workers-admin", "workers-admin-password")
+VIEWER = "{ viewer { kind guestAccessAllowed } }"
+SET_GUEST = "mutation($a: Boolean!) { setGuestAccess(allow: $a) { webApiSecurity { allowAnonymousGuestAccess } } }"
+OAUTH = "{ config { oauth { consumerExpirationPeriod adminTokenLifetime } } }"
+UPDATE_OAUTH = (
+    "mutation($i: UpdateOAuthConfigInput!) { updateOAuthConfig(input: $i) "
+    "{ oauth { consumerExpirationPeriod adminTokenLifetime } userErrors { code } } }"
+)
+
+
+@pytest.fixture
+def two_workers(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    create_admin_account(database_url, *ADMIN)
+    with running_server({"DATABASE_URL": database_url}, tmp_path / "server.log", args=("--workers", "2")) as server:
+        yield server, sign_in(server.base_url, *ADMIN)
+
+
+def fresh_connections(base_url: str, count: int, body: dict[str, Any], token: str | None = None) -> list[dict]:
+    """``count`` requests, each on its own connection, so that the kernel spreads them over the workers."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def one(_: int) -> dict:
+        with httpx.Client(timeout=30) as client:
+            response = client.post(f"{base_url}/graphql", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def worker_pids(server: Any) -> set[int]:
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def test_two_workers_bootstrap_once_in_the_parent(database_url: str, tmp_path: Path) -> None:
+    with running_server({"DATABASE_URL": database_url}, tmp_path / "server.log", args=("--workers", "2")) as server:
+        assert len(worker_pids(server)) >= 2, server.output()
+        output = server.output()
+        assert output.count("Created the first admin account.") == 1, output
+        password = re.search(r"password: (\S+)", output).group(1)  # type: ignore[union-attr]
+        assert sign_in(server.base_url, "admin", password)
+        assert "Traceback" not in output, output
+    assert query(database_url, "SELECT COUNT(*) AS n FROM admin_user")[0]["n"] == 1
+    assert query(database_url, "SELECT name FROM tortoise_migrations GROUP BY app, name HAVING COUNT(*) > 1") == []
+
+
+def test_config_changes_reach_both_workers_on_the_next_request(two_workers: tuple[Any, str]) -> None:
+    server, token = two_workers
+    answers = fresh_connections(server.base_url, 24, {"query": VIEWER})
+    assert {a["data"]["viewer"]["guestAccessAllowed"] for a in answers} == {False}
+    for allow in (True, False, True):
+        changed = gql(server.base_url, SET_GUEST, {"a": allow}, token=token).json()
+        assert changed["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is allow
+        answers = fresh_connections(server.base_url, 24, {"query": VIEWER})
+        assert {a["data"]["viewer"]["guestAccessAllowed"] for a in answers} == {allow}
+    for period in (600, 42):
+        changed = gql(server.base_url, UPDATE_OAUTH, {"i": {"consumerExpirationPeriod": period}}, token=token).json()
+        assert changed["data"]["updateOAuthConfig"]["userErrors"] == [], changed
+        answers = fresh_connections(server.base_url, 24, {"query": OAUTH}, token=token)
+        assert {a["data"]["config"]["oauth"]["consumerExpirationPeriod"] for a in answers} == {period}
+
+
+def test_two_server_processes_see_each_others_oauth_config(database_url: str, tmp_path: Path) -> None:
+    create_admin_account(database_url, *ADMIN)
+    env = {"DATABASE_URL": database_url}
+    with running_server(env, tmp_path / "a.log") as first, running_server(env, tmp_path / "b.log") as second:
+        token = sign_in(first.base_url, *ADMIN)
+        for writer, reader, hours in ((first, second, 7), (second, first, 9)):
+            changed = gql(writer.base_url, UPDATE_OAUTH, {"i": {"adminTokenLifetime": hours}}, token=token).json()
+            assert changed["data"]["updateOAuthConfig"]["oauth"]["adminTokenLifetime"] == hours
+            read = gql(reader.base_url, OAUTH, token=token).json()
+            assert read["data"]["config"]["oauth"]["adminTokenLifetime"] == hours
+
+
+def test_concurrent_config_writes_through_both_workers_never_fail(two_workers: tuple[Any, str]) -> None:
+    server, token = two_workers
+    headers = {"Authorization": f"Bearer {token}"}
+    bodies = [
+        {"query": SET_GUEST, "variables": {"a": index % 2 == 0}}
+        if index % 3
+        else {"query": UPDATE_OAUTH, "variables": {"i": {"consumerExpirationPeriod": 100 + index}}}
+        for index in range(60)
+    ]
+
+    def send(body: dict[str, Any]) -> httpx.Response:
+        with httpx.Client(timeout=60) as client:
+            return client.post(f"{server.base_url}/graphql", json=body, headers=headers)
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(send, bodies))
+    problems = [r.text for r in responses if r.status_code != 200 or r.json().get("errors")]
+    assert problems == [], problems[:5]
+    assert query(POSTGRES_URL, "SELECT path FROM core_config_data GROUP BY path HAVING COUNT(*) > 1") == []
