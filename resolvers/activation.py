@@ -20,12 +20,13 @@ from models import OAuthConsumer
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
 from resolvers.integrations import (
     Credentials,
+    Problem,
     check_manage_permission,
     find_for_mutation,
     forget_loaders,
     is_token_exchange,
+    problem,
 )
-from schema.core import UserError, UserErrorCode, user_error
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -47,7 +48,7 @@ class ActivationOutcome:
     credentials: Credentials | None = None
     identity_link_url: str | None = None
     success_callback_url: str | None = None
-    user_errors: list[UserError] = dataclasses.field(default_factory=list)
+    user_errors: list[Problem] = dataclasses.field(default_factory=list)
 
 
 def already_active_message(name: str) -> str:
@@ -86,11 +87,11 @@ async def _activate(context: Context, value: str, *, reauthorize: bool) -> Activ
     return outcome
 
 
-def _status_refusal(row: IntegrationRow, *, reauthorize: bool) -> UserError | None:
+def _status_refusal(row: IntegrationRow, *, reauthorize: bool) -> Problem | None:
     if not reauthorize and row.status == STATUS_ACTIVE:
-        return user_error(["id"], already_active_message(row.name), UserErrorCode.ALREADY_ACTIVE)
+        return problem(["id"], already_active_message(row.name), "ALREADY_ACTIVE")
     if reauthorize and row.status == STATUS_INACTIVE:
-        return user_error(["id"], not_active_message(row.name), UserErrorCode.NOT_ACTIVE)
+        return problem(["id"], not_active_message(row.name), "NOT_ACTIVE")
     return None
 
 
@@ -125,10 +126,7 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Activa
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else None
         return ActivationOutcome(
             integration=current,
-            user_errors=[
-                refusal
-                or user_error(["id"], "The integration changed meanwhile. Please try again.", UserErrorCode.INVALID)
-            ],
+            user_errors=[refusal or problem(["id"], "The integration changed meanwhile. Please try again.", "INVALID")],
         )
     logger.info("Integration %s %s", row.id, "re-authorized" if reauthorize else "activated")
     credentials = Credentials(
@@ -149,5 +147,5 @@ async def start_token_exchange(row: IntegrationRow, context: Context, *, reautho
     """
     return ActivationOutcome(
         integration=row,
-        user_errors=[user_error(["id"], TOKEN_EXCHANGE_NOT_AVAILABLE, UserErrorCode.NOT_SUPPORTED)],
+        user_errors=[problem(["id"], TOKEN_EXCHANGE_NOT_AVAILABLE, "NOT_SUPPORTED")],
     )

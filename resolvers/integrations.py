@@ -32,7 +32,6 @@ from auth.principal import Principal
 from models import Integration as IntegrationRow
 from models import IntegrationGrant, OAuthConsumer, OAuthToken
 from models.integration import SETUP_CONFIG, SETUP_MANUAL, STATUS_INACTIVE
-from schema.core import UserError, UserErrorCode, user_error
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -61,6 +60,23 @@ def not_found_message(integration_id: str) -> str:
 
 def config_delete_message(name: str) -> str:
     return f"Uninstall the extension to remove integration '{name}'."
+
+
+# --------------------------------------------------------------------------------------- problems
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A user error as resolvers report it; the schema turns it into ``UserError`` (``code`` names a
+    ``schema.core.UserErrorCode`` member). Resolvers stay free of schema imports."""
+
+    field: list[str] | None
+    message: str
+    code: str
+
+
+def problem(field: str | list[str] | None, message: str, code: str) -> Problem:
+    return Problem([field] if isinstance(field, str) else field, message, code)
 
 
 # --------------------------------------------------------------------------------------- input
@@ -137,7 +153,7 @@ class ValidatedInput:
     fields: dict[str, Any]
     #: The grant to store, or None to keep the stored one (updates that do not mention resources).
     grant: GrantSpec | None
-    errors: list[UserError]
+    errors: list[Problem]
 
 
 def validate_input(
@@ -148,24 +164,24 @@ def validate_input(
     stored_selection: Sequence[str] = (),
 ) -> ValidatedInput:
     """Check every field and collect all problems at once (nothing is written when there are any)."""
-    errors: list[UserError] = []
+    errors: list[Problem] = []
     fields: dict[str, Any] = {}
 
-    def problem(field: str, message: str, code: UserErrorCode) -> None:
-        errors.append(user_error([*path, field], message, code))
+    def refuse(field: str, message: str, code: str) -> None:
+        errors.append(problem([*path, field], message, code))
 
     if creating or _given(data.name):
         name = _text(data.name)
         if name is None:
-            problem("name", REQUIRED_MESSAGE, UserErrorCode.REQUIRED)
+            refuse("name", REQUIRED_MESSAGE, "REQUIRED")
         elif len(name) > MAX_TEXT:
-            problem("name", f"The name must not be longer than {MAX_TEXT} characters.", UserErrorCode.INVALID)
+            refuse("name", f"The name must not be longer than {MAX_TEXT} characters.", "INVALID")
         else:
             fields["name"] = name
     if creating or _given(data.email):
         email = _text(data.email)
         if email is not None and not valid_email(email):
-            problem("email", EMAIL_MESSAGE, UserErrorCode.INVALID_EMAIL)
+            refuse("email", EMAIL_MESSAGE, "INVALID_EMAIL")
         else:
             fields["email"] = email or ""
     for attr, column, graphql_name in (
@@ -176,7 +192,7 @@ def validate_input(
         if creating or _given(raw):
             url = _text(raw)
             if url is not None and not valid_url(url):
-                problem(graphql_name, URL_MESSAGE, UserErrorCode.INVALID_URL)
+                refuse(graphql_name, URL_MESSAGE, "INVALID_URL")
             else:
                 fields[column] = url
 
@@ -193,10 +209,10 @@ def validate_input(
         selection = list(resources) if resources is not None else list(stored_selection)
         unknown = list(dict.fromkeys(acl.TREE.unknown(selection)))
         if unknown:
-            problem(
+            refuse(
                 "resources",
                 f"Unknown resource ids: {', '.join(unknown)}.",
-                UserErrorCode.UNKNOWN_RESOURCE,
+                "UNKNOWN_RESOURCE",
             )
         else:
             grant = GrantSpec.custom(selection)
@@ -229,10 +245,10 @@ async def get_integration(value: str) -> IntegrationRow | None:
     return await IntegrationRow.get_or_none(id=integration_id)
 
 
-async def find_for_mutation(value: str, field: list[str]) -> tuple[IntegrationRow | None, list[UserError]]:
+async def find_for_mutation(value: str, field: list[str]) -> tuple[IntegrationRow | None, list[Problem]]:
     row = await get_integration(value)
     if row is None:
-        return None, [user_error(field, not_found_message(value), UserErrorCode.NOT_FOUND)]
+        return None, [problem(field, not_found_message(value), "NOT_FOUND")]
     return row, []
 
 
@@ -261,7 +277,7 @@ def held_resources(grant: IntegrationGrant | None) -> list[str]:
     return list(grant.resources)
 
 
-def _manage_guard(principal: Principal | None, grant: IntegrationGrant | None, field: list[str]) -> list[UserError]:
+def _manage_guard(principal: Principal | None, grant: IntegrationGrant | None, field: list[str]) -> list[Problem]:
     """Refuse to let a caller edit, delete or (re)authorize an integration that holds more than it does."""
     if principal is None:
         return []
@@ -269,15 +285,15 @@ def _manage_guard(principal: Principal | None, grant: IntegrationGrant | None, f
     if not missing:
         return []
     return [
-        user_error(
+        problem(
             field,
             f"You can't manage an integration that holds resources you don't hold: {', '.join(missing)}.",
-            UserErrorCode.OUT_OF_SCOPE_PERMISSION,
+            "OUT_OF_SCOPE_PERMISSION",
         )
     ]
 
 
-def _grant_guard(principal: Principal | None, grant: GrantSpec, path: tuple[str, ...]) -> list[UserError]:
+def _grant_guard(principal: Principal | None, grant: GrantSpec, path: tuple[str, ...]) -> list[Problem]:
     if principal is None:
         return []
     missing = out_of_scope(principal, grant.held)
@@ -285,17 +301,15 @@ def _grant_guard(principal: Principal | None, grant: GrantSpec, path: tuple[str,
         return []
     field = "resourceAccess" if grant.all_resources else "resources"
     return [
-        user_error(
+        problem(
             [*path, field],
             f"You can't grant resources you don't hold: {', '.join(missing)}.",
-            UserErrorCode.OUT_OF_SCOPE_PERMISSION,
+            "OUT_OF_SCOPE_PERMISSION",
         )
     ]
 
 
-async def check_manage_permission(
-    principal: Principal | None, row: IntegrationRow, field: list[str]
-) -> list[UserError]:
+async def check_manage_permission(principal: Principal | None, row: IntegrationRow, field: list[str]) -> list[Problem]:
     if principal is None or principal.holds_all:
         return []
     grant = await IntegrationGrant.get_or_none(integration_id=row.id)
@@ -321,7 +335,7 @@ async def create_integration(
     status: int = STATUS_INACTIVE,
     config_hash: str | None = None,
     path: tuple[str, ...] = ("input",),
-) -> tuple[IntegrationRow | None, list[UserError]]:
+) -> tuple[IntegrationRow | None, list[Problem]]:
     """Create an integration with its consumer and grant, in one transaction.
 
     ``principal`` is the caller (None for the server itself, e.g. config-file integrations): it may
@@ -335,7 +349,7 @@ async def create_integration(
     if errors:
         return None, errors
     name = checked.fields["name"]
-    duplicate = [user_error([*path, "name"], name_exists_message(name), UserErrorCode.UNIQUE)]
+    duplicate = [problem([*path, "name"], name_exists_message(name), "UNIQUE")]
     if await name_taken(name):
         return None, duplicate
     try:
@@ -361,13 +375,13 @@ async def create_integration(
 
 async def update_integration(
     value: str, data: IntegrationInput, *, principal: Principal | None
-) -> tuple[IntegrationRow | None, list[UserError]]:
+) -> tuple[IntegrationRow | None, list[Problem]]:
     """Edit fields and, when resources are given, re-save the grant. Status and tokens are untouched."""
     row, errors = await find_for_mutation(value, ["input", "id"])
     if row is None:
         return None, errors
     if row.setup_type == SETUP_CONFIG:
-        return None, [user_error(["input", "id"], CONFIG_EDIT_MESSAGE, UserErrorCode.READ_ONLY)]
+        return None, [problem(["input", "id"], CONFIG_EDIT_MESSAGE, "READ_ONLY")]
     stored = await IntegrationGrant.get_or_none(integration_id=row.id)
     errors = _manage_guard(principal, stored, ["input", "id"])
     if errors:
@@ -381,7 +395,7 @@ async def update_integration(
         if errors:
             return None, errors
     name = checked.fields.get("name")
-    duplicate = [user_error(["input", "name"], name_exists_message(name or ""), UserErrorCode.UNIQUE)]
+    duplicate = [problem(["input", "name"], name_exists_message(name or ""), "UNIQUE")]
     if name is not None and await name_taken(name, exclude_id=row.id):
         return None, duplicate
     try:
@@ -396,23 +410,23 @@ async def update_integration(
             return None, duplicate
         raise
     if not updated:
-        return None, [user_error(["input", "id"], not_found_message(value), UserErrorCode.NOT_FOUND)]
+        return None, [problem(["input", "id"], not_found_message(value), "NOT_FOUND")]
     return await IntegrationRow.get_or_none(id=row.id), []
 
 
-async def delete_integration(value: str, *, principal: Principal | None) -> tuple[str | None, list[UserError]]:
+async def delete_integration(value: str, *, principal: Principal | None) -> tuple[str | None, list[Problem]]:
     """Delete an integration; its consumer, token, nonces and grant go with it (foreign keys cascade)."""
     row, errors = await find_for_mutation(value, ["id"])
     if row is None:
         return None, errors
     if row.setup_type == SETUP_CONFIG:
-        return None, [user_error(["id"], config_delete_message(row.name), UserErrorCode.READ_ONLY)]
+        return None, [problem(["id"], config_delete_message(row.name), "READ_ONLY")]
     errors = await check_manage_permission(principal, row, ["id"])
     if errors:
         return None, errors
     deleted = await IntegrationRow.filter(id=row.id).delete()
     if not deleted:
-        return None, [user_error(["id"], not_found_message(value), UserErrorCode.NOT_FOUND)]
+        return None, [problem(["id"], not_found_message(value), "NOT_FOUND")]
     return global_id(row.id), []
 
 

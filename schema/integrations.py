@@ -15,7 +15,7 @@ from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
 from resolvers import activation
 from resolvers import integrations as service
-from schema.core import UserError
+from schema.core import UserError, UserErrorCode
 from schema.directives import ADMIN_ONLY, requires
 
 INTEGRATIONS_RESOURCE = "Magento_Integration::integrations"
@@ -166,6 +166,10 @@ class UpdateIntegrationInput:
     resources: list[str] | None = strawberry.UNSET
 
 
+def as_user_errors(problems: Iterable[service.Problem]) -> list[UserError]:
+    return [UserError(field=p.field, message=p.message, code=UserErrorCode[p.code]) for p in problems]
+
+
 def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> service.IntegrationInput:
     access: Any = data.resource_access
     if isinstance(access, ResourceAccess):
@@ -213,7 +217,7 @@ class AuthorizeIntegrationPayload:
             credentials=IntegrationCredentials.of(outcome.credentials),
             identity_link_url=outcome.identity_link_url,
             success_callback_url=outcome.success_callback_url,
-            user_errors=outcome.user_errors,
+            user_errors=as_user_errors(outcome.user_errors),
         )
 
 
@@ -271,7 +275,7 @@ class IntegrationMutation:
     async def create_integration(self, info: strawberry.Info, input: CreateIntegrationInput) -> IntegrationPayload:
         row, errors = await service.create_integration(_service_input(input), principal=info.context.principal)
         service.forget_loaders(info.context)
-        return IntegrationPayload(integration=Integration.maybe(row), user_errors=errors)
+        return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
 
     @strawberry.mutation(
         directives=requires(INTEGRATIONS_RESOURCE),
@@ -282,7 +286,7 @@ class IntegrationMutation:
             input.id, _service_input(input), principal=info.context.principal
         )
         service.forget_loaders(info.context)
-        return IntegrationPayload(integration=Integration.maybe(row), user_errors=errors)
+        return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
 
     @strawberry.mutation(
         directives=requires(INTEGRATIONS_RESOURCE),
@@ -291,7 +295,9 @@ class IntegrationMutation:
     async def delete_integration(self, info: strawberry.Info, id: strawberry.ID) -> DeleteIntegrationPayload:
         deleted, errors = await service.delete_integration(id, principal=info.context.principal)
         service.forget_loaders(info.context)
-        return DeleteIntegrationPayload(deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=errors)
+        return DeleteIntegrationPayload(
+            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=as_user_errors(errors)
+        )
 
     @strawberry.mutation(
         directives=requires(INTEGRATIONS_RESOURCE),
