@@ -335,11 +335,14 @@ async def create_integration(
     status: int = STATUS_INACTIVE,
     config_hash: str | None = None,
     path: tuple[str, ...] = ("input",),
+    replace_id: int | None = None,
 ) -> tuple[IntegrationRow | None, list[Problem]]:
     """Create an integration with its consumer and grant, in one transaction.
 
     ``principal`` is the caller (None for the server itself, e.g. config-file integrations): it may
-    only grant resources it holds.
+    only grant resources it holds. ``replace_id`` deletes that integration in the same transaction
+    (config-file integrations are re-created when their declaration changes); if it is already gone,
+    someone else replaced it first and nothing is created.
     """
     checked = validate_input(data, creating=True, path=path)
     if checked.errors:
@@ -350,10 +353,12 @@ async def create_integration(
         return None, errors
     name = checked.fields["name"]
     duplicate = [problem([*path, "name"], name_exists_message(name), "UNIQUE")]
-    if await name_taken(name):
+    if await name_taken(name, exclude_id=replace_id):
         return None, duplicate
     try:
         async with in_transaction() as conn:
+            if replace_id is not None and not await delete_integration_row(replace_id, conn=conn):
+                raise _AlreadyReplacedError
             row = await IntegrationRow.create(
                 using_db=conn, setup_type=setup_type, status=status, config_hash=config_hash, **checked.fields
             )
@@ -365,12 +370,18 @@ async def create_integration(
                 secret=secrets.encrypt(secrets.generate_token()),
             )
             await save_grant(row.id, checked.grant, conn)
+    except _AlreadyReplacedError:
+        return None, [problem([*path, "name"], f"The integration '{name}' was replaced meanwhile.", "NOT_FOUND")]
     except IntegrityError:
         # Another request created the same name between the check and the insert.
-        if await name_taken(name):
+        if await name_taken(name, exclude_id=replace_id):
             return None, duplicate
         raise
     return row, []
+
+
+class _AlreadyReplacedError(Exception):
+    """The integration to replace was deleted by a concurrent replacement."""
 
 
 async def update_integration(
