@@ -138,14 +138,18 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Activa
     return ActivationOutcome(integration=await IntegrationRow.get_or_none(id=row.id), credentials=credentials)
 
 
-async def start_token_exchange(row: IntegrationRow, context: Context, *, reauthorize: bool) -> ActivationOutcome:
+async def start_token_exchange(
+    integration: IntegrationRow, context: Context, *, reauthorize: bool
+) -> ActivationOutcome:
     """Token-exchange activation: POST the consumer credentials to the callback URL, then let the admin's
     browser open the identity link; the third party finishes through the OAuth token endpoints.
 
-    Called for integrations with both URLs set, after the existence, permission and status checks.
+    Called for integrations with both URLs set, after the existence, permission and status checks
+    (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). Report problems with
+    ``problem(["id"], message, "<UserErrorCode member>")``; the caller clears the request's loaders.
     Not available yet: answers NOT_SUPPORTED and changes nothing.
     """
     return ActivationOutcome(
-        integration=row,
+        integration=integration,
         user_errors=[problem(["id"], TOKEN_EXCHANGE_NOT_AVAILABLE, "NOT_SUPPORTED")],
     )
