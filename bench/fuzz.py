@@ -51,10 +51,15 @@ def main(argv: list[str] | None = None) -> int:
             total = fuzzing.FuzzReport()
             started = time.monotonic()
             admin_token = sign_in(server.base_url, *ADMIN)
+            fuzzing.seed_integrations(server.base_url, admin_token)
+            lookup_token = sign_in(server.base_url, *ADMIN)
+            known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(server.base_url, lookup_token))
             for name in args.callers.split(","):
                 caller = fuzzing.make_caller(name.strip(), server.base_url, admin_token, ADMIN)
                 t0 = time.monotonic()
-                report = fuzzing.fuzz_graphql(f"{server.base_url}/graphql", caller, args.examples, seed=seed)
+                report = fuzzing.fuzz_graphql(
+                    f"{server.base_url}/graphql", caller, args.examples, seed=seed, known_ids=known_ids
+                )
                 print(f"{caller.name:12} {report.summary()} in {time.monotonic() - t0:.1f} s", flush=True)
                 total.merge(report)
             t0 = time.monotonic()

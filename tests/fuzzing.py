@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import random
+import re
 import select
 import socket
 from collections.abc import Callable, Iterator
@@ -46,6 +47,8 @@ class FuzzReport:
     """Counts per label (operation or probe kind) and every problem found."""
 
     operations: int = 0
+    #: Generated operations not sent (a URL argument that could not be made safe).
+    skipped: int = 0
     statuses: collections.Counter[int] = dataclasses.field(default_factory=collections.Counter)
     codes: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     per_label: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
@@ -53,6 +56,7 @@ class FuzzReport:
 
     def merge(self, other: FuzzReport) -> None:
         self.operations += other.operations
+        self.skipped += other.skipped
         self.statuses.update(other.statuses)
         self.codes.update(other.codes)
         self.per_label.update(other.per_label)
@@ -125,6 +129,68 @@ class Caller:
         return True
 
 
+CREATE_INTEGRATION = """
+mutation($input: CreateIntegrationInput!) {
+  createIntegration(input: $input) { integration { id } userErrors { code message } }
+}"""
+AUTHORIZE_INTEGRATION = """
+mutation($id: ID!) {
+  authorizeIntegration(id: $id) {
+    credentials { consumerKey consumerSecret accessToken accessTokenSecret }
+    userErrors { code }
+  }
+}"""
+INTEGRATION_IDS = "{ integrations(first: 100) { edges { node { id } } } }"
+
+#: What ``seed_integrations`` creates: a Custom grant, All, a token-exchange one (its loopback callback is
+#: refused) and one activated manually.
+SEED_INTEGRATIONS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "fuzz custom",
+        "email": "custom@example.com",
+        "resourceAccess": "CUSTOM",
+        "resources": ["Magento_Catalog::catalog", "Magento_Cms::page"],
+    },
+    {"name": "fuzz all", "resourceAccess": "ALL"},
+    {
+        "name": "fuzz exchange",
+        "resourceAccess": "ALL",
+        "callbackUrl": "http://127.0.0.1:9/callback",
+        "identityLinkUrl": "http://127.0.0.1:9/identity",
+    },
+    {"name": "fuzz active", "resourceAccess": "CUSTOM", "resources": ["Magento_Sales::sales"]},
+)
+
+
+def _admin_gql(base_url: str, token: str, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": document, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def seed_integrations(base_url: str, token: str) -> list[str]:
+    """Create the seed integrations (activating the last one); their global ids."""
+    ids = []
+    for fields in SEED_INTEGRATIONS:
+        body = _admin_gql(base_url, token, CREATE_INTEGRATION, {"input": fields})
+        payload = body["data"]["createIntegration"]
+        assert not payload["userErrors"], payload
+        ids.append(payload["integration"]["id"])
+    _admin_gql(base_url, token, AUTHORIZE_INTEGRATION, {"id": ids[-1]})
+    return ids
+
+
+def integration_ids(base_url: str, token: str) -> list[str]:
+    body = _admin_gql(base_url, token, INTEGRATION_IDS)
+    edges = ((body.get("data") or {}).get("integrations") or {}).get("edges") or []
+    return [edge["node"]["id"] for edge in edges]
+
+
 #: The callers ``make_caller`` knows.
 CALLERS = ("guest", "admin")
 
@@ -150,6 +216,64 @@ def _budgets(labels: list[str], total: int) -> dict[str, int]:
     return {label: max(1, round(weight * scale)) for label, weight in weights.items()}
 
 
+#: An ``id:`` argument written inline, as the generator writes them.
+_ID_LITERAL = re.compile(r'(\bid\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d+)')
+
+
+#: URL arguments the server may fetch (the activation callback) or send a browser to. Generated values are
+#: replaced by these, so the server under test never reaches for a host beyond loopback (nothing listens
+#: on port 9, and loopback callbacks are refused anyway unless ALLOW_PRIVATE_CALLBACKS=1).
+SAFE_URLS = (
+    "http://127.0.0.1:9/callback",
+    "https://127.0.0.1:9/identity?x=1#y",
+    "http://localhost:9/",
+    "http://[::1]:9/",
+    "http://user:pw@127.0.0.1:9/",
+    "ftp://127.0.0.1:9/",
+    "javascript:alert(1)",
+    "not a url",
+    "",
+)
+_URL_ARGUMENT = re.compile(r'(\b(?:callbackUrl|identityLinkUrl|endpoint)\s*:\s*)("""(?:.|\n)*?"""|"(?:[^"\\]|\\.)*")')
+_ANY_URL_ARGUMENT = re.compile(r"\b(?:callbackUrl|identityLinkUrl|endpoint)\s*:\s*")
+_SAFE_VALUES = {json.dumps(url) for url in SAFE_URLS}
+
+
+def only_loopback_urls(document: str, rng: random.Random) -> str | None:
+    """``document`` with every URL argument replaced by a loopback one, or None if one cannot be replaced."""
+    document = _URL_ARGUMENT.sub(lambda m: m.group(1) + json.dumps(rng.choice(SAFE_URLS)), document)
+    for match in _ANY_URL_ARGUMENT.finditer(document):
+        at = match.end()
+        if not any(document.startswith(allowed, at) for allowed in ("null", "$", *_SAFE_VALUES)):
+            return None
+    return document
+
+
+class KnownIds:
+    """IDs of objects that exist, so that generated operations reach real objects, not only "not found"."""
+
+    def __init__(self, fetch: Callable[[], list[str]], refresh_every: int = 25) -> None:
+        self._fetch = fetch
+        self._refresh_every = refresh_every
+        self._uses = 0
+        self._ids: list[str] = []
+
+    def pick(self, rng: random.Random) -> str | None:
+        if self._uses % self._refresh_every == 0:
+            self._ids = self._fetch()
+        self._uses += 1
+        return rng.choice(self._ids) if self._ids else None
+
+    def rewrite(self, document: str, rng: random.Random) -> str:
+        """Point about half of the ``id:`` arguments at existing objects."""
+
+        def replace(match: re.Match[str]) -> str:
+            known = self.pick(rng) if rng.random() < 0.5 else None
+            return match.group(1) + json.dumps(known) if known else match.group(0)
+
+        return _ID_LITERAL.sub(replace, document)
+
+
 def fuzz_graphql(
     graphql_url: str,
     caller: Caller,
@@ -158,6 +282,7 @@ def fuzz_graphql(
     seed: int | None = None,
     negative_share: float = 0.3,
     max_rounds: int = 5,
+    known_ids: KnownIds | None = None,
 ) -> FuzzReport:
     """At least ``total`` generated operations (spread over the root fields the caller can see in the
     schema, positive and negative inputs), each checked against the bar."""
@@ -187,6 +312,15 @@ def fuzz_graphql(
         )
         @hypothesis_seed(rng.randrange(1 << 32))
         def case_runs(case: Any) -> None:
+            if not isinstance(case.body, str):  # the generated document
+                return
+            document = only_loopback_urls(case.body, rng)
+            if document is None:
+                report.skipped += 1
+                return
+            if known_ids is not None:
+                document = known_ids.rewrite(document, rng)
+            case.body = document
             response = case.call(session=session, headers=caller.headers, timeout=30)
             if response.status_code == 401 and caller.renew():
                 response = case.call(session=session, headers=caller.headers, timeout=30)

@@ -16,7 +16,17 @@ from typing import Any
 
 import pytest
 
-from tests.fuzzing import Caller, FuzzReport, fuzz_graphql, named_probes, random_probes, send_probes
+from tests.fuzzing import (
+    Caller,
+    FuzzReport,
+    KnownIds,
+    fuzz_graphql,
+    integration_ids,
+    named_probes,
+    random_probes,
+    seed_integrations,
+    send_probes,
+)
 from tests.servers import create_admin_account, fresh_database, running_server, sign_in
 
 pytest.importorskip("schemathesis")
@@ -41,7 +51,15 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pat
     database_url = fresh_database(directory, migrated_template)
     create_admin_account(database_url, *FUZZ_ADMIN)
     with running_server({"DATABASE_URL": database_url}, directory / "server.log") as server:
+        seed_integrations(server.base_url, sign_in(server.base_url, *FUZZ_ADMIN))
         yield server
+
+
+@pytest.fixture(scope="module")
+def known_ids(fuzz_server: Any) -> KnownIds:
+    """Generated ``id:`` arguments point at existing integrations half of the time."""
+    token = sign_in(fuzz_server.base_url, *FUZZ_ADMIN)
+    return KnownIds(lambda: integration_ids(fuzz_server.base_url, token))
 
 
 def admin_caller(base_url: str) -> Caller:
@@ -51,15 +69,16 @@ def admin_caller(base_url: str) -> Caller:
     return Caller("admin", sign(), renew=sign)
 
 
-def test_generated_operations_as_guest(fuzz_server: Any) -> None:
-    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", Caller("guest"), 120, seed=SEED)
+def test_generated_operations_as_guest(fuzz_server: Any, known_ids: KnownIds) -> None:
+    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", Caller("guest"), 120, seed=SEED, known_ids=known_ids)
     assert_clean(report, fuzz_server, 120)
     assert report.codes["UNAUTHENTICATED"] > 0  # the guest was refused the guarded fields, cleanly
 
 
-def test_generated_operations_as_admin(fuzz_server: Any) -> None:
-    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", admin_caller(fuzz_server.base_url), 150, seed=SEED)
-    assert_clean(report, fuzz_server, 150)
+def test_generated_operations_as_admin(fuzz_server: Any, known_ids: KnownIds) -> None:
+    caller = admin_caller(fuzz_server.base_url)
+    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 200, seed=SEED, known_ids=known_ids)
+    assert_clean(report, fuzz_server, 200)
 
 
 def test_malformed_requests_get_a_clean_4xx(fuzz_server: Any) -> None:
