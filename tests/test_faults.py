@@ -9,8 +9,10 @@ server must work on it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
+import itertools
 import os
 import sqlite3
 import threading
@@ -24,6 +26,7 @@ import httpx
 import pytest
 
 from tests.conftest import POSTGRES_URL
+from tests.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
 from tests.servers import (
     create_admin_account,
     gql,
@@ -221,6 +224,20 @@ def integrity_problems(database_url: str) -> list[str]:
         "token of no admin": "SELECT t.id FROM admin_token t LEFT JOIN admin_user a ON a.id = t.admin_id "
         "WHERE a.id IS NULL",
         "token hash twice": "SELECT token_hash FROM admin_token GROUP BY token_hash HAVING COUNT(*) > 1",
+        "integration without consumer": "SELECT i.id FROM integration i "
+        "LEFT JOIN oauth_consumer c ON c.integration_id = i.id WHERE c.id IS NULL",
+        "integration without grant": "SELECT i.id FROM integration i "
+        "LEFT JOIN integration_grant g ON g.integration_id = i.id WHERE g.id IS NULL",
+        "consumer of no integration": "SELECT c.id FROM oauth_consumer c "
+        "LEFT JOIN integration i ON i.id = c.integration_id WHERE i.id IS NULL",
+        "token of no consumer": "SELECT t.id FROM oauth_token t "
+        "LEFT JOIN oauth_consumer c ON c.id = t.consumer_id WHERE c.id IS NULL",
+        "active without access token": "SELECT i.id FROM integration i "
+        "JOIN oauth_consumer c ON c.integration_id = i.id "
+        "LEFT JOIN oauth_token t ON t.consumer_id = c.id AND t.type = 'access' "
+        "WHERE i.status = 1 AND t.id IS NULL",
+        "two consumers": "SELECT integration_id FROM oauth_consumer GROUP BY integration_id HAVING COUNT(*) > 1",
+        "two tokens": "SELECT consumer_id FROM oauth_token GROUP BY consumer_id, user_type HAVING COUNT(*) > 1",
     }
     for what, sql in checks.items():
         problems += [f"{what}: {row}" for row in query(database_url, sql)]
@@ -256,3 +273,90 @@ def test_sigkill_during_a_burst_of_config_writes_loses_no_acknowledged_write(
             assert stored[writer.field] in {writer.acked, writer.sent}, (writer.field, stored, writer.acked)
         assert gql(again.base_url, SET_GUEST, {"a": True}, token=token).status_code == 200
         assert_log_clean(again)
+
+
+class IntegrationWriter(threading.Thread):
+    """Creates integrations (Custom grant) and, if asked, activates each one; remembers what was acknowledged."""
+
+    def __init__(self, base_url: str, token: str, prefix: str, activate: bool) -> None:
+        super().__init__(daemon=True)
+        self.base_url, self.token, self.prefix, self.activate = base_url, token, prefix, activate
+        self.created: list[str] = []
+        self.activated: list[str] = []
+        self.in_flight: str | None = None
+        self.errors: list[str] = []
+
+    def _call(self, client: httpx.Client, document: str, variables: dict[str, Any], field: str) -> dict | None:
+        try:
+            response = client.post(
+                "/graphql",
+                json={"query": document, "variables": variables},
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+        except httpx.HTTPError:
+            return None  # the server is gone
+        body = response.json()
+        if response.status_code != 200 or body.get("errors") or body["data"][field]["userErrors"]:
+            self.errors.append(response.text)
+            return None
+        return body["data"][field]
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+            for n in itertools.count():
+                name = self.in_flight = f"{self.prefix} {n}"
+                fields = {"name": name, "resourceAccess": "CUSTOM", "resources": ["Magento_Catalog::catalog"]}
+                created = self._call(client, CREATE_INTEGRATION, {"input": fields}, "createIntegration")
+                if created is None:
+                    return
+                self.created.append(name)
+                if self.activate:
+                    integration_id = created["integration"]["id"]
+                    if (
+                        self._call(client, AUTHORIZE_INTEGRATION, {"id": integration_id}, "authorizeIntegration")
+                        is None
+                    ):
+                        return
+                    self.activated.append(name)
+
+
+def test_sigkill_during_integration_creation_and_activation_leaves_nothing_half_made(
+    server_with_admin: tuple[Any, str, str], tmp_path: Path
+) -> None:
+    server, token, database_url = server_with_admin
+    writers = [IntegrationWriter(server.base_url, token, f"crash {n}", activate=n % 2 == 1) for n in range(4)]
+    for writer in writers:
+        writer.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(len(w.created) >= 4 for w in writers):
+        time.sleep(0.05)
+    kill_hard(server)
+    for writer in writers:
+        writer.join(30)
+    assert all(not w.errors for w in writers), [w.errors for w in writers]
+    assert all(len(w.created) >= 4 for w in writers)
+
+    assert integrity_problems(database_url) == []
+    stored = {row["name"]: row["status"] for row in query(database_url, "SELECT name, status FROM integration")}
+    for writer in writers:
+        assert set(writer.created) <= set(stored), (writer.created, stored)  # every acknowledged create is there
+        assert all(stored[name] == 1 for name in writer.activated)  # every acknowledged activation too
+        mine = {name for name in stored if name.startswith(writer.prefix + " ")}
+        assert mine <= {*writer.created, writer.in_flight}  # and nothing else
+
+    with running_server({"DATABASE_URL": database_url}, tmp_path / "restarted.log") as again:
+        listed = gql(again.base_url, "{ integrations(first: 100) { edges { node { name status } } } }", token=token)
+        names = {edge["node"]["name"] for edge in listed.json()["data"]["integrations"]["edges"]}
+        assert names == set(stored)
+        # An integration whose activation was cut off can simply be activated now.
+        for writer in writers:
+            if writer.activate and writer.in_flight in stored and stored[writer.in_flight] == 0:
+                row = query(database_url, "SELECT id FROM integration WHERE name = $1", writer.in_flight)[0]
+                retried = gql(again.base_url, AUTHORIZE_INTEGRATION, {"id": global_id(row["id"])}, token=token)
+                assert retried.json()["data"]["authorizeIntegration"]["userErrors"] == [], retried.text
+        assert integrity_problems(database_url) == []
+        assert_log_clean(again)
+
+
+def global_id(database_id: int) -> str:
+    return base64.b64encode(f"Integration:{database_id}".encode()).decode()

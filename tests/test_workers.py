@@ -8,7 +8,9 @@ fail with a 500 or ``INTERNAL_SERVER_ERROR``.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import POSTGRES_URL
+from tests.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
 from tests.servers import create_admin_account, gql, query, running_server, sign_in
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="several workers need DATABASE_URL pointing at PostgreSQL")
@@ -116,3 +119,63 @@ def test_concurrent_config_writes_through_both_workers_never_fail(two_workers: t
     problems = [r.text for r in responses if r.status_code != 200 or r.json().get("errors")]
     assert problems == [], problems[:5]
     assert query(POSTGRES_URL, "SELECT path FROM core_config_data GROUP BY path HAVING COUNT(*) > 1") == []
+
+
+def integrity_of_integration(name: str) -> dict[str, int]:
+    """Rows that hang off one integration, counted in the database."""
+    rows = query(
+        POSTGRES_URL,
+        """SELECT i.status,
+                  (SELECT COUNT(*) FROM oauth_consumer c WHERE c.integration_id = i.id) AS consumers,
+                  (SELECT COUNT(*) FROM integration_grant g WHERE g.integration_id = i.id) AS grants,
+                  (SELECT COUNT(*) FROM oauth_token t JOIN oauth_consumer c ON c.id = t.consumer_id
+                    WHERE c.integration_id = i.id AND t.type = 'access') AS access_tokens
+           FROM integration i WHERE i.name = $1""",
+        name,
+    )
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def race(base_urls: list[str], token: str, body: dict[str, Any], per_url: int) -> list[httpx.Response]:
+    """The same request sent at the same moment, ``per_url`` times to each server."""
+    targets = [url for url in base_urls for _ in range(per_url)]
+    barrier = threading.Barrier(len(targets))
+
+    def send(url: str) -> httpx.Response:
+        with httpx.Client(timeout=60) as client:
+            barrier.wait()
+            return client.post(f"{url}/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    with concurrent.futures.ThreadPoolExecutor(len(targets)) as pool:
+        return list(pool.map(send, targets))
+
+
+@pytest.mark.parametrize("layout", ["two processes", "two workers"])
+def test_concurrent_activation_gives_one_consumer_and_one_access_token(
+    layout: str, database_url: str, tmp_path: Path
+) -> None:
+    create_admin_account(database_url, *ADMIN)
+    env = {"DATABASE_URL": database_url}
+    with contextlib.ExitStack() as stack:
+        if layout == "two processes":
+            servers = [stack.enter_context(running_server(env, tmp_path / f"{n}.log")) for n in "ab"]
+        else:
+            servers = [stack.enter_context(running_server(env, tmp_path / "w.log", args=("--workers", "2")))]
+        base_urls = [server.base_url for server in servers]
+        token = sign_in(base_urls[0], *ADMIN)
+        for attempt in range(4):
+            name = f"race {attempt}"
+            created = gql(base_urls[0], CREATE_INTEGRATION, {"input": {"name": name, "resourceAccess": "ALL"}}, token)
+            integration_id = created.json()["data"]["createIntegration"]["integration"]["id"]
+            responses = race(base_urls, token, {"query": AUTHORIZE_INTEGRATION, "variables": {"id": integration_id}}, 4)
+            assert all(r.status_code == 200 and not r.json().get("errors") for r in responses), [
+                r.text for r in responses
+            ]
+            payloads = [r.json()["data"]["authorizeIntegration"] for r in responses]
+            winners = [p for p in payloads if p["credentials"] and not p["userErrors"]]
+            assert len(winners) == 1, payloads
+            losers = [p for p in payloads if p is not winners[0]]
+            assert all(p["credentials"] is None and p["userErrors"] for p in losers), losers
+            assert {e["code"] for p in losers for e in p["userErrors"]} <= {"ALREADY_ACTIVE", "INVALID"}
+            assert integrity_of_integration(name) == {"status": 1, "consumers": 1, "grants": 1, "access_tokens": 1}
