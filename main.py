@@ -25,7 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
-from auth.middleware import AuthenticationMiddleware
+from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
 from auth.principal import GUEST
 from models.sql import fetch_one
 from schema import build_schema, policy_of
@@ -100,10 +100,12 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, bearer_lookups: tuple[BearerLookup, ...] = ()) -> Starlette:
+    """The ASGI app; ``bearer_lookups`` are extra bearer-token lookups tried after admin tokens."""
     settings = settings or Settings.from_env()
     schema = build_schema(settings)
-    graphql = AuthenticationMiddleware(GraphQLView(schema, settings))
+    authenticators = {"bearer": bearer_authenticator(extra_lookups=bearer_lookups)} if bearer_lookups else None
+    graphql = AuthenticationMiddleware(GraphQLView(schema, settings), authenticators)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -155,6 +157,13 @@ async def _bootstrap(settings: Settings) -> None:
                 "Keep it now: it is not shown again.\n",
                 flush=True,
             )
+        if settings.embedded_default:
+            # Only the embedded default gets demo data, so GraphiQL has something to show.
+            from resolvers.demo_store import seed_demo_store
+
+            report = await seed_demo_store(settings)
+            if report.seeded:
+                print(report.summary(), flush=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -214,6 +223,18 @@ def _create_admin(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _seed_demo(args: argparse.Namespace) -> int:
+    from resolvers.demo_store import seed_demo_store
+
+    async def run() -> str:
+        settings = Settings.from_env()
+        async with open_database(settings):
+            return (await seed_demo_store(settings, args.products, reset=args.reset)).summary()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def _export_schema(_args: argparse.Namespace) -> int:
     sys.stdout.write(build_schema(Settings.from_env()).as_str() + "\n")
     return 0
@@ -224,6 +245,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "migrate": _migrate,
     "create-admin": _create_admin,
     "export-schema": _export_schema,
+    "seed-demo": _seed_demo,
 }
 
 
@@ -248,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="else ADMIN_PASSWORD, else a prompt")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    seed = commands.add_parser(
+        "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"
+    )
+    seed.add_argument("--products", type=int, default=400, help="number of products (default 400)")
+    seed.add_argument(
+        "--reset", action="store_true", help="delete the store data first (admins, integrations and config stay)"
+    )
     return parser
 
 

@@ -28,13 +28,31 @@ from strawberry.types import ExecutionContext
 from auth.enforcement import AccessControl, AccessPolicy, install_guards
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
+from schema.catalog import CatalogMutation, CatalogQuery
+from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
+from schema.customers import CustomerQuery
+from schema.sales import SalesQuery
+from schema.store import StoreQuery
 from settings import Settings
 
 logger = logging.getLogger("integrations.graphql")
 
-QUERY_PARTS: tuple[type, ...] = (AccessQuery, ConfigQuery)
-MUTATION_PARTS: tuple[type, ...] = (AdminMutation, ConfigMutation)
+QUERY_PARTS: tuple[type, ...] = (
+    AccessQuery,
+    ConfigQuery,
+    CatalogQuery,
+    CmsQuery,
+    StoreQuery,
+    SalesQuery,
+    CustomerQuery,
+)
+MUTATION_PARTS: tuple[type, ...] = (
+    AdminMutation,
+    ConfigMutation,
+    CatalogMutation,
+    CmsMutation,
+)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
