@@ -249,6 +249,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be zero or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "settings (environment variables):\n" + "\n".join(
         f"  {name:<24} {text}" for name, text in SETTINGS_HELP.items()
@@ -273,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser(
         "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"
     )
-    seed.add_argument("--products", type=int, default=400, help="number of products (default 400)")
+    seed.add_argument("--products", type=_count, default=400, help="number of products (default 400)")
     seed.add_argument(
         "--reset", action="store_true", help="delete the store data first (admins, integrations and config stay)"
     )

@@ -25,7 +25,7 @@ from models.store import (
     VISIBILITY_NOT_VISIBLE,
     VISIBILITY_SEARCH,
 )
-from resolvers.loaders import get_loader
+from resolvers.loaders import LoadFn, get_loader
 from resolvers.pagination import Page, bad_input, keyset_page
 from resolvers.rows import like_pattern, placeholders
 from resolvers.validation import NOT_FOUND, OUT_OF_RANGE, UNIQUE, InputChecker, Problem
@@ -107,8 +107,7 @@ async def product_by_sku(context: Context, sku: str) -> Row | None:
     return row
 
 
-def product_categories(context: Context) -> DataLoader[int, list[Row]]:
-    """Product id -> its categories, in one join on the link table per batch."""
+def _product_categories_batch(context: Context) -> LoadFn:
     active_only = context.principal.is_guest
 
     async def load(product_ids: list[int]) -> list[list[Row]]:
@@ -126,11 +125,15 @@ def product_categories(context: Context) -> DataLoader[int, list[Row]]:
             by_product[row["product_id"]].append(row)
         return [by_product[pid] for pid in product_ids]
 
-    return get_loader(context, "product_categories", load)
+    return load
 
 
-def category_children(context: Context) -> DataLoader[int, list[Row]]:
-    """Category id -> its child categories, one query per tree level whatever the page size."""
+def product_categories(context: Context) -> DataLoader[int, list[Row]]:
+    """Product id -> its categories, in one join on the link table per batch."""
+    return get_loader(context, "product_categories", _product_categories_batch)
+
+
+def _category_children_batch(context: Context) -> LoadFn:
     active_only = context.principal.is_guest
 
     async def load(parent_ids: list[int]) -> list[list[Row]]:
@@ -146,7 +149,12 @@ def category_children(context: Context) -> DataLoader[int, list[Row]]:
             by_parent[row["parent_id"]].append(row)
         return [by_parent[pid] for pid in parent_ids]
 
-    return get_loader(context, "category_children", load)
+    return load
+
+
+def category_children(context: Context) -> DataLoader[int, list[Row]]:
+    """Category id -> its child categories, one query per tree level whatever the page size."""
+    return get_loader(context, "category_children", _category_children_batch)
 
 
 async def categories_page(context: Context, parent_id: int | None, first: int, after: str | None) -> Page[Row]:

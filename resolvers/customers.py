@@ -44,14 +44,14 @@ async def customer_by_id(customer_id: int) -> Row | None:
     return await fetch_one(f"SELECT {CUSTOMER_COLUMNS} FROM customer_entity WHERE id = ?", customer_id)
 
 
+async def _customers(ids: list[int]) -> list[Row | None]:
+    rows = await fetch_all(
+        f"SELECT {CUSTOMER_COLUMNS} FROM customer_entity WHERE id IN ({placeholders(len(ids))})", *ids
+    )
+    by_id = {row["id"]: row for row in rows}
+    return [by_id.get(i) for i in ids]
+
+
 def customers_by_id(context: Context) -> DataLoader[int, Row | None]:
     """Customer id -> customer, one query per batch (the customers of a page of orders)."""
-
-    async def load(ids: list[int]) -> list[Row | None]:
-        rows = await fetch_all(
-            f"SELECT {CUSTOMER_COLUMNS} FROM customer_entity WHERE id IN ({placeholders(len(ids))})", *ids
-        )
-        by_id = {row["id"]: row for row in rows}
-        return [by_id.get(i) for i in ids]
-
-    return get_loader(context, "customers_by_id", load)
+    return get_loader(context, "customers_by_id", lambda _context: _customers)

@@ -11,10 +11,12 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 
-def get_loader(
-    context: Context, name: str, load_fn: Callable[[list[Any]], Awaitable[Sequence[Any]]]
-) -> DataLoader[Any, Any]:
+LoadFn = Callable[[list[Any]], Awaitable[Sequence[Any]]]
+
+
+def get_loader(context: Context, name: str, make_load_fn: Callable[[Context], LoadFn]) -> DataLoader[Any, Any]:
+    """The request's loader called ``name``; ``make_load_fn(context)`` builds its batch function on first use."""
     loader = context.loaders.get(name)
     if loader is None:
-        loader = context.loaders[name] = DataLoader(load_fn=load_fn)
+        loader = context.loaders[name] = DataLoader(load_fn=make_load_fn(context))
     return loader

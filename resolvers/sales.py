@@ -40,18 +40,18 @@ async def order_by_increment_id(increment_id: str) -> Row | None:
     return await fetch_one(f"SELECT {ORDER_COLUMNS} FROM sales_order WHERE increment_id = ?", increment_id)
 
 
+async def _items(order_ids: list[int]) -> list[list[Row]]:
+    rows = await fetch_all(
+        f"SELECT {ITEM_COLUMNS} FROM sales_order_item WHERE order_id IN ({placeholders(len(order_ids))}) "
+        "ORDER BY order_id, id",
+        *order_ids,
+    )
+    by_order: dict[int, list[Row]] = {oid: [] for oid in order_ids}
+    for row in rows:
+        by_order[row["order_id"]].append(row)
+    return [by_order[oid] for oid in order_ids]
+
+
 def order_items(context: Context) -> DataLoader[int, list[Row]]:
     """Order id -> its items, one indexed query per batch."""
-
-    async def load(order_ids: list[int]) -> list[list[Row]]:
-        rows = await fetch_all(
-            f"SELECT {ITEM_COLUMNS} FROM sales_order_item WHERE order_id IN ({placeholders(len(order_ids))}) "
-            "ORDER BY order_id, id",
-            *order_ids,
-        )
-        by_order: dict[int, list[Row]] = {oid: [] for oid in order_ids}
-        for row in rows:
-            by_order[row["order_id"]].append(row)
-        return [by_order[oid] for oid in order_ids]
-
-    return get_loader(context, "order_items", load)
+    return get_loader(context, "order_items", lambda _context: _items)
