@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests import fuzzing  # noqa: E402
-from tests.servers import create_admin_account, running_server, sign_in  # noqa: E402
+from tests.servers import create_admin_account, running_server, seed_demo_store, sign_in  # noqa: E402
 
 ADMIN = ("fuzz-admin", "fuzz-admin-password-1")
 
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             create_admin_account(database_url, *ADMIN)
         except Exception as exc:  # already there from an earlier run on the same database
             print(f"admin account: {type(exc).__name__} (reusing it)")
+        seed_demo_store(database_url)  # leaves a store that has data alone
         with running_server({"DATABASE_URL": database_url}, Path(tmp) / "server.log") as server:
             total = fuzzing.FuzzReport()
             started = time.monotonic()
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             fuzzing.seed_integrations(server.base_url, admin_token)
             lookup_token = sign_in(server.base_url, *ADMIN)
             known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(server.base_url, lookup_token))
+            fuzzing.allow_guest_access(server.base_url, admin_token)  # (admin's generated writes may switch it)
             for name in args.callers.split(","):
                 caller = fuzzing.make_caller(name.strip(), server.base_url, admin_token, ADMIN)
                 t0 = time.monotonic()

@@ -185,6 +185,12 @@ def seed_integrations(base_url: str, token: str) -> list[str]:
     return ids
 
 
+def allow_guest_access(base_url: str, token: str) -> None:
+    """Guests may then read catalog, CMS and store data, so their generated queries run resolvers."""
+    body = _admin_gql(base_url, token, "mutation { setGuestAccess(allow: true) { userErrors { code } } }")
+    assert body["data"]["setGuestAccess"]["userErrors"] == [], body
+
+
 def integration_ids(base_url: str, token: str) -> list[str]:
     body = _admin_gql(base_url, token, INTEGRATION_IDS)
     edges = ((body.get("data") or {}).get("integrations") or {}).get("edges") or []
@@ -265,10 +271,15 @@ class KnownIds:
         return rng.choice(self._ids) if self._ids else None
 
     def rewrite(self, document: str, rng: random.Random) -> str:
-        """Point about half of the ``id:`` arguments at existing objects."""
+        """Point about half of the ``id:`` arguments at existing objects (global ids of integrations, or
+        small Int ids of store rows)."""
 
         def replace(match: re.Match[str]) -> str:
-            known = self.pick(rng) if rng.random() < 0.5 else None
+            if rng.random() < 0.5:
+                return match.group(0)
+            if not match.group(2).startswith('"'):  # an Int id (store rows): one of the first few rows
+                return f"{match.group(1)}{rng.randint(1, 40)}"
+            known = self.pick(rng)
             return match.group(1) + json.dumps(known) if known else match.group(0)
 
         return _ID_LITERAL.sub(replace, document)

@@ -44,6 +44,20 @@ def create_admin_account(database_url: str, username: str, password: str) -> Non
     asyncio.run(_create_admin(database_url, username, password))
 
 
+async def _seed_demo(database_url: str, products: int) -> None:
+    from main import open_database
+    from resolvers.demo_store import seed_demo_store
+
+    settings = Settings(database_url=database_url)
+    async with open_database(settings):
+        await seed_demo_store(settings, products)
+
+
+def seed_demo_store(database_url: str, products: int = 40) -> None:
+    """The demo store (categories, products, CMS, customers, orders), small."""
+    asyncio.run(_seed_demo(database_url, products))
+
+
 def sign_in(base_url: str, username: str, password: str) -> str:
     body = httpx.post(
         f"{base_url}/graphql", json={"query": SIGN_IN, "variables": {"u": username, "p": password}}, timeout=30

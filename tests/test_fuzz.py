@@ -20,6 +20,7 @@ from tests.fuzzing import (
     Caller,
     FuzzReport,
     KnownIds,
+    allow_guest_access,
     fuzz_graphql,
     integration_ids,
     named_probes,
@@ -27,7 +28,7 @@ from tests.fuzzing import (
     seed_integrations,
     send_probes,
 )
-from tests.servers import create_admin_account, fresh_database, running_server, sign_in
+from tests.servers import create_admin_account, fresh_database, running_server, seed_demo_store, sign_in
 
 pytest.importorskip("schemathesis")
 
@@ -50,6 +51,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pat
     directory = tmp_path_factory.mktemp("fuzz")
     database_url = fresh_database(directory, migrated_template)
     create_admin_account(database_url, *FUZZ_ADMIN)
+    seed_demo_store(database_url)
     with running_server({"DATABASE_URL": database_url}, directory / "server.log") as server:
         seed_integrations(server.base_url, sign_in(server.base_url, *FUZZ_ADMIN))
         yield server
@@ -70,6 +72,7 @@ def admin_caller(base_url: str) -> Caller:
 
 
 def test_generated_operations_as_guest(fuzz_server: Any, known_ids: KnownIds) -> None:
+    allow_guest_access(fuzz_server.base_url, sign_in(fuzz_server.base_url, *FUZZ_ADMIN))
     report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", Caller("guest"), 120, seed=SEED, known_ids=known_ids)
     assert_clean(report, fuzz_server, 120)
     assert report.codes["UNAUTHENTICATED"] > 0  # the guest was refused the guarded fields, cleanly
