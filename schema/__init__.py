@@ -35,6 +35,7 @@ from schema.customers import CustomerQuery
 from schema.integrations import IntegrationMutation, IntegrationQuery
 from schema.sales import SalesQuery
 from schema.store import StoreQuery
+from schema.text_inputs import RejectUnstorableText
 from settings import Settings
 
 logger = logging.getLogger("integrations.graphql")
@@ -134,6 +135,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         lambda: AccessControl(policy_holder[0]),
+        RejectUnstorableText,
         MaskUnexpectedErrors,
     ]
     probe = strawberry.Schema(query=query, mutation=mutation)
