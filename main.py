@@ -25,8 +25,11 @@ from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
-from auth.middleware import AuthenticationMiddleware
+from auth.middleware import AuthenticationMiddleware, bearer_authenticator
+from auth.oauth_authenticators import integration_bearer_lookup, oauth_authenticator
+from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
+from auth.proxy import TrustedProxyMiddleware
 from models.sql import fetch_one
 from schema import build_schema, policy_of
 from schema.context import Context
@@ -103,7 +106,13 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     schema = build_schema(settings)
-    graphql = AuthenticationMiddleware(GraphQLView(schema, settings))
+    graphql = AuthenticationMiddleware(
+        GraphQLView(schema, settings),
+        authenticators={
+            "bearer": bearer_authenticator(extra_lookups=(integration_bearer_lookup,)),
+            "oauth": oauth_authenticator(settings.max_body_bytes),
+        },
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await task(settings)
             yield
 
-    middleware = []
+    middleware = [Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
     if settings.cors_allow_origins:
         middleware.append(
             Middleware(
@@ -127,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *oauth_routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -174,8 +184,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
+        proxy_headers=False,
     )
     return 0
 
