@@ -25,7 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
-from auth.middleware import AuthenticationMiddleware, bearer_authenticator
+from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
 from auth.oauth_authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
@@ -103,13 +103,19 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    schema: Any = None,
+    bearer_lookups: tuple[BearerLookup, ...] = (),
+) -> Starlette:
+    """The ASGI app. ``schema`` and ``bearer_lookups`` let tests serve tiny schemas and extra principals."""
     settings = settings or Settings.from_env()
-    schema = build_schema(settings)
+    schema = schema or build_schema(settings)
     graphql = AuthenticationMiddleware(
         GraphQLView(schema, settings),
-        authenticators={
-            "bearer": bearer_authenticator(extra_lookups=(integration_bearer_lookup,)),
+        {
+            "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
             "oauth": oauth_authenticator(settings.max_body_bytes),
         },
     )

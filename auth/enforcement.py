@@ -265,7 +265,7 @@ class AccessPolicy:
 
     def required_resources(self, document: DocumentNode, operation_name: str | None) -> list[str]:
         access = analyse_document(self.table, document, operation_name)
-        return self.table.resources_of(access.coordinates)
+        return sorted(self.table.resources_of(access.coordinates))
 
 
 class AccessControl(SchemaExtension):

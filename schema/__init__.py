@@ -25,7 +25,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from auth.enforcement import AccessControl, AccessPolicy, install_guards
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.config import ConfigMutation, ConfigQuery
@@ -71,16 +70,24 @@ def _object_definitions(types: tuple[type, ...]) -> list[Any]:
     return [t.__strawberry_definition__ for t in types]
 
 
-def build_schema(settings: Settings | None = None) -> Schema:
+def build_schema(
+    settings: Settings | None = None,
+    *,
+    query_parts: tuple[type, ...] | None = None,
+    mutation_parts: tuple[type, ...] | None = None,
+) -> Schema:
+    """The server's schema (or one made of other parts, as tests do), audited for access rules."""
+    from auth.enforcement import AccessControl, AccessPolicy, install_guards  # auth reads schema's directives
+
     settings = settings or Settings()
-    query = merge_types("Query", QUERY_PARTS)
-    mutation = merge_types("Mutation", MUTATION_PARTS)
+    query = merge_types("Query", query_parts or QUERY_PARTS)
+    mutation = merge_types("Mutation", mutation_parts or MUTATION_PARTS)
     # Rule classes built once, so that the validation cache keys stay the same across requests.
     rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
-    policy_holder: list[AccessPolicy] = []
+    policy_holder: list[Any] = []
     max_tokens = settings.max_tokens
     extensions: list[Callable[[], Any]] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
@@ -107,5 +114,5 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return schema
 
 
-def policy_of(schema: strawberry.Schema) -> AccessPolicy:
+def policy_of(schema: strawberry.Schema) -> Any:
     return schema.access_policy  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ points at one), the ASGI app with its lifespan, an httpx client, admin tokens, a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import os
@@ -55,10 +56,10 @@ async def reset_postgres(url: str) -> None:
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> str:
+def database_url(tmp_path: Path) -> str:
     """A clean database for this test."""
     if POSTGRES_URL:
-        await reset_postgres(POSTGRES_URL)
+        asyncio.run(reset_postgres(POSTGRES_URL))
         return POSTGRES_URL
     return f"sqlite://{tmp_path / 'db.sqlite3'}"
 

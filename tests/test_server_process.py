@@ -1,0 +1,106 @@
+"""Real server processes on loopback ports, and the command line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import ROOT
+
+VIEWER = {"query": "{ viewer { kind guestAccessAllowed } }"}
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def sign_in(base_url: str, username: str, password: str) -> str:
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={
+            "query": "mutation($u: String!, $p: String!) { generateAdminToken(username: $u, password: $p) { token } }",
+            "variables": {"u": username, "p": password},
+        },
+    )
+    body = response.json()
+    assert body.get("errors") is None, body
+    return body["data"]["generateAdminToken"]["token"]
+
+
+def test_first_start_creates_admin_and_prints_password_once(database_url: str, server_factory: Any) -> None:
+    server = server_factory({"DATABASE_URL": database_url})
+    match = re.search(r"username: admin\s+password: (\S+)", server.output())
+    assert match, server.output()
+    token = sign_in(server.base_url, "admin", match.group(1))
+    viewer = httpx.post(f"{server.base_url}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"})
+    assert viewer.json()["data"]["viewer"]["kind"] == "ADMIN"
+    assert httpx.get(f"{server.base_url}/healthz").json() == {"status": "ok"}
+    graphiql = httpx.get(f"{server.base_url}/graphql", headers={"Accept": "text/html"})
+    assert graphiql.status_code == 200 and "graphiql" in graphiql.text.lower()
+    server.stop()
+    again = server_factory({"DATABASE_URL": database_url})
+    assert "password:" not in again.output()
+
+
+def test_config_change_is_seen_by_another_server_on_the_same_database(database_url: str, server_factory: Any) -> None:
+    created = run_cli(
+        "create-admin", "--username", "root", "--password", "long-enough-pw", env={"DATABASE_URL": database_url}
+    )
+    assert created.returncode == 0, created.stderr
+    first = server_factory({"DATABASE_URL": database_url})
+    second = server_factory({"DATABASE_URL": database_url})
+    token = sign_in(first.base_url, "root", "long-enough-pw")
+    assert httpx.post(f"{second.base_url}/graphql", json=VIEWER).json()["data"]["viewer"]["guestAccessAllowed"] is False
+    body = httpx.post(
+        f"{first.base_url}/graphql",
+        json={"query": "mutation { setGuestAccess(allow: true) { webApiSecurity { allowAnonymousGuestAccess } } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert body["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is True
+    assert httpx.post(f"{second.base_url}/graphql", json=VIEWER).json()["data"]["viewer"]["guestAccessAllowed"] is True
+    # A token issued by one process is honoured by the other.
+    other = httpx.post(f"{second.base_url}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"})
+    assert other.json()["data"]["viewer"]["kind"] == "ADMIN"
+
+
+def test_export_schema_prints_sdl_with_directives(tmp_path: Path) -> None:
+    result = run_cli("export-schema", env={"DATABASE_URL": f"sqlite://{tmp_path / 'x.db'}"})
+    assert result.returncode == 0, result.stderr
+    assert "directive @requiresResource(id: String!) repeatable on FIELD_DEFINITION" in result.stdout
+    assert re.search(r"^\s+viewer: Viewer! @public$", result.stdout, re.M)
+    assert "generateAdminToken(" in result.stdout
+
+
+def test_migrate_and_create_admin_commands(database_url: str) -> None:
+    env = {"DATABASE_URL": database_url}
+    assert run_cli("migrate", env=env).returncode == 0
+    assert run_cli("migrate", env=env).returncode == 0
+    assert run_cli("create-admin", "--username", "ops", "--password", "short", env=env).returncode == 2
+    assert run_cli("create-admin", "--username", "ops", env={**env, "ADMIN_PASSWORD": "long-enough-pw"}).returncode == 0
+    duplicate = run_cli("create-admin", "--username", "ops", "--password", "long-enough-pw", env=env)
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    assert run_cli("create-admin", "--username", "x", env=env).returncode == 2
+
+
+def test_help_lists_every_setting() -> None:
+    from settings import SETTINGS_HELP
+
+    result = run_cli("--help", env={})
+    assert result.returncode == 0
+    for name in SETTINGS_HELP:
+        assert name in result.stdout
