@@ -30,7 +30,6 @@ from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 from oauthlib.oauth1.rfc5849.signature import collect_parameters
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from auth import config as paths
 from auth import secrets
@@ -495,6 +494,14 @@ async def authenticate_signed_request(
 # ------------------------------------------------------------------------------------------- nonces
 
 _NONCE_INSERT = "INSERT INTO oauth_nonce (consumer_id, nonce, timestamp) VALUES (?, ?, ?)"
+#: PostgreSQL: the insert commits without waiting for its WAL flush. ``set_config(..., true)`` is the function form of
+#: ``SET LOCAL``: it holds for this statement's own transaction only, in one round trip instead of four
+#: (BEGIN, SET LOCAL, INSERT, COMMIT). A nonce lost in a database crash only reopens a window that the
+#: timestamp check closes within 600 s.
+_NONCE_INSERT_POSTGRES = (
+    "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    "INSERT INTO oauth_nonce (consumer_id, nonce, timestamp) SELECT ?, ?, ? FROM relaxed"
+)
 
 
 async def record_nonce(creds: Credentials, params: OAuthParams) -> None:
@@ -502,14 +509,9 @@ async def record_nonce(creds: Credentials, params: OAuthParams) -> None:
     assert creds.consumer_id is not None
     nonce = params.get("oauth_nonce") or ""
     timestamp = int(params.get("oauth_timestamp") or 0)
+    sql = _NONCE_INSERT_POSTGRES if dialect() == "postgres" else _NONCE_INSERT
     try:
-        if dialect() == "postgres":
-            # A lost nonce after a database crash only reopens a window the timestamp check closes within 600 s.
-            async with in_transaction() as conn:
-                await conn.execute_query("SET LOCAL synchronous_commit = off")
-                await execute(_NONCE_INSERT, creds.consumer_id, nonce, timestamp, conn=conn)
-        else:
-            await execute(_NONCE_INSERT, creds.consumer_id, nonce, timestamp)
+        await execute(sql, creds.consumer_id, nonce, timestamp)
     except IntegrityError:
         raise nonce_used(creds.consumer_id) from None
     if _cleanup_due(creds.cleanup_probability):
