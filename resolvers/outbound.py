@@ -70,13 +70,11 @@ def _embedded_ipv4(address: IPAddress) -> IPAddress:
 def classify(address: IPAddress) -> str:
     """``forbidden`` (never), ``private`` (only when allowed) or ``public``."""
     address = _embedded_ipv4(address)
-    if (
-        address in METADATA_ADDRESSES
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_unspecified
-        or address.is_reserved
-    ):
+    if address in METADATA_ADDRESSES or address.is_link_local or address.is_multicast or address.is_unspecified:
+        return FORBIDDEN
+    if address.is_loopback:
+        return PRIVATE
+    if address.is_reserved:
         return FORBIDDEN
     if isinstance(address, ipaddress.IPv4Address) and address == ipaddress.IPv4Address("255.255.255.255"):
         return FORBIDDEN
