@@ -173,7 +173,7 @@ def granted_resources(all_resources: Any, resources: Any) -> frozenset[str]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class OAuthParams:
-    """Protocol parameters from the Authorization header, plus where the request came to."""
+    """The ``oauth_*`` protocol parameters of one request."""
 
     values: dict[str, str]
 
@@ -195,10 +195,7 @@ def read_params(authorization: str, uri_query: str, form_body: str) -> OAuthPara
         header_params = oauth_utils.parse_authorization_header(authorization)
     except ValueError:
         raise OAuthProblem(HEADER_MALFORMED, 400) from None
-    oauth_params = oauth_utils.filter_oauth_params(header_params)
-    names = [name for name, _ in oauth_params]
-    if len(set(names)) != len(names):
-        raise OAuthProblem(HEADER_MALFORMED, 400)
+    oauth_params = oauth_utils.filter_oauth_params(header_params)  # a repeated name keeps its last value
     try:
         elsewhere = collect_parameters(uri_query=uri_query, body=form_body or None, exclude_oauth_signature=False)
     except ValueError:
