@@ -31,6 +31,7 @@ from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
 from auth.proxy import TrustedProxyMiddleware
 from models.sql import fetch_one
+from resolvers.config_integrations import sync_config_integrations
 from schema import build_schema, policy_of
 from schema.context import Context
 from settings import SETTINGS_HELP, Settings, sqlite_path
@@ -40,6 +41,7 @@ logger = logging.getLogger("integrations")
 #: Work run once the database is open, in order (config-file integrations, cleanup, ...).
 StartupTask = Callable[[Settings], Awaitable[None]]
 STARTUP_TASKS: list[StartupTask] = []
+STARTUP_TASKS.append(sync_config_integrations)
 
 
 class GraphQLView(GraphQL[Context, None]):
