@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 import random
@@ -36,12 +35,15 @@ from auth import secrets
 from auth.acl import ALL
 from auth.admin_tokens import as_datetime
 from auth.clock import clock
+from auth.oauth_tokens import TYPE_ACCESS, TYPE_REQUEST, TYPE_VERIFIER, USER_TYPE_INTEGRATION, hash_token
 from auth.principal import Principal, integration_principal
 from models import OAuthNonce, OAuthToken
 from models.integration import STATUS_ACTIVE
 from models.sql import dialect, execute, fetch_one
 
 logger = logging.getLogger("integrations.oauth")
+
+__all__ = ["TYPE_ACCESS", "TYPE_REQUEST", "TYPE_VERIFIER", "USER_TYPE_INTEGRATION", "hash_token"]
 
 SIGNATURE_HMAC_SHA256 = "HMAC-SHA256"
 SIGNATURE_HMAC_SHA1 = "HMAC-SHA1"
@@ -51,11 +53,6 @@ TOKEN_LENGTH = secrets.TOKEN_LENGTH
 #: Nonces are chosen by clients: Magento's are 32 characters, other libraries use UUIDs or digits.
 NONCE_MAX_LENGTH = 64
 NONCE_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~")
-USER_TYPE_INTEGRATION = 1
-
-TYPE_VERIFIER = "verifier"
-TYPE_REQUEST = "request"
-TYPE_ACCESS = "access"
 
 #: Required protocol parameters (Magento's ``_validateProtocolParams``), per step.
 REQUIRED_BASE = ("oauth_consumer_key", "oauth_signature", "oauth_signature_method", "oauth_nonce", "oauth_timestamp")
@@ -120,11 +117,6 @@ def no_token_for_consumer(consumer_id: int) -> OAuthProblem:
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex of a token: how token rows are looked up (the token itself is stored encrypted)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _is_token_shaped(value: str, length: int = TOKEN_LENGTH) -> bool:

@@ -15,12 +15,13 @@ import dataclasses
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from auth import secrets
+from tortoise.exceptions import IntegrityError
+
+from auth import oauth_tokens, secrets
 from auth.clock import clock
 from auth.config import StoreConfig
-from auth.oauth1 import TYPE_VERIFIER, USER_TYPE_INTEGRATION, hash_token
 from auth.oauth_endpoints import SUCCESS_CALLBACK_PATH
-from models import Integration, OAuthConsumer, OAuthToken
+from models import Integration, OAuthConsumer
 from models.integration import STATUS_INACTIVE
 from resolvers.outbound import OutboundError, post_form
 from settings import Settings
@@ -57,19 +58,12 @@ def success_callback_url(settings: Settings) -> str:
 
 
 async def _new_verifier_token(consumer_id: int) -> str:
-    """Replace the consumer's integration token by a fresh verifier token; returns the verifier."""
-    await OAuthToken.filter(consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION).delete()
-    token, verifier = secrets.generate_token(), secrets.generate_token()
-    await OAuthToken.create(
-        consumer_id=consumer_id,
-        type=TYPE_VERIFIER,
-        token_hash=hash_token(token),
-        token_encrypted=secrets.encrypt(token),
-        secret=secrets.encrypt(secrets.generate_token()),
-        verifier=secrets.encrypt(verifier),
-        callback_url="oob",
-        user_type=USER_TYPE_INTEGRATION,
-    )
+    """Turn the consumer's integration token into a fresh verifier token (any other token stops working)."""
+    verifier = secrets.generate_token()
+    try:
+        await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
+    except IntegrityError:  # a concurrent activation created the row first: take it over
+        await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
     return verifier
 
 
@@ -102,7 +96,7 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
         )
     except OutboundError as error:
         logger.warning("Credentials for integration %s were not delivered: %s", integration_id, error.message)
-        await OAuthToken.filter(consumer_id=consumer.id, user_type=USER_TYPE_INTEGRATION).delete()
+        await oauth_tokens.delete_token_row(consumer.id)
         await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
         await Integration.filter(id=integration_id).update(status=STATUS_INACTIVE)
         raise TokenExchangeFailed(error.message) from None

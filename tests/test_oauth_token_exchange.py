@@ -332,3 +332,67 @@ async def test_cleanup_of_old_nonces_and_expired_request_tokens(
     token_pair(await request_token(client, other))  # a token save runs the cleanup
     assert not await OAuthToken.filter(consumer_id=creds.consumer_id).exists()
     assert await OAuthToken.filter(consumer_id=other.consumer_id, type="request").exists()
+
+
+# ----------------------------------------------------------------------------------- through GraphQL
+
+
+async def test_authorize_and_reauthorize_through_graphql(
+    client: httpx.AsyncClient, admin_token: str, callback: CallbackServer
+) -> None:
+    from tests.conftest import gql
+    from tests.integration_helpers import AUTHORIZE, GET, REAUTHORIZE, codes, create
+
+    integration = await create(
+        client,
+        admin_token,
+        name="Partner",
+        callbackUrl=callback.url(),
+        identityLinkUrl="https://partner.example/link",
+        resourceAccess="CUSTOM",
+        resources=["Magento_Catalog::products"],
+    )
+    callback.behaviour["/callback"] = Behaviour(status=503)
+    failed = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
+        "authorizeIntegration"
+    ]
+    assert codes(failed) == [(("id",), "CALLBACK_FAILED")]
+    assert "answered HTTP 503" in failed["userErrors"][0]["message"]
+    assert failed["integration"]["status"] == "INACTIVE"
+    assert failed["identityLinkUrl"] is None and failed["credentials"] is None
+
+    callback.behaviour["/callback"] = Behaviour(status=200)
+    payload = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
+        "authorizeIntegration"
+    ]
+    assert payload["userErrors"] == []
+    assert payload["credentials"] is None
+    assert payload["integration"]["status"] == "INACTIVE"
+    assert payload["successCallbackUrl"] == "http://store.test/admin/integration/success-callback"
+    link = urllib.parse.urlsplit(payload["identityLinkUrl"])
+    consumer_key = dict(urllib.parse.parse_qsl(link.query))["oauth_consumer_key"]
+    posted = callback.received[-1].form
+    assert posted["oauth_consumer_key"] == consumer_key
+
+    consumer = await OAuthConsumer.get(key=consumer_key)
+    creds = Creds(consumer.integration_id, consumer.id, consumer_key, posted["oauth_consumer_secret"])  # type: ignore[attr-defined]
+    token, secret = token_pair(await request_token(client, creds))
+    creds.token, creds.token_secret = token_pair(
+        await access_token(client, creds, token, secret, posted["oauth_verifier"])
+    )
+    shown = (await gql(client, GET, {"id": integration["id"]}, token=admin_token))["data"]["integration"]
+    assert shown["status"] == "ACTIVE"
+    assert shown["credentials"]["accessToken"] == creds.token
+    body = await signed_gql(client, creds, VIEWER)
+    assert body["data"]["viewer"]["resources"] == ["Magento_Catalog::edit_product_design", "Magento_Catalog::products"]
+
+    again = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"]["authorizeIntegration"]
+    assert codes(again) == [(("id",), "ALREADY_ACTIVE")]
+
+    redo = (await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
+        "reauthorizeIntegration"
+    ]
+    assert redo["userErrors"] == []
+    assert redo["integration"]["status"] == "INACTIVE"
+    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
+    assert callback.received[-1].form["oauth_verifier"] != posted["oauth_verifier"]
