@@ -30,7 +30,10 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
+from auth.oauth_authenticators import integration_bearer_lookup, oauth_authenticator
+from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
+from auth.proxy import TrustedProxyMiddleware
 from models.availability import RETRY_AFTER, SERVICE_UNAVAILABLE, DatabaseUnavailableMiddleware
 from models.sql import fetch_one
 from resolvers.config_integrations import sync_config_integrations
@@ -157,7 +160,11 @@ def create_app(
     settings = settings or Settings.from_env()
     schema = schema or build_schema(settings)
     graphql = AuthenticationMiddleware(
-        GraphQLView(schema, settings), {"bearer": bearer_authenticator(extra_lookups=bearer_lookups)}
+        GraphQLView(schema, settings),
+        {
+            "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
+            "oauth": oauth_authenticator(settings.max_body_bytes),
+        },
     )
 
     @contextlib.asynccontextmanager
@@ -168,7 +175,7 @@ def create_app(
                 await task(settings)
             yield
 
-    middleware = []
+    middleware = [Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
     if settings.cors_allow_origins:
         middleware.append(
             Middleware(
@@ -184,6 +191,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *oauth_routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -238,8 +246,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
+        proxy_headers=False,
     )
     return 0
 
