@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -57,6 +58,7 @@ from auth.oauth1 import (
 )
 from auth.proxy import request_url
 from models import Integration, OAuthToken
+from models.availability import database_unavailable
 from models.integration import STATUS_ACTIVE
 
 logger = logging.getLogger("integrations.oauth")
@@ -205,7 +207,11 @@ async def _token_endpoint(request: Request, issue) -> Response:  # type: ignore[
         token, secret = await issue(request)
     except OAuthProblem as problem:
         return _form_response([("oauth_problem", problem.message)], problem.status)
-    except Exception:
+    except HTTPException:
+        raise  # the body-size limit: Starlette has answered 413 already
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise  # a passing outage: DatabaseUnavailableMiddleware answers 503
         logger.exception("Unexpected error in %s", request.url.path)
         return _form_response([("oauth_problem", "internal_error")], 500)
     return _form_response([("oauth_token", token), ("oauth_token_secret", secret)])

@@ -198,7 +198,29 @@ def integration_ids(base_url: str, token: str) -> list[str]:
 
 
 #: The callers ``make_caller`` knows.
-CALLERS = ("guest", "admin")
+CALLERS = ("guest", "admin", "integration")
+
+#: The Custom grant the fuzzed integration holds: some store data, not customers, config or integrations.
+FUZZ_GRANT = ["Magento_Catalog::catalog", "Magento_Cms::page", "Magento_Sales::sales"]
+
+
+def integration_oauth(base_url: str, admin_token: str, name: str = "fuzz signer") -> Any:
+    """An integration with a Custom grant, activated manually: an OAuth 1.0a signer for its requests."""
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
+    from requests_oauthlib import OAuth1
+
+    fields = {"name": name, "resourceAccess": "CUSTOM", "resources": FUZZ_GRANT}
+    created = _admin_gql(base_url, admin_token, CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
+    assert not created["userErrors"], created
+    authorized = _admin_gql(base_url, admin_token, AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
+    credentials = authorized["data"]["authorizeIntegration"]["credentials"]
+    return OAuth1(
+        credentials["consumerKey"],
+        client_secret=credentials["consumerSecret"],
+        resource_owner_key=credentials["accessToken"],
+        resource_owner_secret=credentials["accessTokenSecret"],
+        signature_method=SIGNATURE_HMAC_SHA256,
+    )
 
 
 def make_caller(name: str, base_url: str, admin_token: str, admin_login: tuple[str, str]) -> Caller:
@@ -213,6 +235,8 @@ def make_caller(name: str, base_url: str, admin_token: str, admin_login: tuple[s
             return {"Authorization": f"Bearer {sign_in(base_url, *admin_login)}"}
 
         return Caller("admin", {"Authorization": f"Bearer {admin_token}"}, renew=sign)
+    if name == "integration":
+        return Caller("integration", auth=integration_oauth(base_url, admin_token))
     raise ValueError(f"unknown caller {name!r}; known: {', '.join(CALLERS)}")
 
 

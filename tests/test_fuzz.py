@@ -1,9 +1,10 @@
 """Short fuzzing runs against a real server process (the long run is ``python bench/fuzz.py``).
 
-Generated GraphQL operations (schemathesis, from the server's own schema) as a guest and as an admin,
-then malformed and random HTTP requests against ``/graphql`` and the OAuth token endpoints. The bar:
-no HTTP 5xx, no ``INTERNAL_SERVER_ERROR``, no stack trace in a body, and nothing logged as an unhandled
-exception; malformed requests get a 4xx.
+Generated GraphQL operations (schemathesis, from the server's own schema) as a guest, as an admin and as
+an integration with a Custom grant (OAuth 1.0a-signed requests), over a small demo store; then malformed
+and random HTTP requests against ``/graphql`` and the OAuth token endpoints. The bar: no HTTP 5xx, no
+``INTERNAL_SERVER_ERROR``, no stack trace in a body, and nothing logged as an unhandled exception;
+malformed requests get a 4xx.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.fuzzing import (
     allow_guest_access,
     fuzz_graphql,
     integration_ids,
+    integration_oauth,
     named_probes,
     random_probes,
     seed_integrations,
@@ -82,6 +84,15 @@ def test_generated_operations_as_admin(fuzz_server: Any, known_ids: KnownIds) ->
     caller = admin_caller(fuzz_server.base_url)
     report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 200, seed=SEED, known_ids=known_ids)
     assert_clean(report, fuzz_server, 200)
+
+
+def test_generated_operations_as_an_integration_with_a_custom_grant(fuzz_server: Any, known_ids: KnownIds) -> None:
+    signer = integration_oauth(fuzz_server.base_url, sign_in(fuzz_server.base_url, *FUZZ_ADMIN))
+    caller = Caller("integration", auth=signer)
+    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 150, seed=SEED, known_ids=known_ids)
+    assert_clean(report, fuzz_server, 150)
+    assert report.codes["FORBIDDEN"] > 0  # signed requests were authenticated, and refused what is not granted
+    assert report.statuses[401] == 0, report.summary()
 
 
 def test_malformed_requests_get_a_clean_4xx(fuzz_server: Any) -> None:
