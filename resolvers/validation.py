@@ -64,8 +64,10 @@ class InputChecker:
         if not math.isfinite(value) or value < 0:
             self.add(field, f"{field} must be zero or more.", OUT_OF_RANGE)
             return None
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-        if amount > maximum:
+        exact = Decimal(str(value))
+        # Compared before rounding too: quantize() fails on more digits than Decimal's precision (1e47, say).
+        amount = exact.quantize(CENT, rounding=ROUND_HALF_UP) if exact <= maximum else None
+        if amount is None or amount > maximum:
             self.add(field, f"{field} must be at most {maximum}.", OUT_OF_RANGE)
             return None
         return amount
