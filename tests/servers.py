@@ -74,9 +74,11 @@ def gql(base_url: str, query: str, variables: dict[str, Any] | None = None, toke
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> Iterator[ServerProcess]:
+def running_server(
+    env: dict[str, str], log: Path, args: tuple[str, ...] = (), port: int | None = None
+) -> Iterator[ServerProcess]:
     """A server process for a block (or a module-scoped fixture), stopped afterwards."""
-    server = ServerProcess({"SERVER_LOG": str(log), **env}, args=args)
+    server = ServerProcess({"SERVER_LOG": str(log), **env}, port=port, args=args)
     try:
         server.wait_ready()
         yield server
