@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(server.base_url, lookup_token))
             fuzzing.allow_guest_access(server.base_url, admin_token)  # (admin's generated writes may switch it)
             for name in args.callers.split(","):
-                caller = fuzzing.make_caller(name.strip(), server.base_url, admin_token, ADMIN)
+                # A fresh token: the admin's generated operations may have revoked the previous one.
+                caller = fuzzing.make_caller(name.strip(), server.base_url, sign_in(server.base_url, *ADMIN), ADMIN)
                 t0 = time.monotonic()
                 report = fuzzing.fuzz_graphql(
                     f"{server.base_url}/graphql", caller, args.examples, seed=seed, known_ids=known_ids

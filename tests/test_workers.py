@@ -179,3 +179,37 @@ def test_concurrent_activation_gives_one_consumer_and_one_access_token(
             assert all(p["credentials"] is None and p["userErrors"] for p in losers), losers
             assert {e["code"] for p in losers for e in p["userErrors"]} <= {"ALREADY_ACTIVE", "INVALID"}
             assert integrity_of_integration(name) == {"status": 1, "consumers": 1, "grants": 1, "access_tokens": 1}
+
+
+def test_a_signed_request_replayed_at_once_through_two_workers_succeeds_once(two_workers: tuple[Any, str]) -> None:
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
+
+    server, token = two_workers
+    fields = {"name": "replayed", "resourceAccess": "ALL"}
+    created = gql(server.base_url, CREATE_INTEGRATION, {"input": fields}, token).json()["data"]["createIntegration"]
+    authorized = gql(server.base_url, AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]}, token).json()
+    credentials = authorized["data"]["authorizeIntegration"]["credentials"]
+    client = Client(
+        credentials["consumerKey"],
+        client_secret=credentials["consumerSecret"],
+        resource_owner_key=credentials["accessToken"],
+        resource_owner_secret=credentials["accessTokenSecret"],
+        signature_method=SIGNATURE_HMAC_SHA256,
+    )
+    _uri, signed, _body = client.sign(f"{server.base_url}/graphql", "POST")
+    headers = {**signed, "Content-Type": "application/json"}
+    barrier = threading.Barrier(16)
+
+    def send(_: int) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:  # a connection each, so both workers take some
+            barrier.wait()
+            return http.post(f"{server.base_url}/graphql", json={"query": VIEWER}, headers=headers)
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(send, range(16)))
+    assert sorted(r.status_code for r in responses) == [200] + [401] * 15, [r.text for r in responses]
+    winner = next(r for r in responses if r.status_code == 200)
+    assert winner.json()["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert {r.json()["errors"][0]["extensions"]["code"] for r in responses if r.status_code == 401} == {
+        "UNAUTHENTICATED"
+    }
