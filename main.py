@@ -125,9 +125,12 @@ async def _tune_sqlite(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_database(settings: Settings, app: Starlette | None = None) -> AsyncIterator[None]:
+async def open_database(
+    settings: Settings, app: Starlette | None = None, *, migrate: bool = True
+) -> AsyncIterator[None]:
     """Migrate, then keep the ORM open for the duration (through ``RegisterTortoise`` for apps)."""
-    await apply_migrations(settings)
+    if migrate:
+        await apply_migrations(settings)
     if app is not None:
         async with RegisterTortoise(app, config=settings.tortoise_config()):
             await _tune_sqlite(settings)
@@ -170,9 +173,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         secrets_box.configure(settings)
-        async with open_database(settings, app):
-            for task in STARTUP_TASKS:
-                await task(settings)
+        # Under ``serve`` the parent has migrated and run the start-up tasks once, for all its workers.
+        prepared = os.environ.get(PREPARED_BY_SERVE) == "1"
+        async with open_database(settings, app, migrate=not prepared):
+            if not prepared:
+                for task in STARTUP_TASKS:
+                    await task(settings)
             yield
 
     middleware = [Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
@@ -205,9 +211,17 @@ def create_app(
 # ---------------------------------------------------------------------------------------------- CLI
 
 
+#: Set by ``serve`` for the app it starts (every worker inherits it): migrations and start-up tasks are done.
+PREPARED_BY_SERVE = "INTEGRATIONS_PREPARED_BY_SERVE"
+
+
 async def _bootstrap(settings: Settings) -> None:
-    """First start: create the ``admin`` account with a random password, printed once."""
+    """Once, before any worker starts: migrate, run the start-up tasks, and on first start create the
+    ``admin`` account with a random password, printed once."""
+    secrets_box.configure(settings)
     async with open_database(settings):
+        for task in STARTUP_TASKS:
+            await task(settings)
         from models import AdminUser
 
         if not await AdminUser.exists():
@@ -234,6 +248,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     asyncio.run(_bootstrap(settings))
+    os.environ[PREPARED_BY_SERVE] = "1"
     print(
         f"GraphiQL: http://{args.host}:{args.port}/graphql   health: http://{args.host}:{args.port}/healthz",
         flush=True,

@@ -72,6 +72,28 @@ def test_two_workers_bootstrap_once_in_the_parent(database_url: str, tmp_path: P
     assert query(database_url, "SELECT name FROM tortoise_migrations GROUP BY app, name HAVING COUNT(*) > 1") == []
 
 
+def test_two_workers_apply_the_integrations_file_once(database_url: str, tmp_path: Path) -> None:
+    declared = tmp_path / "integrations.toml"
+    declared.write_text(
+        "\n".join(
+            f'[[integrations]]\nname = "Declared {n}"\nresources = ["Magento_Catalog::products"]\n' for n in range(3)
+        )
+    )
+    env = {"DATABASE_URL": database_url, "INTEGRATIONS_FILE": str(declared), "LOG_LEVEL": "info"}
+    with running_server(env, tmp_path / "first.log", args=("--workers", "2")) as server:
+        log = server.output()
+        assert len(worker_pids(server)) >= 2
+    assert all(log.count(f"Integration 'Declared {n}' created from") == 1 for n in range(3)), log
+    assert "not applied here" not in log
+    assert log.rindex("created from") < log.index("GraphiQL:")  # by the parent, before any worker started
+    declared.write_text(declared.read_text().replace("Magento_Catalog::products", "Magento_Sales::sales"))
+    with running_server(env, tmp_path / "second.log", args=("--workers", "2")) as server:
+        log = server.output()
+    assert all(log.count(f"Integration 'Declared {n}' was re-created") == 1 for n in range(3)), log
+    rows = query(database_url, "SELECT name, status FROM integration ORDER BY name")
+    assert rows == [{"name": f"Declared {n}", "status": 2} for n in range(3)]  # each re-created once, RESET
+
+
 def test_config_changes_reach_both_workers_on_the_next_request(two_workers: tuple[Any, str]) -> None:
     server, token = two_workers
     answers = fresh_connections(server.base_url, 24, {"query": VIEWER})
