@@ -27,6 +27,7 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
 from auth.principal import GUEST
+from console import console_mount
 from models.sql import fetch_one
 from schema import build_schema, policy_of
 from schema.context import Context
@@ -135,6 +136,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            console_mount(),
         ],
         middleware=middleware,
         lifespan=lifespan,
