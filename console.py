@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,7 +60,12 @@ class SecurityHeaders:
                     headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except HTTPException as error:
+            # StaticFiles raises for 404/405; answer here so those responses carry the headers too.
+            response = PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
+            await response(scope, receive, send_with_headers)
 
 
 def console_mount(directory: Path = WEB_DIR) -> Mount:

@@ -27,7 +27,7 @@ export class ResourceTree {
     this.items = new Map();
     this.readOnly = readOnly;
     const list = h("ul", { class: "tree", "aria-label": label });
-    for (const node of roots) list.append(this.#build(node, null));
+    for (const node of roots) list.append(this.#build(node, null).li);
     this.element = h(
       "div",
       { class: "tree-wrap" },
@@ -77,7 +77,7 @@ export class ResourceTree {
       item.li.append(item.list);
     }
     box.addEventListener("change", () => this.#changed(item));
-    return item.li;
+    return item;
   }
 
   #setOpen(item, open) {

@@ -61,7 +61,7 @@ export async function renderIntegrations() {
     state.search = searchBox.control.value.trim();
     state.status = statusFilter.control.value;
     state.cursors = [null];
-    load();
+    load().catch(messages.reportError);
   });
 
   function resetFilter() {
@@ -70,7 +70,7 @@ export async function renderIntegrations() {
     state.cursors = [null];
     searchBox.control.value = "";
     statusFilter.control.value = "";
-    load();
+    load().catch(messages.reportError);
   }
 
   const table = h(
