@@ -176,6 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"GraphiQL: http://{args.host}:{args.port}/graphql   health: http://{args.host}:{args.port}/healthz",
         flush=True,
     )
+    print(f"Admin console: http://{args.host}:{args.port}/admin/", flush=True)
     uvicorn.run(
         "main:create_app",
         factory=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from tests.browser import DESKTOP, Api, chromium_path, first_admin_password, launch, sign_in
-from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.conftest import POSTGRES_URL, truncate_postgres
 
 if chromium_path() is None:
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -56,21 +57,29 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """As conftest's, but resets PostgreSQL from another thread: Playwright's sync API keeps an event
-    loop running in this one, where ``asyncio.run`` refuses to start."""
+def database_url(tmp_path: Path, migrated_template: Path | None) -> str:
+    """As conftest's, but cleans PostgreSQL from another thread: Playwright's sync API keeps an event
+    loop running in this one, where ``asyncio.run`` refuses to start. (``migrated_template`` is
+    session-scoped, so it is made before the module's browser starts.)"""
     if POSTGRES_URL:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, reset_postgres(POSTGRES_URL)).result()
+            pool.submit(asyncio.run, truncate_postgres(POSTGRES_URL)).result()
         return POSTGRES_URL
-    return f"sqlite://{tmp_path / 'db.sqlite3'}"
+    assert migrated_template is not None
+    target = tmp_path / "db.sqlite3"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite://{target}"
+
+
+def start_console(server_factory: Any, database_url: str, **env: str) -> Console:
+    server = server_factory({"DATABASE_URL": database_url, **env})
+    password = first_admin_password(server)
+    return Console(server.base_url, password, Api.sign_in(server.base_url, "admin", password))
 
 
 @pytest.fixture
 def console(database_url: str, server_factory: Any) -> Console:
-    server = server_factory({"DATABASE_URL": database_url})
-    password = first_admin_password(server)
-    return Console(server.base_url, password, Api.sign_in(server.base_url, "admin", password))
+    return start_console(server_factory, database_url)
 
 
 def _page(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
@@ -392,6 +401,33 @@ def test_grid_search_filter_and_paging(page: Any, console: Console) -> None:
     page.get_by_label("Status").select_option("ACTIVE")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("table.grid tbody")).to_have_text("We couldn't find any records.")
+
+
+def test_config_file_integration_opens_read_only(
+    page: Any, database_url: str, server_factory: Any, tmp_path: Path
+) -> None:
+    declared = tmp_path / "integrations.toml"
+    declared.write_text(
+        '[[integrations]]\nname = "ERP Extension"\nemail = "erp@example.com"\n'
+        'resources = ["Magento_Sales::sales_invoice"]\n'
+    )
+    console = start_console(server_factory, database_url, INTEGRATIONS_FILE=str(declared))
+    sign_in(page, console.base_url, console.password)
+    row = grid_row(page, "ERP Extension")
+    expect(row.get_by_role("button", name="Delete ERP Extension")).to_be_disabled()
+    expect(row.get_by_role("button", name="Delete ERP Extension")).to_have_attribute(
+        "title", "Uninstall the extension to remove this integration"
+    )
+    row.get_by_role("link", name="Edit ERP Extension").click()
+    expect(page.get_by_role("heading", name='View "ERP Extension" Integration')).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_be_disabled()
+    expect(page.get_by_label("Email", exact=True)).to_have_value("erp@example.com")
+    expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Save & Activate")).to_have_count(0)
+    page.get_by_role("tab", name="API").click()
+    assert box_state(page, "Magento_Sales::sales_invoice") == "checked"
+    assert box_state(page, "Magento_Sales::sales") == "partial"
+    expect(resource_box(page, "Magento_Sales::sales_invoice")).to_be_disabled()
 
 
 def test_rendered_data_is_escaped(page: Any, console: Console) -> None:
