@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
+import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +22,7 @@ import httpx
 import pytest
 
 from tests.browser import DESKTOP, Api, chromium_path, first_admin_password, launch, sign_in
-from tests.conftest import POSTGRES_URL, truncate_postgres
+from tests.conftest import POSTGRES_URL, ROOT, ServerProcess, free_port, truncate_postgres
 
 if chromium_path() is None:
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -442,14 +447,114 @@ def test_rendered_data_is_escaped(page: Any, console: Console) -> None:
 # ------------------------------------------------------------------------------------------- token exchange
 
 
-def test_popup_blocked_alert(page: Any, console: Console) -> None:
-    console.api.create_integration(
-        name="Blocked Partner",
-        callbackUrl="http://127.0.0.1:9/callback",
-        identityLinkUrl="http://127.0.0.1:9/link",
+class ThirdPartyApp:
+    """``examples/third_party_app.py`` in its own process: the integration's callback and identity link."""
+
+    def __init__(self, state_file: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = state_file.with_suffix(".log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "examples/third_party_app.py", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, "THIRD_PARTY_STATE": str(state_file)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "the third-party app exited"
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("the third-party app did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def exchange(database_url: str, tmp_path: Path) -> Iterator[tuple[Console, ThirdPartyApp]]:
+    """A store that knows its own address (the popup comes back to it) and the third-party app."""
+    port = free_port()
+    store = ServerProcess(
+        {
+            "DATABASE_URL": database_url,
+            "STORE_BASE_URL": f"http://127.0.0.1:{port}/",
+            "ALLOW_PRIVATE_CALLBACKS": "1",  # the app listens on loopback
+            "SERVER_LOG": str(tmp_path / "store.log"),
+        },
+        port=port,
     )
-    # As a popup blocker does: window.open returns null.
-    page.add_init_script("window.open = () => null;")
+    app = None
+    try:
+        store.wait_ready()
+        app = ThirdPartyApp(tmp_path / "third-party.json")
+        password = first_admin_password(store)
+        yield Console(store.base_url, password, Api.sign_in(store.base_url, "admin", password)), app
+    finally:
+        if app is not None:
+            app.stop()
+        store.stop()
+
+
+def create_exchange_integration(console: Console, app: ThirdPartyApp, name: str) -> dict[str, Any]:
+    return console.api.create_integration(
+        name=name,
+        email="partner@example.com",
+        callbackUrl=f"{app.base_url}/callback",
+        identityLinkUrl=f"{app.base_url}/login",
+        resourceAccess="CUSTOM",
+        resources=["Magento_Catalog::products"],
+    )
+
+
+def test_token_exchange_activation_through_the_identity_link_popup(
+    page: Any, exchange: tuple[Console, ThirdPartyApp]
+) -> None:
+    console, app = exchange
+    created = create_exchange_integration(console, app, "Partner Shop")
+    # Record how the console opens the popup.
+    page.add_init_script(
+        "const open = window.open; window.opened = [];"
+        "window.open = (...args) => { window.opened.push(args); return open.apply(window, args); };"
+    )
+    sign_in(page, console.base_url, console.password)
+    row = grid_row(page, "Partner Shop")
+    expect(row.locator(".not-secure")).to_have_text("Integration not secure")
+    row.get_by_role("button", name="Activate Partner Shop").click()
+    dialog = page.get_by_role("dialog", name="Partner Shop")
+    expect(dialog.locator('.granted-node[data-id="Magento_Catalog::products"]')).to_be_visible()
+    with page.expect_popup() as opened:
+        dialog.get_by_role("button", name="Allow").click()
+    popup = opened.value
+    expect(page.get_by_text("Integration 'Partner Shop' has been sent for activation.")).to_be_visible()
+    url, _target, features = page.evaluate("window.opened[0]")
+    assert url.startswith(f"{app.base_url}/login?") and "oauth_consumer_key=" in url and "success_call_back=" in url
+    assert "width=680" in features and "height=510" in features
+
+    # The admin links the account at the third party; it completes the exchange and sends the popup back.
+    popup.get_by_role("button", name="Link account").click()
+    popup.wait_for_event("close")
+    expect(row.locator(".col-status")).to_have_text("Active")
+    expect(row.get_by_role("button", name="Reauthorize Partner Shop")).to_be_visible()
+    assert console.api.integration(created["id"])["status"] == "ACTIVE"
+    # The third party now calls the API with its own (OAuth-signed) credentials.
+    viewer = httpx.post(f"{app.base_url}/query", json={"query": "{ viewer { kind name } }"}, timeout=30).json()
+    assert viewer["data"]["viewer"]["kind"] == "INTEGRATION"
+
+
+def test_popup_blocked_alert(page: Any, exchange: tuple[Console, ThirdPartyApp]) -> None:
+    console, app = exchange
+    create_exchange_integration(console, app, "Blocked Partner")
+    page.add_init_script("window.open = () => null;")  # as a popup blocker does
     sign_in(page, console.base_url, console.password)
     alerts: list[str] = []
 
@@ -458,13 +563,31 @@ def test_popup_blocked_alert(page: Any, console: Console) -> None:
         dialog.accept()
 
     page.on("dialog", on_dialog)
-    page.evaluate(
-        """async () => {
-            const { openIdentityLink } = await import('./js/activation.js');
-            await new Promise(done => openIdentityLink('http://127.0.0.1:9/link', '', done));
-        }"""
-    )
+    grid_row(page, "Blocked Partner").get_by_role("button", name="Activate Blocked Partner").click()
+    page.get_by_role("dialog", name="Blocked Partner").get_by_role("button", name="Allow").click()
+    expect(page.get_by_text("Integration 'Blocked Partner' has been sent for activation.")).to_be_visible()
+    deadline = time.monotonic() + 10
+    while not alerts and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert alerts == [POPUP_BLOCKED]
+
+
+def test_callback_failure_is_shown_and_nothing_activates(page: Any, exchange: tuple[Console, ThirdPartyApp]) -> None:
+    console, app = exchange
+    created = console.api.create_integration(
+        name="Unreachable Partner",
+        callbackUrl=f"http://127.0.0.1:{free_port()}/callback",  # nothing listens there
+        identityLinkUrl=f"{app.base_url}/login",
+    )
+    page.add_init_script("window.opened = 0; window.open = () => { window.opened += 1; return null; };")
+    sign_in(page, console.base_url, console.password)
+    grid_row(page, "Unreachable Partner").get_by_role("button", name="Activate Unreachable Partner").click()
+    page.get_by_role("dialog", name="Unreachable Partner").get_by_role("button", name="Allow").click()
+    expect(page.locator(".messages .message-error")).to_be_visible()
+    expect(page.locator(".messages .message-error")).not_to_be_empty()
+    expect(grid_row(page, "Unreachable Partner").locator(".col-status")).to_have_text("Inactive")
+    assert page.evaluate("window.opened") == 0  # no identity link without delivered credentials
+    assert console.api.integration(created["id"])["status"] == "INACTIVE"
 
 
 # ------------------------------------------------------------------------------------------- configuration
