@@ -167,6 +167,13 @@ async def _bootstrap(settings: Settings) -> None:
                 "Keep it now: it is not shown again.\n",
                 flush=True,
             )
+        if settings.embedded_default:
+            # Only the embedded default gets demo data, so GraphiQL has something to show.
+            from resolvers.demo_store import seed_demo_store
+
+            report = await seed_demo_store(settings)
+            if report.seeded:
+                print(report.summary(), flush=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -227,6 +234,18 @@ def _create_admin(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _seed_demo(args: argparse.Namespace) -> int:
+    from resolvers.demo_store import seed_demo_store
+
+    async def run() -> str:
+        settings = Settings.from_env()
+        async with open_database(settings):
+            return (await seed_demo_store(settings, args.products, reset=args.reset)).summary()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def _export_schema(_args: argparse.Namespace) -> int:
     sys.stdout.write(build_schema(Settings.from_env()).as_str() + "\n")
     return 0
@@ -237,7 +256,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "migrate": _migrate,
     "create-admin": _create_admin,
     "export-schema": _export_schema,
+    "seed-demo": _seed_demo,
 }
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be zero or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="else ADMIN_PASSWORD, else a prompt")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    seed = commands.add_parser(
+        "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"
+    )
+    seed.add_argument("--products", type=_count, default=400, help="number of products (default 400)")
+    seed.add_argument(
+        "--reset", action="store_true", help="delete the store data first (admins, integrations and config stay)"
+    )
     return parser
 
 
