@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
+from starlette.routing import Mount
 
 from console import CONTENT_SECURITY_POLICY, WEB_DIR
 
@@ -52,6 +54,11 @@ async def test_admin_serves_the_app_with_strict_headers(client: httpx.AsyncClien
     # The GraphQL endpoint is not affected.
     graphql = await client.post("/graphql", json={"query": "{ viewer { kind } }"})
     assert "content-security-policy" not in graphql.headers
+
+
+async def test_console_mount_comes_after_every_other_route(app: Any) -> None:
+    """``/admin`` is a catch-all mount: routes under it (such as the OAuth success page) must come first."""
+    assert isinstance(app.routes[-1], Mount) and app.routes[-1].path == "/admin"
 
 
 def test_no_inline_code_no_html_injection_no_third_party_origin() -> None:

@@ -137,6 +137,7 @@ async function route() {
 
 function showSignIn(message) {
   layout = null;
+  for (const dialog of document.querySelectorAll("dialog")) dialog.close();
   document.title = "Admin";
   replace(
     root,
