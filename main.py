@@ -26,7 +26,10 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
+from auth.oauth_authenticators import integration_bearer_lookup, oauth_authenticator
+from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
+from auth.proxy import TrustedProxyMiddleware
 from console import console_mount
 from models.sql import fetch_one
 from resolvers.config_integrations import sync_config_integrations
@@ -113,7 +116,11 @@ def create_app(
     settings = settings or Settings.from_env()
     schema = schema or build_schema(settings)
     graphql = AuthenticationMiddleware(
-        GraphQLView(schema, settings), {"bearer": bearer_authenticator(extra_lookups=bearer_lookups)}
+        GraphQLView(schema, settings),
+        {
+            "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
+            "oauth": oauth_authenticator(settings.max_body_bytes),
+        },
     )
 
     @contextlib.asynccontextmanager
@@ -124,7 +131,7 @@ def create_app(
                 await task(settings)
             yield
 
-    middleware = []
+    middleware = [Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
     if settings.cors_allow_origins:
         middleware.append(
             Middleware(
@@ -138,7 +145,8 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            console_mount(),
+            *oauth_routes(),
+            console_mount(),  # last: a catch-all under /admin
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -194,8 +202,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
+        proxy_headers=False,
     )
     return 0
 
