@@ -311,7 +311,10 @@ def cli(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
-    logging.basicConfig(level=Settings.from_env().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    level = logging.getLevelName(Settings.from_env().log_level.upper())
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # The ORM announces every connect and shutdown at INFO; only its warnings help an operator.
+    logging.getLogger("tortoise").setLevel(max(level, logging.WARNING) if isinstance(level, int) else logging.WARNING)
     return COMMANDS[args.command](args)
 
 
