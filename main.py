@@ -34,6 +34,7 @@ from auth.oauth_authenticators import integration_bearer_lookup, oauth_authentic
 from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
 from auth.proxy import TrustedProxyMiddleware
+from console import console_mount
 from models.availability import RETRY_AFTER, SERVICE_UNAVAILABLE, DatabaseUnavailableMiddleware
 from models.sql import fetch_one
 from resolvers.config_integrations import sync_config_integrations
@@ -198,6 +199,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             *oauth_routes(),
+            console_mount(),  # last: a catch-all under /admin
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -253,6 +255,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"GraphiQL: http://{args.host}:{args.port}/graphql   health: http://{args.host}:{args.port}/healthz",
         flush=True,
     )
+    print(f"Admin console: http://{args.host}:{args.port}/admin/", flush=True)
     uvicorn.run(
         "main:create_app",
         factory=True,
@@ -370,7 +373,10 @@ def cli(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
-    logging.basicConfig(level=Settings.from_env().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    level = logging.getLevelName(Settings.from_env().log_level.upper())
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # The ORM announces every connect and shutdown at INFO; only its warnings help an operator.
+    logging.getLogger("tortoise").setLevel(max(level, logging.WARNING) if isinstance(level, int) else logging.WARNING)
     return COMMANDS[args.command](args)
 
 

@@ -1,0 +1,73 @@
+"""The admin console: the static single-page app in ``web/``, served at ``/admin`` with strict headers.
+
+The console is plain HTML, CSS and ES modules with no build step and no third-party origin, so its
+Content-Security-Policy can allow nothing but this origin: no inline scripts or styles, no framing.
+It talks to ``/graphql`` like any other client.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    # Always revalidate, so a deployed fix reaches open consoles on their next load.
+    "cache-control": "no-cache",
+}
+
+
+class SecurityHeaders:
+    """Pure-ASGI middleware that adds ``SECURITY_HEADERS`` to every response of the wrapped app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except HTTPException as error:
+            # StaticFiles raises for 404/405; answer here so those responses carry the headers too.
+            response = PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
+            await response(scope, receive, send_with_headers)
+
+
+def console_mount(directory: Path = WEB_DIR) -> Mount:
+    """``/admin`` -> ``web/`` (``/admin/`` serves ``index.html``; ``/admin`` redirects there)."""
+    return Mount("/admin", app=SecurityHeaders(StaticFiles(directory=directory, html=True)), name="admin")

@@ -1,0 +1,192 @@
+// Activate / Reauthorize: the permissions dialog, then the tokens dialog (manual integrations) or the
+// identity link popup (token exchange), as Magento's integration.js does.
+
+import { gql } from "./api.js";
+import { openDialog } from "./dialog.js";
+import { field, h } from "./dom.js";
+import * as messages from "./messages.js";
+import { grantedTree, TREE_QUERY } from "./tree.js";
+
+export const APPROVE_TEXT = "The integration you selected asks you to approve access to the following:";
+export const NO_PERMISSIONS = "No permissions requested";
+export const TOKENS_TITLE = "Integration Tokens for Extensions";
+export const POPUP_BLOCKED = "Popup Blocker is enabled! Please add this site to your exception list.";
+export const POPUP_POLL_MS = 500;
+
+const DETAILS = `query ActivationDetails($id: ID!) {
+  integration(id: $id) { id name status isTokenExchange resources }
+}`;
+
+const OUTCOME = `integration { id name status }
+  credentials { consumerKey consumerSecret accessToken accessTokenSecret }
+  identityLinkUrl successCallbackUrl
+  userErrors { field message code }`;
+
+const AUTHORIZE = `mutation AuthorizeIntegration($id: ID!) { authorizeIntegration(id: $id) { ${OUTCOME} } }`;
+const REAUTHORIZE = `mutation ReauthorizeIntegration($id: ID!) { reauthorizeIntegration(id: $id) { ${OUTCOME} } }`;
+
+let treeCache = null;
+
+/** The resource tree (fetched once per page load). */
+export async function loadResourceTree() {
+  if (!treeCache) {
+    const data = await gql(TREE_QUERY);
+    treeCache = data.resourceTree || [];
+  }
+  return treeCache;
+}
+
+/**
+ * Start activating `node` ({id, name}). `onFinished` runs when the flow ends (grid refresh).
+ */
+export async function startActivation(node, { reauthorize = false, onFinished = () => {} } = {}) {
+  messages.clear();
+  let integration;
+  let tree;
+  try {
+    [integration, tree] = await Promise.all([
+      gql(DETAILS, { id: node.id }).then((d) => d.integration),
+      loadResourceTree(),
+    ]);
+  } catch (error) {
+    messages.reportError(error);
+    return;
+  }
+  if (!integration) {
+    messages.notify("error", "This integration no longer exists.");
+    onFinished();
+    return;
+  }
+  const granted = grantedTree(tree, integration.resources);
+  const body = granted
+    ? [
+        h("p", { class: "approve", text: APPROVE_TEXT }),
+        h("div", { class: "permissions" }, h("h3", { text: "API" }), granted),
+      ]
+    : h("p", { class: "approve", text: NO_PERMISSIONS });
+  openDialog({
+    title: integration.name,
+    className: "permissions-dialog",
+    body,
+    buttons: [
+      { label: "Cancel" },
+      {
+        label: reauthorize ? "Reauthorize" : "Allow",
+        primary: true,
+        onClick: async (dialog) => {
+          dialog.setBusy(true);
+          let outcome;
+          try {
+            const data = await gql(reauthorize ? REAUTHORIZE : AUTHORIZE, { id: integration.id });
+            outcome = reauthorize ? data.reauthorizeIntegration : data.authorizeIntegration;
+          } catch (error) {
+            dialog.close();
+            messages.reportError(error);
+            onFinished();
+            return;
+          }
+          dialog.close();
+          finish(integration, outcome, reauthorize, onFinished);
+        },
+      },
+    ],
+  });
+}
+
+function finish(integration, outcome, reauthorize, onFinished) {
+  const name = (outcome.integration && outcome.integration.name) || integration.name;
+  if (outcome.userErrors.length) {
+    for (const error of outcome.userErrors) messages.notify("error", error.message);
+    onFinished();
+  } else if (outcome.identityLinkUrl) {
+    messages.notify(
+      "notice",
+      reauthorize
+        ? `Integration '${name}' has been sent for re-authorization.`
+        : `Integration '${name}' has been sent for activation.`,
+    );
+    openIdentityLink(outcome.identityLinkUrl, outcome.successCallbackUrl, onFinished);
+  } else if (outcome.credentials) {
+    showTokens(outcome.credentials, () => {
+      messages.notify(
+        "success",
+        reauthorize ? `The integration '${name}' has been re-authorized.` : `The integration '${name}' has been activated.`,
+      );
+      onFinished();
+    });
+  } else {
+    onFinished();
+  }
+}
+
+/** The read-only credential fields, as the tokens dialog and the edit page show them. */
+export function credentialFields(credentials) {
+  return [
+    ["Consumer Key", credentials.consumerKey, "consumer-key"],
+    ["Consumer Secret", credentials.consumerSecret, "consumer-secret"],
+    ["Access Token", credentials.accessToken, "access-token"],
+    ["Access Token Secret", credentials.accessTokenSecret, "access-token-secret"],
+  ].map(
+    ([label, value, name]) =>
+      field({
+        label,
+        control: h("input", {
+          type: "text",
+          name,
+          value: value || "",
+          readOnly: true,
+          class: "token",
+          spellcheck: "false",
+          autocomplete: "off",
+        }),
+      }).row,
+  );
+}
+
+function showTokens(credentials, onDone) {
+  openDialog({
+    title: TOKENS_TITLE,
+    className: "tokens-dialog",
+    body: h("div", { class: "tokens" }, credentialFields(credentials)),
+    buttons: [{ label: "Done", primary: true }],
+    onClose: onDone,
+  });
+}
+
+/**
+ * Open the identity link (the server already added oauth_consumer_key and success_call_back) and
+ * refresh the grid when the popup closes or comes back to the success callback URL.
+ */
+export function openIdentityLink(url, successUrl, onFinished) {
+  const width = 680;
+  const height = 510;
+  const left = Math.max(0, Math.round(window.screenX + (window.outerWidth - width) / 2));
+  const top = Math.max(0, Math.round(window.screenY + (window.outerHeight - height) / 2));
+  let popup = null;
+  try {
+    popup = window.open(url, "", `top=${top},left=${left},width=${width},height=${height},scrollbars=no`);
+    if (popup) popup.focus();
+  } catch {
+    popup = null;
+  }
+  if (!popup) {
+    window.alert(POPUP_BLOCKED);
+    onFinished();
+    return;
+  }
+  const timer = window.setInterval(() => {
+    let done = popup.closed;
+    if (!done && successUrl) {
+      try {
+        done = popup.location.href.startsWith(successUrl);
+      } catch {
+        // Still on the third party's origin: its location cannot be read.
+      }
+    }
+    if (done) {
+      window.clearInterval(timer);
+      if (!popup.closed) popup.close();
+      onFinished();
+    }
+  }, POPUP_POLL_MS);
+}

@@ -1,0 +1,232 @@
+// Stores > Configuration > Services: Magento Web API (Web API Security) and OAuth.
+
+import { fieldKey, gql } from "../api.js";
+import { field, h, select } from "../dom.js";
+import * as messages from "../messages.js";
+
+export const GUEST_NOTE =
+  "This feature applies only to CMS, Catalog and Store APIs. Please consult your developers for details on potential security risks.";
+export const SAVED = "You saved the configuration.";
+
+const YES_NO = [
+  ["1", "Yes"],
+  ["0", "No"],
+];
+
+const SECTIONS = {
+  webapi: "Magento Web API",
+  oauth: "OAuth",
+};
+
+/** OAuth groups and fields: [field, label, note, kind]. */
+const OAUTH_GROUPS = [
+  [
+    "Consumer Settings",
+    [
+      [
+        "consumerExpirationPeriod",
+        "Expiration Period",
+        "Consumer key/secret will expire if not used within X seconds after Oauth token exchange starts.",
+      ],
+      [
+        "consumerPostMaxRedirects",
+        "OAuth consumer credentials HTTP Post maxredirects",
+        "Number of maximum redirects for OAuth consumer credentials Post request.",
+      ],
+      [
+        "consumerPostTimeout",
+        "OAuth consumer credentials HTTP Post timeout",
+        "Timeout for OAuth consumer credentials Post request within X seconds.",
+      ],
+      ["enableIntegrationAsBearer", "Allow OAuth Access Tokens to be used as standalone Bearer tokens", null, "flag"],
+      [
+        "allowHmacSha1",
+        "Allow HMAC-SHA1 signatures",
+        "For clients written before Magento 2.4.4. HMAC-SHA256 is always accepted.",
+        "flag",
+      ],
+    ],
+  ],
+  [
+    "Access Token Expiration",
+    [
+      ["customerTokenLifetime", "Customer Token Lifetime (hours)", null],
+      ["adminTokenLifetime", "Admin Token Lifetime (hours)", null],
+    ],
+  ],
+  [
+    "Authentication Locks",
+    [
+      [
+        "maxFailuresCount",
+        "Maximum Login Failures to Lock Out Account",
+        "Maximum Number of authentication failures to lock out account.",
+      ],
+      ["lockoutTime", "Lockout Time (seconds)", "Period of time in seconds after which account will be unlocked."],
+    ],
+  ],
+  [
+    "Cleanup Settings",
+    [
+      [
+        "cleanupProbability",
+        "Cleanup Probability",
+        "Integer. Launch cleanup in X OAuth requests. 0 (not recommended) - to disable cleanup",
+      ],
+      ["cleanupExpirationPeriod", "Expiration Period", "Cleanup entries older than X minutes."],
+    ],
+  ],
+];
+
+const OAUTH_FIELDS = OAUTH_GROUPS.flatMap(([, fields]) => fields.map((f) => f[0]));
+
+export async function renderConfig(section) {
+  document.title = `Configuration · Admin`;
+  const content = section === "webapi" ? await webApiSection() : await oauthSection();
+  const sectionNav = h(
+    "nav",
+    { class: "config-tabs", "aria-label": "Configuration sections" },
+    h("h2", { class: "config-tabs-title", text: "Services" }),
+    h(
+      "ul",
+      {},
+      Object.entries(SECTIONS).map(([key, label]) =>
+        h(
+          "li",
+          {},
+          h("a", { href: `#/config/${key}`, "aria-current": key === section ? "page" : null, text: label }),
+        ),
+      ),
+    ),
+  );
+  return h(
+    "section",
+    { class: "config", "aria-labelledby": "page-title" },
+    h("div", { class: "page-header" }, h("h1", { id: "page-title", text: "Configuration" })),
+    h("div", { class: "config-layout" }, sectionNav, content),
+  );
+}
+
+function configForm(title, groups, onSave) {
+  const button = h("button", { type: "submit", class: "primary" }, "Save Config");
+  const form = h(
+    "form",
+    { class: "config-form", novalidate: true, "aria-label": title },
+    h("div", { class: "config-header" }, h("h2", { text: title }), button),
+    groups,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    messages.clear();
+    button.disabled = true;
+    try {
+      await onSave();
+    } catch (error) {
+      messages.reportError(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function group(legend, rows) {
+  return h("fieldset", { class: "fieldset config-group" }, h("legend", { text: legend }), rows);
+}
+
+async function webApiSection() {
+  const data = await gql("query WebApiSecurity { config { webApiSecurity { allowAnonymousGuestAccess } } }");
+  const current = data.config.webApiSecurity;
+  if (!current) throw new Error("You are not allowed to see this section.");
+  const guest = field({
+    label: "Allow Anonymous Guest Access",
+    control: select(YES_NO, current.allowAnonymousGuestAccess ? "1" : "0", { name: "allowAnonymousGuestAccess" }),
+    note: GUEST_NOTE,
+  });
+  return configForm("Magento Web API", group("Web API Security", guest.row), async () => {
+    guest.setError("");
+    const result = (
+      await gql(
+        `mutation SetGuestAccess($allow: Boolean!) {
+          setGuestAccess(allow: $allow) { webApiSecurity { allowAnonymousGuestAccess } userErrors { field message code } }
+        }`,
+        { allow: guest.control.value === "1" },
+      )
+    ).setGuestAccess;
+    if (result.userErrors.length) {
+      for (const e of result.userErrors) guest.setError(e.message);
+      return;
+    }
+    guest.control.value = result.webApiSecurity.allowAnonymousGuestAccess ? "1" : "0";
+    messages.notify("success", SAVED);
+  });
+}
+
+async function oauthSection() {
+  const data = await gql(`query OAuthConfig { config { oauth { ${OAUTH_FIELDS.join(" ")} } } }`);
+  const current = data.config.oauth;
+  if (!current) throw new Error("You are not allowed to see this section.");
+  const fields = {};
+  const groups = OAUTH_GROUPS.map(([legend, defs]) =>
+    group(
+      legend,
+      defs.map(([key, label, note, kind]) => {
+        const control =
+          kind === "flag"
+            ? select(YES_NO, current[key] ? "1" : "0", { name: key })
+            : h("input", { type: "text", inputmode: "numeric", name: key, value: String(current[key]) });
+        fields[key] = { ...field({ label, control, note, required: kind !== "flag" }), kind };
+        return fields[key].row;
+      }),
+    ),
+  );
+  return configForm("OAuth", groups, async () => {
+    const input = {};
+    let invalid = null;
+    for (const [key, f] of Object.entries(fields)) {
+      f.setError("");
+      if (f.kind === "flag") {
+        input[key] = f.control.value === "1";
+        continue;
+      }
+      const raw = f.control.value.trim();
+      if (!/^\d{1,9}$/.test(raw)) {
+        f.setError(raw ? "Please enter a valid whole number." : "This is a required field.");
+        invalid = invalid || f.control;
+        continue;
+      }
+      input[key] = Number(raw);
+    }
+    if (invalid) {
+      invalid.focus();
+      return;
+    }
+    const result = (
+      await gql(
+        `mutation UpdateOAuthConfig($input: UpdateOAuthConfigInput!) {
+          updateOAuthConfig(input: $input) { oauth { ${OAUTH_FIELDS.join(" ")} } userErrors { field message code } }
+        }`,
+        { input },
+      )
+    ).updateOAuthConfig;
+    if (result.userErrors.length) {
+      let first = null;
+      for (const e of result.userErrors) {
+        const key = (fieldKey(e) || "").replace(/^input\./, "");
+        if (fields[key]) {
+          fields[key].setError(e.message);
+          first = first || fields[key].control;
+        } else {
+          messages.notify("error", e.message);
+        }
+      }
+      if (first) first.focus();
+      return;
+    }
+    for (const [key, f] of Object.entries(fields)) {
+      const v = result.oauth[key];
+      f.control.value = f.kind === "flag" ? (v ? "1" : "0") : String(v);
+    }
+    messages.notify("success", SAVED);
+  });
+}

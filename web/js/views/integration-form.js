@@ -1,0 +1,267 @@
+// New / Edit Integration: the Integration Info and API tabs, Save and Save & Activate.
+
+import { fieldKey, gql } from "../api.js";
+import { credentialFields, loadResourceTree, startActivation } from "../activation.js";
+import { field, h, select } from "../dom.js";
+import * as messages from "../messages.js";
+import { ALL_RESOURCES, ResourceTree } from "../tree.js";
+
+export const CALLBACK_NOTE =
+  "Enter URL where Oauth credentials can be sent when using Oauth for token exchange. We strongly recommend using https://.";
+export const IDENTITY_NOTE =
+  "URL to redirect user to link their 3rd party account with this Magento integration credentials.";
+
+const FIELDS = "id name email callbackUrl identityLinkUrl status setupType resourceAccess resources";
+
+const LOAD = `query EditIntegration($id: ID!) {
+  integration(id: $id) { ${FIELDS} credentials { consumerKey consumerSecret accessToken accessTokenSecret } }
+}`;
+
+const CREATE = `mutation CreateIntegration($input: CreateIntegrationInput!) {
+  createIntegration(input: $input) { integration { id name status } userErrors { field message code } }
+}`;
+
+const UPDATE = `mutation UpdateIntegration($input: UpdateIntegrationInput!) {
+  updateIntegration(input: $input) { integration { id name status } userErrors { field message code } }
+}`;
+
+export async function renderIntegrationForm(id) {
+  const [tree, integration] = await Promise.all([
+    loadResourceTree(),
+    id ? gql(LOAD, { id }).then((d) => d.integration) : Promise.resolve(null),
+  ]);
+  if (id && !integration) {
+    messages.flash("error", "This integration no longer exists.");
+    location.hash = "#/integrations";
+    return null;
+  }
+  const readOnly = Boolean(integration && integration.setupType === "CONFIG");
+  const title = !integration
+    ? "New Integration"
+    : readOnly
+      ? `View "${integration.name}" Integration`
+      : `Edit "${integration.name}" Integration`;
+  document.title = `${title} · Admin`;
+  const value = (key) => (integration && integration[key]) || "";
+
+  // --- Integration Info
+  const name = field({
+    label: "Name",
+    control: h("input", { type: "text", name: "name", maxlength: "255", value: value("name") }),
+    required: true,
+  });
+  const email = field({
+    label: "Email",
+    control: h("input", { type: "email", name: "email", maxlength: "254", value: value("email") }),
+  });
+  const callbackUrl = field({
+    label: "Callback URL",
+    control: h("input", { type: "url", name: "callbackUrl", value: value("callbackUrl") }),
+    note: CALLBACK_NOTE,
+  });
+  const identityLinkUrl = field({
+    label: "Identity link URL",
+    control: h("input", { type: "url", name: "identityLinkUrl", value: value("identityLinkUrl") }),
+    note: IDENTITY_NOTE,
+  });
+  const infoFields = { name, email, callbackUrl, identityLinkUrl };
+  const infoPanel = [
+    h("fieldset", { class: "fieldset" }, h("legend", { text: "General" }), Object.values(infoFields).map((f) => f.row)),
+  ];
+  if (integration && integration.credentials) {
+    infoPanel.push(
+      h(
+        "fieldset",
+        { class: "fieldset" },
+        h("legend", { text: "Integration Details" }),
+        credentialFields(integration.credentials),
+      ),
+    );
+  }
+
+  // --- API
+  const stored = integration ? integration.resources : [];
+  const access = field({
+    label: "Resource Access",
+    control: select(
+      [
+        ["CUSTOM", "Custom"],
+        ["ALL", "All"],
+      ],
+      integration && stored.includes(ALL_RESOURCES) ? "ALL" : "CUSTOM",
+      { name: "resourceAccess" },
+    ),
+  });
+  const resourceTree = new ResourceTree(tree, {
+    checked: stored.includes(ALL_RESOURCES) ? [] : stored,
+    readOnly,
+    label: "Resources",
+  });
+  const resourcesError = h("p", { class: "field-error", id: "resources-error", hidden: true, role: "alert" });
+  const treeBlock = h(
+    "div",
+    { class: "resources" },
+    h("h3", { class: "resources-title", id: "resources-title", text: "Resources" }),
+    resourcesError,
+    resourceTree.element,
+  );
+  const syncAccess = () => {
+    treeBlock.hidden = access.control.value === "ALL";
+  };
+  access.control.addEventListener("change", syncAccess);
+  syncAccess();
+  const apiPanel = [
+    h("fieldset", { class: "fieldset" }, h("legend", { text: "Available APIs" }), access.row, treeBlock),
+  ];
+
+  // --- tabs
+  const tabs = [
+    { key: "info", label: "Integration Info", content: infoPanel },
+    { key: "api", label: "API", content: apiPanel },
+  ];
+  const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Integration", "aria-orientation": "vertical" });
+  const panels = h("div", { class: "tab-panels" });
+  for (const tab of tabs) {
+    tab.button = h(
+      "button",
+      {
+        type: "button",
+        role: "tab",
+        id: `tab-${tab.key}`,
+        "aria-controls": `panel-${tab.key}`,
+        onclick: () => showTab(tab.key),
+        onkeydown: (event) => {
+          if (!["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(event.key)) return;
+          event.preventDefault();
+          const i = tabs.indexOf(tab);
+          const next = tabs[(i + (event.key === "ArrowUp" || event.key === "ArrowLeft" ? -1 : 1) + tabs.length) % tabs.length];
+          showTab(next.key);
+          next.button.focus();
+        },
+      },
+      tab.label,
+    );
+    tab.panel = h("div", { role: "tabpanel", id: `panel-${tab.key}`, "aria-labelledby": `tab-${tab.key}`, class: "tab-panel" }, tab.content);
+    tabList.append(tab.button);
+    panels.append(tab.panel);
+  }
+  function showTab(key) {
+    for (const tab of tabs) {
+      const on = tab.key === key;
+      tab.button.setAttribute("aria-selected", String(on));
+      tab.button.tabIndex = on ? 0 : -1;
+      tab.panel.hidden = !on;
+    }
+  }
+  showTab("info");
+
+  if (readOnly) {
+    for (const f of Object.values(infoFields)) f.control.disabled = true;
+    access.control.disabled = true;
+  }
+
+  // --- saving
+  const buttons = [h("a", { class: "button secondary", href: "#/integrations" }, "Back")];
+  const saveButton = h("button", { type: "submit", class: "primary", name: "save" }, "Save");
+  const saveActivate = h("button", { type: "button", class: "primary", name: "save-activate" }, "Save & Activate");
+  if (!readOnly) {
+    if (!integration || integration.status === "INACTIVE") buttons.push(saveActivate);
+    buttons.push(saveButton);
+  }
+
+  function clearErrors() {
+    for (const f of [...Object.values(infoFields), access]) f.setError("");
+    resourcesError.hidden = true;
+    resourcesError.textContent = "";
+  }
+
+  function showErrors(userErrors) {
+    const targets = {
+      "input.name": [name, "info"],
+      "input.email": [email, "info"],
+      "input.callbackUrl": [callbackUrl, "info"],
+      "input.identityLinkUrl": [identityLinkUrl, "info"],
+      "input.resourceAccess": [access, "api"],
+    };
+    let first = null;
+    for (const error of userErrors) {
+      const key = fieldKey(error);
+      if (targets[key]) {
+        const [target, tab] = targets[key];
+        target.setError(error.message);
+        first = first || [tab, target.control];
+      } else if (key === "input.resources") {
+        resourcesError.textContent = error.message;
+        resourcesError.hidden = false;
+        first = first || ["api", resourcesError];
+      } else {
+        messages.notify("error", error.message);
+      }
+    }
+    if (first) {
+      showTab(first[0]);
+      if (first[1].focus) first[1].focus();
+    }
+  }
+
+  function collect() {
+    const text = (f) => f.control.value.trim() || null;
+    const input = {
+      name: name.control.value.trim(),
+      email: text(email),
+      callbackUrl: text(callbackUrl),
+      identityLinkUrl: text(identityLinkUrl),
+      resourceAccess: access.control.value,
+    };
+    if (input.resourceAccess === "CUSTOM") input.resources = resourceTree.checked();
+    if (integration) input.id = integration.id;
+    return input;
+  }
+
+  async function save(activate) {
+    messages.clear();
+    clearErrors();
+    if (!name.control.value.trim()) {
+      showErrors([{ field: ["input", "name"], message: "This is a required field." }]);
+      return;
+    }
+    for (const b of [saveButton, saveActivate]) b.disabled = true;
+    try {
+      const input = collect();
+      const data = await gql(integration ? UPDATE : CREATE, { input });
+      const result = integration ? data.updateIntegration : data.createIntegration;
+      if (result.userErrors.length) {
+        showErrors(result.userErrors);
+        return;
+      }
+      const saved = result.integration;
+      messages.flash("success", `The integration '${saved.name}' has been saved.`);
+      location.hash = "#/integrations";
+      if (activate) {
+        // Wait for the grid, then open the permissions dialog for the saved integration.
+        window.addEventListener(
+          "integrations:shown",
+          (event) => startActivation(saved, { reauthorize: saved.status !== "INACTIVE", onFinished: event.detail.reload }),
+          { once: true },
+        );
+      }
+    } catch (error) {
+      messages.reportError(error);
+    } finally {
+      for (const b of [saveButton, saveActivate]) b.disabled = false;
+    }
+  }
+
+  saveActivate.addEventListener("click", () => save(true));
+  const form = h(
+    "form",
+    { class: "integration-form", novalidate: true, "aria-labelledby": "page-title" },
+    h("div", { class: "page-header" }, h("h1", { id: "page-title", text: title }), h("div", { class: "page-actions" }, buttons)),
+    h("div", { class: "tabbed" }, tabList, panels),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!readOnly) save(false);
+  });
+  return form;
+}
