@@ -24,10 +24,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
 from tests.conftest import POSTGRES_URL
 from tests.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
 from tests.servers import (
+    TcpProxy,
     create_admin_account,
     gql,
     kill_hard,
@@ -73,34 +75,36 @@ def server_with_admin(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, 
 # ---------------------------------------------------------------------------------- database outage
 
 
-@contextlib.contextmanager
-def postgres_outage(database_url: str) -> Iterator[None]:
-    """Only this database refuses connections and loses the ones it had; the server process lives on."""
-    name = urlsplit(database_url).path.lstrip("/")
-    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-    query(admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-    try:
-        query(
-            admin_url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
-        yield
-    finally:
-        query(admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-
-
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs DATABASE_URL pointing at PostgreSQL")
-def test_postgres_outage_gives_503_and_the_server_recovers(server_with_admin: tuple[Any, str, str]) -> None:
-    server, token, database_url = server_with_admin
+def test_postgres_outage_gives_503_and_the_server_recovers(database_url: str, tmp_path: Path) -> None:
+    """The server reaches PostgreSQL through a proxy that cuts its connections and refuses new ones for a
+    while: only this server loses its database, other users of the PostgreSQL server are not disturbed."""
+    parts = urlsplit(database_url)
+    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    try:
+        create_admin_account(database_url, *ADMIN)
+        with running_server({"DATABASE_URL": proxy.url_for(database_url)}, tmp_path / "server.log") as server:
+            check_outage_and_recovery(server, sign_in(server.base_url, *ADMIN), proxy)
+    finally:
+        proxy.close()
+
+
+def check_outage_and_recovery(server: Any, token: str, proxy: TcpProxy) -> None:
     pid = server.process.pid
     assert gql(server.base_url, VIEWER, token=token).status_code == 200
-    with postgres_outage(database_url):
+    with proxy.outage():
         # The bearer token is looked up before GraphQL runs: the ASGI middleware answers.
         assert_unavailable(gql(server.base_url, VIEWER, token=token))
         # A guest's query reads the config in a resolver: the GraphQL view answers.
         assert_unavailable(gql(server.base_url, VIEWER))
         assert_unavailable(gql(server.base_url, SET_GUEST, {"a": True}, token=token))
+        # The OAuth token endpoints look the consumer up: 503 in their own format.
+        url = f"{server.base_url}/oauth/token/request"
+        _uri, signed, _body = Client("k" * 32, client_secret="s" * 32, signature_method=SIGNATURE_HMAC_SHA256).sign(
+            url, "POST"
+        )
+        refused = httpx.post(url, headers=signed, timeout=30)
+        assert refused.status_code == 503 and "oauth_problem=" in refused.text, refused.text
         health = httpx.get(f"{server.base_url}/healthz", timeout=30)
         assert health.status_code == 503 and "Traceback" not in health.text
     deadline = time.monotonic() + 15
