@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from auth.clock import clock
@@ -62,15 +63,17 @@ async def _is_locked(username: str, now: dt.datetime) -> bool:
 
 
 async def _record_failure(username: str, config: StoreConfig, now: dt.datetime) -> None:
-    async with in_transaction():
-        log, _ = await TokenRequestLog.get_or_create(user_name=username, user_type=THROTTLE_ADMIN)
-        if log.lock_expires_at and log.lock_expires_at <= now:
-            log.failures_count = 0
-            log.lock_expires_at = None
-        log.failures_count += 1
-        if config.max_failures > 0 and log.failures_count >= config.max_failures:
-            log.lock_expires_at = now + dt.timedelta(seconds=config.lock_timeout_seconds)
-        await log.save()
+    """Count one failure, locking the name at the limit. The count is incremented in SQL, not read,
+    changed and written back: concurrent attempts through several workers must each be counted."""
+    async with in_transaction() as conn:
+        await TokenRequestLog.get_or_create(user_name=username, user_type=THROTTLE_ADMIN, using_db=conn)
+        rows = TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN).using_db(conn)
+        # An expired lock starts a new count.
+        await rows.filter(lock_expires_at__lte=now).update(failures_count=0, lock_expires_at=None)
+        await rows.update(failures_count=F("failures_count") + 1)
+        log = await rows.get()
+        if config.max_failures > 0 and log.failures_count >= config.max_failures and log.lock_expires_at is None:
+            await rows.update(lock_expires_at=now + dt.timedelta(seconds=config.lock_timeout_seconds))
 
 
 async def issue_admin_token(username: str, password: str, config: StoreConfig) -> IssuedToken:

@@ -122,6 +122,18 @@ def test_two_server_processes_see_each_others_oauth_config(database_url: str, tm
             assert read["data"]["config"]["oauth"]["adminTokenLifetime"] == hours
 
 
+def test_failed_sign_ins_through_both_workers_are_all_counted(two_workers: tuple[Any, str]) -> None:
+    """The lock-out counts every failure: concurrent attempts through different workers lose no update."""
+    server, token = two_workers
+    disabled = gql(server.base_url, UPDATE_OAUTH, {"i": {"maxFailuresCount": 0}}, token=token).json()
+    assert disabled["data"]["updateOAuthConfig"]["userErrors"] == [], disabled
+    attempt = {"query": 'mutation { generateAdminToken(username: "intruder", password: "guess") { token } }'}
+    answers = fresh_connections(server.base_url, 16, attempt)
+    assert all(a["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" for a in answers), answers
+    counted = query(POSTGRES_URL, "SELECT failures_count FROM oauth_token_request_log WHERE user_name = $1", "intruder")
+    assert counted == [{"failures_count": 16}]
+
+
 def test_concurrent_config_writes_through_both_workers_never_fail(two_workers: tuple[Any, str]) -> None:
     server, token = two_workers
     headers = {"Authorization": f"Bearer {token}"}
