@@ -484,6 +484,11 @@ def named_probes(max_body_bytes: int = 1 << 20) -> list[Probe]:
                     expect_4xx=True,
                 )
             )
+    for path in PATHS:
+        for method in ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"):
+            probes.append(Probe(f"{method} -> {path}", method, path, JSON, QUERY, expect_4xx=True))
+        probes.append(Probe(f"GET -> {path} with a body", "GET", path, JSON, QUERY * 100))
+    probes.append(Probe("GET with a bad query string", "GET", "/graphql?%%%&&==&query", expect_4xx=True))
     for query in (
         "variables=notjson&query=%7Bviewer%7Bkind%7D%7D",
         "variables=%5B1%5D&query=%7Bviewer%7Bkind%7D%7D",
