@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 
 from settings import Settings, sqlite_path
-from tests.conftest import POSTGRES_URL, ServerProcess, truncate_postgres
+from tests.conftest import POSTGRES_URL, ServerProcess, free_port, truncate_postgres
 
 SIGN_IN = "mutation($u: String!, $p: String!) { generateAdminToken(username: $u, password: $p) { token } }"
 
@@ -128,7 +129,7 @@ class TcpProxy:
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.port = _free_port()
+        self.port = free_port()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -207,7 +208,35 @@ class TcpProxy:
                 sock.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def integrity_problems(database_url: str) -> list[str]:
+    """Integrity check (SQLite), foreign keys and unique keys (both): an empty list when all is well."""
+    problems: list[str] = []
+    if not database_url.startswith("postgres"):
+        with contextlib.closing(sqlite3.connect(sqlite_file(database_url))) as conn:
+            result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if result != ["ok"]:
+                problems.append(f"integrity_check: {result}")
+            problems += [f"foreign key: {row}" for row in conn.execute("PRAGMA foreign_key_check")]
+    checks = {
+        "config path twice": "SELECT path FROM core_config_data GROUP BY path HAVING COUNT(*) > 1",
+        "token of no admin": "SELECT t.id FROM admin_token t LEFT JOIN admin_user a ON a.id = t.admin_id "
+        "WHERE a.id IS NULL",
+        "token hash twice": "SELECT token_hash FROM admin_token GROUP BY token_hash HAVING COUNT(*) > 1",
+        "integration without consumer": "SELECT i.id FROM integration i "
+        "LEFT JOIN oauth_consumer c ON c.integration_id = i.id WHERE c.id IS NULL",
+        "integration without grant": "SELECT i.id FROM integration i "
+        "LEFT JOIN integration_grant g ON g.integration_id = i.id WHERE g.id IS NULL",
+        "consumer of no integration": "SELECT c.id FROM oauth_consumer c "
+        "LEFT JOIN integration i ON i.id = c.integration_id WHERE i.id IS NULL",
+        "token of no consumer": "SELECT t.id FROM oauth_token t "
+        "LEFT JOIN oauth_consumer c ON c.id = t.consumer_id WHERE c.id IS NULL",
+        "active without access token": "SELECT i.id FROM integration i "
+        "JOIN oauth_consumer c ON c.integration_id = i.id "
+        "LEFT JOIN oauth_token t ON t.consumer_id = c.id AND t.type = 'access' "
+        "WHERE i.status = 1 AND t.id IS NULL",
+        "two consumers": "SELECT integration_id FROM oauth_consumer GROUP BY integration_id HAVING COUNT(*) > 1",
+        "two tokens": "SELECT consumer_id FROM oauth_token GROUP BY consumer_id, user_type HAVING COUNT(*) > 1",
+    }
+    for what, sql in checks.items():
+        problems += [f"{what}: {row}" for row in query(database_url, sql)]
+    return problems

@@ -23,8 +23,7 @@ from requests_oauthlib import OAuth1
 from examples.third_party_app import StoreLink, exchange_tokens
 from tests.conftest import free_port
 from tests.oauth_support import Behaviour, CallbackServer
-from tests.servers import create_admin_account, gql, kill_hard, query, running_server, sign_in
-from tests.test_faults import integrity_problems
+from tests.servers import create_admin_account, gql, integrity_problems, kill_hard, query, running_server, sign_in
 
 ADMIN = ("callback-admin", "callback-admin-password")
 CREATE = """mutation($input: CreateIntegrationInput!) {
