@@ -53,7 +53,7 @@ def as_datetime(value: object) -> dt.datetime:
 
 
 async def create_admin(username: str, password: str) -> AdminUser:
-    return await AdminUser.create(username=username, password_hash=hash_password(password))
+    return await AdminUser.create(username=username, password_hash=await hash_password(password))
 
 
 async def _is_locked(username: str, now: dt.datetime) -> bool:
@@ -82,7 +82,7 @@ async def issue_admin_token(username: str, password: str, config: StoreConfig) -
     if await _is_locked(username, now):
         raise SignInError
     user = await AdminUser.get_or_none(username=username)
-    valid = verify_password(user.password_hash if user else None, password)
+    valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
         await _record_failure(username, config, now)
         raise SignInError

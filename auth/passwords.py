@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,12 +11,22 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
+def hash_password_sync(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+def _verify_sync(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password(password: str) -> str:
+    """Hash off the event loop: Argon2 is deliberately slow (tens of milliseconds)."""
+    return await anyio.to_thread.run_sync(hash_password_sync, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Verify off the event loop; an unknown user (None) costs the same as a wrong password."""
+    return await anyio.to_thread.run_sync(_verify_sync, password_hash, password)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import inspect
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,13 +56,45 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A clean database for this test."""
+async def truncate_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """Migrate once per session: a template SQLite file to copy, or the PostgreSQL schema to truncate."""
+    from main import apply_migrations
+
     if POSTGRES_URL:
         asyncio.run(reset_postgres(POSTGRES_URL))
+        asyncio.run(apply_migrations(Settings(database_url=POSTGRES_URL)))
+        return None
+    template = tmp_path_factory.mktemp("template") / "db.sqlite3"
+    asyncio.run(apply_migrations(Settings(database_url=f"sqlite://{template}")))
+    return template
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, migrated_template: Path | None) -> str:
+    """A clean, migrated database for this test."""
+    if POSTGRES_URL:
+        asyncio.run(truncate_postgres(POSTGRES_URL))
         return POSTGRES_URL
-    return f"sqlite://{tmp_path / 'db.sqlite3'}"
+    assert migrated_template is not None
+    target = tmp_path / "db.sqlite3"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite://{target}"
 
 
 @pytest.fixture
