@@ -173,12 +173,12 @@ def has_command(env: dict[str, str], command: str) -> bool:
 class Server:
     """One uvicorn process (one worker, uvloop + httptools, no access log), pinned to the server core."""
 
-    def __init__(self, app: str, env: dict[str, str], port: int, pin: bool = True) -> None:
+    def __init__(self, app: str, env: dict[str, str], port: int, pin: bool = True, log_dir: Path | None = None) -> None:
         target, factory = APPS[app]
         self.app = app
         self.port = port
         self.url = f"http://127.0.0.1:{port}/graphql"
-        self.log_path = RESULTS / "logs" / f"{app}-{port}.log"
+        self.log_path = (log_dir or RESULTS / "logs") / f"{app}-{port}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [
             *(pinned(SERVER_CPU) if pin else []),
@@ -233,8 +233,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(app: str, env: dict[str, str], port: int, pin: bool = True) -> Iterator[Server]:
-    server = Server(app, env, port, pin)
+def serving(
+    app: str, env: dict[str, str], port: int, pin: bool = True, log_dir: Path | None = None
+) -> Iterator[Server]:
+    server = Server(app, env, port, pin, log_dir)
     try:
         yield server
     finally:

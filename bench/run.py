@@ -38,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h
+from bench import profile
 
 NAMES = {
     "W1": "guest",
@@ -216,6 +217,8 @@ class Bench:
         #: Highest rate seen per workload, to size the signed corpora.
         self.rates: dict[str, float] = {}
         self.work_dir = Path(tempfile.mkdtemp(prefix="bench-corpus-"))
+        #: When profiling: where py-spy writes the stacks of each workload's server.
+        self.profile_outputs: dict[str, Path] = {}
 
     def _corpus_size(self, seconds: float, factor: float = 1.6) -> int:
         rate = self.rates.get("W3") or max(self.rates.values(), default=1500.0)
@@ -251,6 +254,9 @@ class Bench:
                     )
             loadavg_before = os.getloadavg()[0]
             with h.serving(app, env, store.port) as server:
+                sampler = None
+                if workload in self.profile_outputs:
+                    sampler = profile.record(server.pid, args.warmup + args.duration, self.profile_outputs[workload])
                 if self.generator == "wrk":
                     load = h.measure_wrk(
                         server,
@@ -274,6 +280,10 @@ class Bench:
                         corpus=corpus,
                         check_body=workload != "ceiling",
                     )
+                if sampler is not None:
+                    _out, problems = sampler.communicate(timeout=60)
+                    if sampler.returncode:
+                        raise SystemExit(f"py-spy failed: {problems.decode(errors='replace')[-500:]}")
             if not load.detail.get("signed_headers_wrapped"):
                 break
             h.log(f"  {workload}: the signed corpus ran out; measuring again with a larger one")
@@ -425,7 +435,8 @@ def environment(store: Store, generator: str) -> dict[str, Any]:
     generator_version = "bench/loadgen.py (asyncio, uvloop)"
     if generator == "wrk":
         out = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-        generator_version = (out.stdout or out.stderr).splitlines()[0].strip()
+        first_line = (out.stdout or out.stderr).splitlines()[0].split("Copyright")[0]
+        generator_version = "wrk " + first_line.strip().removeprefix("wrk ").removeprefix("debian/")
     database_version = f"SQLite {sqlite3.sqlite_version}"
     if not store.database.is_sqlite:
         import asyncio
@@ -592,6 +603,22 @@ def run_scale(args: argparse.Namespace, generator: str) -> int:
     return 0
 
 
+def run_profile(args: argparse.Namespace, generator: str) -> int:
+    database = h.Database.choose(args.database, "profile")
+    store = Store(database, args.products, args.port or h.free_port()).prepare(query=args.query)
+    bench = Bench(args, generator)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    h.RESULTS.mkdir(parents=True, exist_ok=True)
+    for workload in args.profile:
+        out = h.RESULTS / f"{stamp}-profile-{workload}-{database.label}.txt"
+        bench.profile_outputs[workload] = out
+        h.log(f"profiling {workload} for {args.duration} s ...")
+        bench.measure(store, workload)
+        print(f"\n{workload} {NAMES[workload]}: {out.relative_to(h.ROOT)}")
+        print(profile.summarise(out, h.ROOT, args.profile_top))
+    return 0
+
+
 SOAK_DOCUMENTS = {
     "updateProduct": (
         'mutation { updateProduct(input: {id: @M@, price: 21.5, description: "Updated by the soak @N@"}) '
@@ -742,6 +769,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--integrations", type=int, default=10_000, help="scale: integrations (default 10000)")
     parser.add_argument("--nonces", type=int, default=1_000_000, help="scale: stored nonces (default 1000000)")
     parser.add_argument("--soak", action="store_true", help="mixed reads and writes; errors and memory growth")
+    parser.add_argument(
+        "--profile",
+        type=lambda s: [w.strip() for w in s.split(",")],
+        help="comma-separated workloads to sample with py-spy under load (no measurement)",
+    )
+    parser.add_argument("--profile-top", type=int, default=30, help="profile: functions listed (default 30)")
     parser.add_argument("--soak-duration", type=int, default=60)
     parser.add_argument("--soak-connections", type=int, default=64)
     return parser
@@ -757,6 +790,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         raise SystemExit("--rounds must be at least 1")
     generator = h.generator_choice(args.generator)
+    if args.profile:
+        return run_profile(args, generator)
     if args.soak:
         return run_soak(args, generator)
     if args.scale:
