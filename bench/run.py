@@ -81,7 +81,7 @@ class Store:
         else:
             h.log("  WARNING: this checkout has no `main.py seed-demo`: the store stays empty")
         password = secrets.token_urlsafe(18)
-        h.run_cli(self.env, "create-admin", "--username", "bench", "--password", password)
+        h.run_cli({**self.env, "ADMIN_PASSWORD": password}, "create-admin", "--username", "bench")
         if integrations or nonces:
             out = subprocess.run(
                 [sys.executable, "-m", "bench.scale", "--integrations", str(integrations), "--nonces", str(nonces)],
@@ -625,7 +625,7 @@ SOAK_DOCUMENTS = {
         "{ product { id price } userErrors { field message code } } }"
     ),
     "createCmsPage": (
-        'mutation { createCmsPage(input: {identifier: "soak-page-@N@", title: "Soak page @N@", '
+        'mutation { createCmsPage(input: {identifier: "soak-@RUN@-@N@", title: "Soak page @N@", '
         'content: "<p>Written during the soak.</p>"}) { cmsPage { id } userErrors { field message code } } }'
     ),
 }
@@ -706,12 +706,13 @@ def _soak_spec(
     ]
     if corpus is not None:
         templates.append({"name": "W3", "weight": 3, "body": document, "auth_file": str(corpus)})
+    run = secrets.token_hex(4)  # identifiers stay unique across the probe and the soak
     for name, mutation in SOAK_DOCUMENTS.items():
         templates.append(
             {
                 "name": name,
                 "weight": 1,
-                "body": json.dumps({"query": mutation}),
+                "body": json.dumps({"query": mutation.replace("@RUN@", run)}),
                 "headers": admin,
                 "expect": '"userErrors":[]',
                 "modulo": min(1000, store.products),
