@@ -28,6 +28,7 @@ from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
 from auth.principal import GUEST
 from models.sql import fetch_one
+from resolvers.config_integrations import sync_config_integrations
 from schema import build_schema, policy_of
 from schema.context import Context
 from settings import SETTINGS_HELP, Settings, sqlite_path
@@ -37,6 +38,7 @@ logger = logging.getLogger("integrations")
 #: Work run once the database is open, in order (config-file integrations, cleanup, ...).
 StartupTask = Callable[[Settings], Awaitable[None]]
 STARTUP_TASKS: list[StartupTask] = []
+STARTUP_TASKS.append(sync_config_integrations)
 
 
 class GraphQLView(GraphQL[Context, None]):

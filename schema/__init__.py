@@ -28,12 +28,13 @@ from strawberry.types import ExecutionContext
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.config import ConfigMutation, ConfigQuery
+from schema.integrations import IntegrationMutation, IntegrationQuery
 from settings import Settings
 
 logger = logging.getLogger("integrations.graphql")
 
-QUERY_PARTS: tuple[type, ...] = (AccessQuery, ConfigQuery)
-MUTATION_PARTS: tuple[type, ...] = (AdminMutation, ConfigMutation)
+QUERY_PARTS: tuple[type, ...] = (AccessQuery, ConfigQuery, IntegrationQuery)
+MUTATION_PARTS: tuple[type, ...] = (AdminMutation, ConfigMutation, IntegrationMutation)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

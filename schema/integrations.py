@@ -1,0 +1,315 @@
+"""System > Extensions > Integrations: types, inputs, queries and mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+
+from models import Integration as IntegrationRow
+from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
+from resolvers import activation
+from resolvers import integrations as service
+from schema.core import UserError, UserErrorCode
+from schema.directives import ADMIN_ONLY, requires
+
+INTEGRATIONS_RESOURCE = "Magento_Integration::integrations"
+
+
+@strawberry.enum(
+    description="Inactive: never activated. Active: may call the API. Reset: re-created from its config file."
+)
+class IntegrationStatus(enum.Enum):
+    INACTIVE = STATUS_INACTIVE
+    ACTIVE = STATUS_ACTIVE
+    RESET = STATUS_RESET
+
+
+@strawberry.enum(description="Created in the admin (MANUAL) or declared in the integrations file (CONFIG).")
+class IntegrationSetupType(enum.Enum):
+    MANUAL = "MANUAL"
+    CONFIG = "CONFIG"
+
+
+@strawberry.enum(description="All resources, or a Custom selection from the resource tree.")
+class ResourceAccess(enum.Enum):
+    ALL = service.RESOURCE_ACCESS_ALL
+    CUSTOM = service.RESOURCE_ACCESS_CUSTOM
+
+
+@strawberry.type(description="OAuth credentials. The access token fields are null until the integration is active.")
+class IntegrationCredentials:
+    consumer_key: str
+    consumer_secret: str
+    access_token: str | None
+    access_token_secret: str | None
+
+    @classmethod
+    def of(cls, credentials: service.Credentials | None) -> IntegrationCredentials | None:
+        if credentials is None:
+            return None
+        return cls(
+            consumer_key=credentials.consumer_key,
+            consumer_secret=credentials.consumer_secret,
+            access_token=credentials.access_token,
+            access_token_secret=credentials.access_token_secret,
+        )
+
+
+@strawberry.type(description="A third-party integration and the API resources it may use.")
+class Integration(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    email: str | None = strawberry.field(description="Contact email; null when not given.")
+    callback_url: str | None = strawberry.field(
+        description="Where OAuth credentials are POSTed when using OAuth for token exchange."
+    )
+    identity_link_url: str | None = strawberry.field(
+        description="Where the admin is sent to link their third-party account with these credentials."
+    )
+    status: IntegrationStatus
+    setup_type: IntegrationSetupType
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    row: strawberry.Private[IntegrationRow]
+
+    @classmethod
+    def of(cls, row: IntegrationRow) -> Integration:
+        return cls(
+            id=row.id,
+            name=row.name,
+            email=row.email or None,
+            callback_url=row.endpoint,
+            identity_link_url=row.identity_link_url,
+            status=IntegrationStatus(row.status),
+            setup_type=IntegrationSetupType.CONFIG if row.setup_type == SETUP_CONFIG else IntegrationSetupType.MANUAL,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @classmethod
+    def maybe(cls, row: IntegrationRow | None) -> Integration | None:
+        return cls.of(row) if row is not None else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Integration | None]:
+        ids = [int(i) for i in node_ids]
+        rows = {r.id: r for r in await IntegrationRow.filter(id__in=ids)}
+        return [cls.maybe(rows.get(i)) for i in ids]
+
+    @strawberry.field(description="Both URLs set: activation runs the OAuth 1.0a token exchange.")
+    def is_token_exchange(self) -> bool:
+        return service.is_token_exchange(self.row)
+
+    @strawberry.field(description="False when the callback or identity link URL is plain http:.")
+    def is_secure(self) -> bool:
+        return service.is_secure(self.row)
+
+    @strawberry.field
+    async def resource_access(self, info: strawberry.Info) -> ResourceAccess:
+        grant = await service.load_grant(info.context, self.id)
+        return ResourceAccess.ALL if grant is not None and grant.all_resources else ResourceAccess.CUSTOM
+
+    @strawberry.field(
+        description="Resources held, as stored when the grant was saved: `Magento_Backend::all` for All, "
+        "else the chosen nodes with their whole subtrees."
+    )
+    async def resources(self, info: strawberry.Info) -> list[str]:
+        return service.held_resources(await service.load_grant(info.context, self.id))
+
+    @strawberry.field(description="Ancestors of chosen nodes, shown partially checked; they grant nothing.")
+    async def partial_resources(self, info: strawberry.Info) -> list[str]:
+        grant = await service.load_grant(info.context, self.id)
+        return list(grant.partial_resources) if grant is not None else []
+
+    @strawberry.field(description="The nodes ticked in the Custom tree (empty for All).")
+    async def selected_resources(self, info: strawberry.Info) -> list[str]:
+        grant = await service.load_grant(info.context, self.id)
+        return list(grant.selected) if grant is not None and not grant.all_resources else []
+
+    @strawberry.field(directives=ADMIN_ONLY, description="Only admins see credentials.")
+    async def credentials(self, info: strawberry.Info) -> IntegrationCredentials | None:
+        return IntegrationCredentials.of(await service.load_credentials(info.context, self.id))
+
+
+@strawberry.input
+class CreateIntegrationInput:
+    name: str
+    email: str | None = strawberry.UNSET
+    callback_url: str | None = strawberry.UNSET
+    identity_link_url: str | None = strawberry.UNSET
+    resource_access: ResourceAccess | None = strawberry.field(
+        default=strawberry.UNSET, description="Default CUSTOM (with `resources`, else nothing)."
+    )
+    resources: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For CUSTOM: resource ids as ticked; each brings its subtree, ancestors become partial.",
+    )
+
+
+@strawberry.input(description="Fields left out keep their values; resources are re-saved only when given.")
+class UpdateIntegrationInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    callback_url: str | None = strawberry.UNSET
+    identity_link_url: str | None = strawberry.UNSET
+    resource_access: ResourceAccess | None = strawberry.UNSET
+    resources: list[str] | None = strawberry.UNSET
+
+
+def as_user_errors(problems: Iterable[service.Problem]) -> list[UserError]:
+    return [UserError(field=p.field, message=p.message, code=UserErrorCode[p.code]) for p in problems]
+
+
+def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> service.IntegrationInput:
+    access: Any = data.resource_access
+    if isinstance(access, ResourceAccess):
+        access = access.value
+    return service.IntegrationInput(
+        name=data.name,
+        email=data.email,
+        callback_url=data.callback_url,
+        identity_link_url=data.identity_link_url,
+        resource_access=access,
+        resources=data.resources,
+    )
+
+
+@strawberry.type
+class IntegrationPayload:
+    integration: Integration | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeleteIntegrationPayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class AuthorizeIntegrationPayload:
+    integration: Integration | None
+    credentials: IntegrationCredentials | None = strawberry.field(
+        description="For manual integrations: the credentials to give the third party."
+    )
+    identity_link_url: str | None = strawberry.field(
+        description="For token exchange: the identity link the admin's browser opens."
+    )
+    success_callback_url: str | None = strawberry.field(
+        description="For token exchange: where the identity link page sends the admin back."
+    )
+    user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, outcome: activation.ActivationOutcome) -> AuthorizeIntegrationPayload:
+        return cls(
+            integration=Integration.maybe(outcome.integration),
+            credentials=IntegrationCredentials.of(outcome.credentials),
+            identity_link_url=outcome.identity_link_url,
+            success_callback_url=outcome.success_callback_url,
+            user_errors=as_user_errors(outcome.user_errors),
+        )
+
+
+@strawberry.type
+class IntegrationQuery:
+    @strawberry.field(
+        directives=requires(INTEGRATIONS_RESOURCE), description="An integration by its (global) id, or null."
+    )
+    async def integration(self, id: strawberry.ID) -> Integration | None:
+        return Integration.maybe(await service.get_integration(id))
+
+    @strawberry.field(
+        directives=requires(INTEGRATIONS_RESOURCE),
+        description="Integrations ordered by name. `first` is capped by the server's page size; "
+        "`search` matches name or email.",
+    )
+    async def integrations(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: IntegrationStatus | None = None,
+        search: str | None = None,
+    ) -> relay.ListConnection[Integration] | None:
+        if first is not None and first < 0:
+            raise GraphQLError("`first` must not be negative.", extensions={"code": "BAD_USER_INPUT"})
+        try:
+            page = await service.list_integrations(
+                first=first,
+                after=after,
+                status=status.value if status is not None else None,
+                search=search,
+                max_page_size=info.context.settings.max_page_size,
+            )
+        except service.BadCursorError:
+            raise GraphQLError("The `after` cursor is not valid.", extensions={"code": "BAD_USER_INPUT"}) from None
+        edges = [relay.Edge(cursor=service.cursor_for(row), node=Integration.of(row)) for row in page.rows]
+        return relay.ListConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+@strawberry.type
+class IntegrationMutation:
+    @strawberry.mutation(
+        directives=requires(INTEGRATIONS_RESOURCE),
+        description="Register an integration (status INACTIVE) with its OAuth consumer and API grant.",
+    )
+    async def create_integration(self, info: strawberry.Info, input: CreateIntegrationInput) -> IntegrationPayload:
+        row, errors = await service.create_integration(_service_input(input), principal=info.context.principal)
+        service.forget_loaders(info.context)
+        return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
+
+    @strawberry.mutation(
+        directives=requires(INTEGRATIONS_RESOURCE),
+        description="Edit an integration; its status and tokens are untouched.",
+    )
+    async def update_integration(self, info: strawberry.Info, input: UpdateIntegrationInput) -> IntegrationPayload:
+        row, errors = await service.update_integration(
+            input.id, _service_input(input), principal=info.context.principal
+        )
+        service.forget_loaders(info.context)
+        return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
+
+    @strawberry.mutation(
+        directives=requires(INTEGRATIONS_RESOURCE),
+        description="Delete an integration; its credentials stop working at once.",
+    )
+    async def delete_integration(self, info: strawberry.Info, id: strawberry.ID) -> DeleteIntegrationPayload:
+        deleted, errors = await service.delete_integration(id, principal=info.context.principal)
+        service.forget_loaders(info.context)
+        return DeleteIntegrationPayload(
+            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=as_user_errors(errors)
+        )
+
+    @strawberry.mutation(
+        directives=requires(INTEGRATIONS_RESOURCE),
+        description="Activate: manual integrations get their access token here; token-exchange ones start "
+        "the OAuth handshake.",
+    )
+    async def authorize_integration(self, info: strawberry.Info, id: strawberry.ID) -> AuthorizeIntegrationPayload:
+        return AuthorizeIntegrationPayload.of(await activation.authorize_integration(info.context, id))
+
+    @strawberry.mutation(
+        directives=requires(INTEGRATIONS_RESOURCE),
+        description="Issue new access credentials; the old access token stops working at once.",
+    )
+    async def reauthorize_integration(self, info: strawberry.Info, id: strawberry.ID) -> AuthorizeIntegrationPayload:
+        return AuthorizeIntegrationPayload.of(await activation.reauthorize_integration(info.context, id))

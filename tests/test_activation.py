@@ -1,0 +1,250 @@
+"""Activate, Reauthorize and Delete of manual integrations, and secrets at rest, through HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from auth.oauth_tokens import find_token_row, hash_token
+from resolvers import activation
+from resolvers.integrations import parse_global_id
+from settings import Settings, sqlite_path
+from tests.conftest import gql
+from tests.integration_helpers import AUTHORIZE, DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes, create
+
+pytestmark = pytest.mark.anyio
+
+TOKEN_FORMAT = re.compile(r"^[0-9a-z]{32}$")
+
+
+def db_id(integration: dict[str, Any]) -> int:
+    number = parse_global_id(integration["id"])
+    assert number is not None
+    return number
+
+
+async def test_authorize_generates_access_credentials_and_activates(
+    client: httpx.AsyncClient, admin_token: str
+) -> None:
+    from models import OAuthToken
+
+    integration = await create(client, admin_token, name="Manual", callbackUrl="https://cb.example/")
+    payload = await authorize(client, admin_token, integration["id"])
+    credentials = payload["credentials"]
+    assert credentials["consumerKey"] == integration["credentials"]["consumerKey"]
+    assert credentials["consumerSecret"] == integration["credentials"]["consumerSecret"]
+    assert TOKEN_FORMAT.match(credentials["accessToken"])
+    assert TOKEN_FORMAT.match(credentials["accessTokenSecret"])
+    assert credentials["accessToken"] != credentials["accessTokenSecret"]
+    assert payload["identityLinkUrl"] is None and payload["successCallbackUrl"] is None
+    assert payload["integration"]["status"] == "ACTIVE"
+    assert payload["integration"]["credentials"] == credentials
+
+    rows = await OAuthToken.filter(consumer__integration_id=db_id(integration))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.type == "access" and row.user_type == 1 and row.revoked is False
+    assert row.token_hash == hash_token(credentials["accessToken"])
+    assert credentials["accessToken"] not in (row.token_encrypted, row.secret)
+
+    body = await gql(client, GET, {"id": integration["id"]}, token=admin_token)
+    assert body["data"]["integration"]["credentials"] == credentials
+
+
+async def test_authorizing_an_active_integration_is_refused(client: httpx.AsyncClient, admin_token: str) -> None:
+    integration = await create(client, admin_token, name="Manual")
+    first = await authorize(client, admin_token, integration["id"])
+    body = await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    payload = body["data"]["authorizeIntegration"]
+    assert payload["credentials"] is None
+    assert payload["userErrors"] == [
+        {
+            "field": ["id"],
+            "message": "The integration 'Manual' is already active. Use reauthorizeIntegration to issue new tokens.",
+            "code": "ALREADY_ACTIVE",
+        }
+    ]
+    assert payload["integration"]["credentials"] == first["credentials"]
+
+
+async def test_concurrent_authorizations_issue_one_access_token(client: httpx.AsyncClient, admin_token: str) -> None:
+    from models import OAuthToken
+
+    integration = await create(client, admin_token, name="Manual")
+    bodies = await asyncio.gather(
+        *(gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token) for _ in range(6))
+    )
+    payloads = [b["data"]["authorizeIntegration"] for b in bodies]
+    winners = [p for p in payloads if p["credentials"] is not None]
+    assert len(winners) == 1
+    assert all(codes(p) == [(("id",), "ALREADY_ACTIVE")] for p in payloads if p is not winners[0])
+    rows = await OAuthToken.filter(consumer__integration_id=db_id(integration))
+    assert len(rows) == 1
+    assert rows[0].token_hash == hash_token(winners[0]["credentials"]["accessToken"])
+
+
+async def test_reauthorize_replaces_the_access_token_and_keeps_the_consumer(
+    client: httpx.AsyncClient, admin_token: str
+) -> None:
+    from models import OAuthToken
+
+    integration = await create(client, admin_token, name="Manual")
+    first = (await authorize(client, admin_token, integration["id"]))["credentials"]
+    body = await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    payload = body["data"]["reauthorizeIntegration"]
+    assert payload["userErrors"] == []
+    second = payload["credentials"]
+    assert (second["consumerKey"], second["consumerSecret"]) == (first["consumerKey"], first["consumerSecret"])
+    assert second["accessToken"] != first["accessToken"]
+    assert second["accessTokenSecret"] != first["accessTokenSecret"]
+    assert payload["integration"]["status"] == "ACTIVE"
+    # The old access token is gone at once; only the new one is stored.
+    assert await find_token_row(first["accessToken"]) is None
+    assert (await find_token_row(second["accessToken"], "access")) is not None
+    assert await OAuthToken.filter(consumer__integration_id=db_id(integration)).count() == 1
+
+
+async def test_reauthorize_needs_an_activated_integration(client: httpx.AsyncClient, admin_token: str) -> None:
+    integration = await create(client, admin_token, name="Manual")
+    body = await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    payload = body["data"]["reauthorizeIntegration"]
+    assert codes(payload) == [(("id",), "NOT_ACTIVE")]
+    assert payload["integration"]["status"] == "INACTIVE"
+
+
+async def test_unknown_ids_are_not_found(client: httpx.AsyncClient, admin_token: str) -> None:
+    for document, field in ((AUTHORIZE, "authorizeIntegration"), (REAUTHORIZE, "reauthorizeIntegration")):
+        body = await gql(client, document, {"id": "SW50ZWdyYXRpb246OTk5"}, token=admin_token)
+        assert codes(body["data"][field]) == [(("id",), "NOT_FOUND")]
+
+
+async def test_a_callback_url_alone_means_manual_activation(client: httpx.AsyncClient, admin_token: str) -> None:
+    """Magento starts the token exchange only when both URLs are set (magento/magento2#31108)."""
+    integration = await create(client, admin_token, name="Half", identityLinkUrl="https://id.example/")
+    assert integration["isTokenExchange"] is False
+    payload = await authorize(client, admin_token, integration["id"])
+    assert payload["credentials"]["accessToken"]
+
+
+async def test_token_exchange_integrations_go_through_the_seam(client: httpx.AsyncClient, admin_token: str) -> None:
+    from models import OAuthToken
+
+    integration = await create(
+        client,
+        admin_token,
+        name="Exchange",
+        callbackUrl="https://app.example/callback",
+        identityLinkUrl="https://app.example/login",
+    )
+    assert integration["isTokenExchange"] is True
+    body = await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    payload = body["data"]["authorizeIntegration"]
+    assert payload["userErrors"] == [
+        {"field": ["id"], "message": "Token exchange activation is not available yet.", "code": "NOT_SUPPORTED"}
+    ]
+    assert payload["credentials"] is None
+    assert payload["integration"]["status"] == "INACTIVE"
+    assert not await OAuthToken.exists(consumer__integration_id=db_id(integration))
+
+
+async def test_the_seam_receives_the_integration_and_its_outcome_is_the_payload(
+    client: httpx.AsyncClient, admin_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, bool]] = []
+
+    async def fake_exchange(row: Any, context: Any, *, reauthorize: bool) -> activation.ActivationOutcome:
+        calls.append((row.name, reauthorize))
+        return activation.ActivationOutcome(
+            integration=row,
+            identity_link_url=f"{row.identity_link_url}?oauth_consumer_key=k",
+            success_callback_url="https://store.test/back",
+        )
+
+    monkeypatch.setattr(activation, "start_token_exchange", fake_exchange)
+    integration = await create(
+        client, admin_token, name="Exchange", callbackUrl="https://a.example/cb", identityLinkUrl="https://a.example/id"
+    )
+    payload = await authorize(client, admin_token, integration["id"])
+    assert calls == [("Exchange", False)]
+    assert payload["identityLinkUrl"] == "https://a.example/id?oauth_consumer_key=k"
+    assert payload["successCallbackUrl"] == "https://store.test/back"
+    assert payload["credentials"] is None
+
+
+async def test_deleting_an_active_integration_removes_its_access_token(
+    client: httpx.AsyncClient, admin_token: str
+) -> None:
+    integration = await create(client, admin_token, name="Manual")
+    credentials = (await authorize(client, admin_token, integration["id"]))["credentials"]
+    assert await find_token_row(credentials["accessToken"]) is not None
+    body = await gql(client, DELETE, {"id": integration["id"]}, token=admin_token)
+    assert body["data"]["deleteIntegration"]["userErrors"] == []
+    assert await find_token_row(credentials["accessToken"]) is None
+
+
+async def test_editing_an_active_integration_keeps_it_working(client: httpx.AsyncClient, admin_token: str) -> None:
+    integration = await create(client, admin_token, name="Manual")
+    credentials = (await authorize(client, admin_token, integration["id"]))["credentials"]
+    await gql(client, UPDATE, {"input": {"id": integration["id"], "email": "x@y.example"}}, token=admin_token)
+    assert await find_token_row(credentials["accessToken"], "access") is not None
+
+
+# ------------------------------------------------------------------------------------ secrets at rest
+
+
+async def _dump_database() -> str:
+    """Every row of every table, as text (what a database dump would contain)."""
+    from models.sql import dialect, fetch_all
+
+    if dialect() == "sqlite":
+        tables = [r["name"] for r in await fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    else:
+        tables = [
+            r["tablename"] for r in await fetch_all("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+    dump = []
+    for table in tables:
+        for row in await fetch_all(f'SELECT * FROM "{table}"'):
+            dump.append(repr(row))
+    return "\n".join(dump)
+
+
+def _database_files(settings: Settings) -> bytes:
+    path = sqlite_path(settings.database_url)
+    assert path is not None
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+async def test_no_secret_is_stored_or_logged_in_clear(
+    client: httpx.AsyncClient, admin_token: str, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    integration = await create(client, admin_token, name="Secretive", resources=["Magento_Cms::page"])
+    first = (await authorize(client, admin_token, integration["id"]))["credentials"]
+    body = await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    second = body["data"]["reauthorizeIntegration"]["credentials"]
+    await gql(client, GET, {"id": integration["id"]}, token=admin_token)
+
+    secrets = {
+        "consumer secret": second["consumerSecret"],
+        "access token": second["accessToken"],
+        "access token secret": second["accessTokenSecret"],
+        "old access token": first["accessToken"],
+        "old access token secret": first["accessTokenSecret"],
+    }
+    dump = await _dump_database()
+    assert second["consumerKey"] in dump  # the dump is real: the (public) consumer key is there
+    files = _database_files(settings) if settings.is_sqlite else second["consumerKey"].encode()
+    assert second["consumerKey"].encode() in files  # the files are real too
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "oauth_token" in logged  # SQL statements were captured
+    for label, secret in secrets.items():
+        assert secret not in dump, label
+        assert secret.encode() not in files, label
+        assert secret not in logged, label
