@@ -26,7 +26,10 @@ from tortoise.migrations.api.migrate import migrate as run_migrations
 
 from auth import secrets as secrets_box
 from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
+from auth.oauth_authenticators import integration_bearer_lookup, oauth_authenticator
+from auth.oauth_endpoints import oauth_routes
 from auth.principal import GUEST
+from auth.proxy import TrustedProxyMiddleware
 from models.sql import fetch_one
 from resolvers.config_integrations import sync_config_integrations
 from schema import build_schema, policy_of
@@ -112,7 +115,11 @@ def create_app(
     settings = settings or Settings.from_env()
     schema = schema or build_schema(settings)
     graphql = AuthenticationMiddleware(
-        GraphQLView(schema, settings), {"bearer": bearer_authenticator(extra_lookups=bearer_lookups)}
+        GraphQLView(schema, settings),
+        {
+            "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
+            "oauth": oauth_authenticator(settings.max_body_bytes),
+        },
     )
 
     @contextlib.asynccontextmanager
@@ -123,7 +130,7 @@ def create_app(
                 await task(settings)
             yield
 
-    middleware = []
+    middleware = [Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
     if settings.cors_allow_origins:
         middleware.append(
             Middleware(
@@ -137,6 +144,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *oauth_routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -165,6 +173,13 @@ async def _bootstrap(settings: Settings) -> None:
                 "Keep it now: it is not shown again.\n",
                 flush=True,
             )
+        if settings.embedded_default:
+            # Only the embedded default gets demo data, so GraphiQL has something to show.
+            from resolvers.demo_store import seed_demo_store
+
+            report = await seed_demo_store(settings)
+            if report.seeded:
+                print(report.summary(), flush=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -184,8 +199,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
+        proxy_headers=False,
     )
     return 0
 
@@ -224,6 +239,18 @@ def _create_admin(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _seed_demo(args: argparse.Namespace) -> int:
+    from resolvers.demo_store import seed_demo_store
+
+    async def run() -> str:
+        settings = Settings.from_env()
+        async with open_database(settings):
+            return (await seed_demo_store(settings, args.products, reset=args.reset)).summary()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def _export_schema(_args: argparse.Namespace) -> int:
     sys.stdout.write(build_schema(Settings.from_env()).as_str() + "\n")
     return 0
@@ -234,7 +261,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "migrate": _migrate,
     "create-admin": _create_admin,
     "export-schema": _export_schema,
+    "seed-demo": _seed_demo,
 }
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be zero or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="else ADMIN_PASSWORD, else a prompt")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    seed = commands.add_parser(
+        "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"
+    )
+    seed.add_argument("--products", type=_count, default=400, help="number of products (default 400)")
+    seed.add_argument(
+        "--reset", action="store_true", help="delete the store data first (admins, integrations and config stay)"
+    )
     return parser
 
 

@@ -63,6 +63,8 @@ class Settings:
     max_body_bytes: int = 1 << 20
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "info"
+    #: Peers whose X-Forwarded-Proto/-For/-Host headers are trusted (comma-separated addresses or networks, or *).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
             sqlite_synchronous=(env.get("SQLITE_SYNCHRONOUS", "").strip().upper() or cls.sqlite_synchronous),
             log_level=env.get("LOG_LEVEL", "").strip().lower() or cls.log_level,
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
         )
 
     @property
@@ -138,7 +141,7 @@ SETTINGS_HELP: dict[str, str] = {
     "MAX_BODY_BYTES": "largest request body accepted (default 1048576)",
     "SQLITE_SYNCHRONOUS": "SQLite synchronous pragma, NORMAL or FULL (default NORMAL)",
     "LOG_LEVEL": "debug, info, warning or error (default info)",
-    "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-* headers are trusted (uvicorn; default 127.0.0.1)",
+    "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-Proto/-For/-Host headers are trusted (default 127.0.0.1)",
 }
 
 #: For the ``tortoise`` CLI (``[tool.tortoise]`` in pyproject.toml).

@@ -100,7 +100,7 @@ async def _put(
         fields["verifier"] = secrets.encrypt(verifier)
     if row is None:
         await OAuthToken.create(
-            using_db=conn, consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION, verifier=None, **fields
+            using_db=conn, consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION, **{"verifier": None, **fields}
         )
     else:
         await OAuthToken.filter(id=row.id).using_db(conn).update(**fields)

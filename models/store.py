@@ -87,6 +87,8 @@ class Category(Model):
 
     class Meta:
         table = "catalog_category"
+        #: Children of many parents in one query (the category tree loader).
+        indexes = (("parent_id", "position"),)
 
 
 class Product(Model):
@@ -178,6 +180,8 @@ class SalesOrder(Model):
 
     class Meta:
         table = "sales_order"
+        #: The customer's orders, and the ON DELETE SET NULL of a customer, without a scan.
+        indexes = (("customer_id",),)
 
 
 class SalesOrderItem(Model):
@@ -193,3 +197,5 @@ class SalesOrderItem(Model):
 
     class Meta:
         table = "sales_order_item"
+        #: The items of a page of orders in one indexed query.
+        indexes = (("order_id",),)

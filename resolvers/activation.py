@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("integrations.activation")
 
-TOKEN_EXCHANGE_NOT_AVAILABLE = "Token exchange activation is not available yet."
-
 
 @dataclasses.dataclass
 class ActivationOutcome:
@@ -145,11 +143,22 @@ async def start_token_exchange(
     browser open the identity link; the third party finishes through the OAuth token endpoints.
 
     Called for integrations with both URLs set, after the existence, permission and status checks
-    (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). Report problems with
-    ``problem(["id"], message, "<UserErrorCode member>")``; the caller clears the request's loaders.
-    Not available yet: answers NOT_SUPPORTED and changes nothing.
+    (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). Either way the old token is dropped and the
+    integration is ``INACTIVE`` until ``/oauth/token/access`` succeeds. When the callback does not answer
+    2xx the payload carries ``CALLBACK_FAILED`` saying what happened, and nothing half-made stays behind.
     """
+    from resolvers import token_exchange
+
+    try:
+        started = await token_exchange.start_token_exchange(integration.id, context.settings, await context.config())
+    except token_exchange.TokenExchangeFailed as failure:
+        return ActivationOutcome(
+            integration=await IntegrationRow.get_or_none(id=integration.id),
+            user_errors=[problem(["id"], failure.message, "CALLBACK_FAILED")],
+        )
+    logger.info("Integration %s sent for %s", integration.id, "re-authorization" if reauthorize else "activation")
     return ActivationOutcome(
-        integration=integration,
-        user_errors=[problem(["id"], TOKEN_EXCHANGE_NOT_AVAILABLE, "NOT_SUPPORTED")],
+        integration=await IntegrationRow.get_or_none(id=integration.id),
+        identity_link_url=started.identity_link_url,
+        success_callback_url=started.success_callback_url,
     )

@@ -27,14 +27,34 @@ from strawberry.types import ExecutionContext
 
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
+from schema.catalog import CatalogMutation, CatalogQuery
+from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
+from schema.customers import CustomerQuery
 from schema.integrations import IntegrationMutation, IntegrationQuery
+from schema.sales import SalesQuery
+from schema.store import StoreQuery
 from settings import Settings
 
 logger = logging.getLogger("integrations.graphql")
 
-QUERY_PARTS: tuple[type, ...] = (AccessQuery, ConfigQuery, IntegrationQuery)
-MUTATION_PARTS: tuple[type, ...] = (AdminMutation, ConfigMutation, IntegrationMutation)
+QUERY_PARTS: tuple[type, ...] = (
+    AccessQuery,
+    ConfigQuery,
+    CatalogQuery,
+    CmsQuery,
+    StoreQuery,
+    SalesQuery,
+    CustomerQuery,
+    IntegrationQuery,
+)
+MUTATION_PARTS: tuple[type, ...] = (
+    AdminMutation,
+    ConfigMutation,
+    CatalogMutation,
+    CmsMutation,
+    IntegrationMutation,
+)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

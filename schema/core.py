@@ -24,6 +24,7 @@ class UserErrorCode(enum.Enum):
     CALLBACK_FAILED = "CALLBACK_FAILED"
     NOT_SUPPORTED = "NOT_SUPPORTED"
     NO_ADMIN_TOKEN = "NO_ADMIN_TOKEN"
+    TOO_LONG = "TOO_LONG"
 
 
 @strawberry.type(description="A problem with the input of a mutation; clients should key on `code`.")

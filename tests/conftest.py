@@ -224,8 +224,10 @@ class ServerProcess:
 def server_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[ServerProcess] = []
 
-    def start(env: dict[str, str], args: tuple[str, ...] = ()) -> ServerProcess:
-        server = ServerProcess({"SERVER_LOG": str(tmp_path / f"server-{len(started)}.log"), **env}, args=args)
+    def start(env: dict[str, str], args: tuple[str, ...] = (), port: int | None = None) -> ServerProcess:
+        server = ServerProcess(
+            {"SERVER_LOG": str(tmp_path / f"server-{len(started)}.log"), **env}, port=port, args=args
+        )
         started.append(server)
         server.wait_ready()
         return server

@@ -139,15 +139,15 @@ async def test_token_exchange_integrations_go_through_the_seam(client: httpx.Asy
         client,
         admin_token,
         name="Exchange",
-        callbackUrl="https://app.example/callback",
-        identityLinkUrl="https://app.example/login",
+        callbackUrl="http://127.0.0.1:9/callback",
+        identityLinkUrl="http://127.0.0.1:9/login",
     )
     assert integration["isTokenExchange"] is True
     body = await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token)
     payload = body["data"]["authorizeIntegration"]
-    assert payload["userErrors"] == [
-        {"field": ["id"], "message": "Token exchange activation is not available yet.", "code": "NOT_SUPPORTED"}
-    ]
+    # Loopback callbacks are refused unless ALLOW_PRIVATE_CALLBACKS=1 (tests/test_oauth_token_exchange.py).
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["id"], "CALLBACK_FAILED")]
+    assert "private or loopback address" in payload["userErrors"][0]["message"]
     assert payload["credentials"] is None
     assert payload["integration"]["status"] == "INACTIVE"
     assert not await OAuthToken.exists(consumer__integration_id=db_id(integration))

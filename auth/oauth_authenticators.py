@@ -1,0 +1,120 @@
+"""Integration principals for ``auth.middleware.AuthenticationMiddleware``.
+
+- ``oauth_authenticator``: ``Authorization: OAuth ...`` (HMAC-SHA256 over the absolute URL the client used);
+  form-encoded bodies are part of the signature, so the body is read here and replayed to the app.
+- ``integration_bearer_lookup``: an integration access token as ``Authorization: Bearer``, accepted only while
+  ``oauth/consumer/enable_integration_as_bearer`` is on (default off, as in Magento 2.4.4+).
+"""
+
+from __future__ import annotations
+
+from starlette.types import Message, Receive, Scope
+
+from auth import config as paths
+from auth.admin_tokens import InvalidTokenError
+from auth.middleware import AuthenticationFailed, Authenticator
+from auth.oauth1 import (
+    TYPE_ACCESS,
+    OAuthProblem,
+    as_bool,
+    authenticate_signed_request,
+    form_body_of,
+    granted_resources,
+    hash_token,
+)
+from auth.principal import Principal, integration_principal
+from auth.proxy import request_url
+from models.integration import STATUS_ACTIVE
+from models.sql import fetch_one
+
+BODY_TOO_LARGE = "The request body is too large."
+BEARER_DISABLED = (
+    "Integration access tokens are not accepted as bearer tokens on this store: sign the request with OAuth 1.0a, "
+    "or ask the admin to allow OAuth access tokens as standalone bearer tokens."
+)
+INTEGRATION_INACTIVE = "The integration of this access token is not active."
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """The whole request body, and a ``receive`` that hands it to the app again."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise AuthenticationFailed("The client disconnected.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise AuthenticationFailed(BODY_TOO_LARGE)
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def oauth_authenticator(max_body_bytes: int = 1 << 20) -> Authenticator:
+    async def authenticate(scope: Scope, receive: Receive, credentials: str) -> tuple[Principal, Receive]:
+        content_type = _header(scope, b"content-type")
+        form_body = ""
+        if content_type and content_type.lower().startswith("application/x-www-form-urlencoded"):
+            body, receive = await read_body(receive, max_body_bytes)
+            try:
+                form_body = form_body_of(content_type, body)
+            except OAuthProblem as problem:
+                raise AuthenticationFailed(problem.message) from None
+        try:
+            principal = await authenticate_signed_request(
+                request_url(scope), scope["method"], f"OAuth {credentials}", content_type, form_body
+            )
+        except OAuthProblem as problem:
+            raise AuthenticationFailed(problem.message) from None
+        return principal, receive
+
+    return authenticate
+
+
+_BEARER_SQL = (
+    "SELECT t.type AS token_type, t.revoked AS token_revoked, i.id AS integration_id, i.name AS integration_name, "
+    "i.status AS integration_status, g.all_resources AS all_resources, g.resources AS resources, "
+    "(SELECT value FROM core_config_data WHERE path = ?) AS as_bearer "
+    "FROM oauth_token t JOIN oauth_consumer c ON c.id = t.consumer_id "
+    "JOIN integration i ON i.id = c.integration_id "
+    "LEFT JOIN integration_grant g ON g.integration_id = i.id "
+    "WHERE t.token_hash = ?"
+)
+
+
+async def integration_bearer_lookup(token: str) -> Principal | None:
+    """The integration behind an access token used as a bearer token; None when it is not one."""
+    if len(token) != 32:
+        return None
+    row = await fetch_one(_BEARER_SQL, paths.INTEGRATION_AS_BEARER, hash_token(token))
+    if row is None or row["token_type"] != TYPE_ACCESS:
+        return None
+    if str(row["as_bearer"] or "0").strip() not in {"1", "true"}:
+        raise AuthenticationFailed(BEARER_DISABLED)
+    if as_bool(row["token_revoked"]):
+        raise InvalidTokenError
+    if row["integration_status"] != STATUS_ACTIVE:
+        raise AuthenticationFailed(INTEGRATION_INACTIVE)
+    return integration_principal(
+        row["integration_id"], row["integration_name"], granted_resources(row["all_resources"], row["resources"])
+    )

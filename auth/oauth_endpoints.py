@@ -1,0 +1,276 @@
+"""HTTP endpoints of the token exchange: ``POST /oauth/token/request``, ``POST /oauth/token/access`` and the
+page the identity-link popup ends on.
+
+As in Magento: no ``oauth_callback`` is needed, tokens and secrets are 32 characters, answers are
+``oauth_token=...&oauth_token_secret=...`` and errors ``oauth_problem=<Magento's message>`` with 400 for bad
+input and 401 for failed authentication. The consumer key expires ``oauth/consumer/expiration_period`` seconds
+after the exchange started (request step only); the verifier is compared in constant time; a successful access
+step makes the integration ``ACTIVE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint
+from oauthlib.oauth1.rfc5849.errors import OAuth1Error
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from tortoise.transactions import in_transaction
+
+from auth import secrets
+from auth.clock import clock
+from auth.oauth1 import (
+    CONSUMER_EXPIRED,
+    CONSUMER_NOT_FOUND,
+    NOT_A_REQUEST_TOKEN,
+    NOT_A_VERIFIER_TOKEN,
+    REQUEST_TOKEN_NOT_OF_CONSUMER,
+    REQUIRED_ACCESS_TOKEN,
+    REQUIRED_BASE,
+    SIGNATURE_INVALID,
+    TOKEN_ALREADY_USED,
+    TOKEN_NOT_FOUND,
+    TYPE_ACCESS,
+    TYPE_REQUEST,
+    TYPE_VERIFIER,
+    USER_TYPE_INTEGRATION,
+    VERIFIER_MISMATCH,
+    Credentials,
+    OAuthParams,
+    OAuthProblem,
+    SnapshotValidator,
+    check_formats,
+    check_required,
+    fetch_credentials,
+    form_body_of,
+    hash_token,
+    maybe_delete_expired_request_tokens,
+    no_token_for_consumer,
+    oauthlib_headers,
+    read_params,
+    record_nonce,
+)
+from auth.proxy import request_url
+from models import Integration, OAuthToken
+from models.integration import STATUS_ACTIVE
+
+logger = logging.getLogger("integrations.oauth")
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+SUCCESS_CALLBACK_PATH = "/admin/integration/success-callback"
+SUCCESS_CALLBACK_SCRIPT_PATH = "/admin/integration/success-callback.js"
+
+
+class _RequestTokenEndpoint(RequestTokenEndpoint):
+    """Magento's clients send no ``oauth_callback``: integrations always use ``oob``."""
+
+    def validate_request_token_request(self, request):  # type: ignore[no-untyped-def]
+        if not request.redirect_uri:
+            request.redirect_uri = "oob"
+        return super().validate_request_token_request(request)
+
+
+def _oauthlib_problem(body: str | None, status: int) -> OAuthProblem:
+    """An error oauthlib found that our own checks did not: keep its description, Magento's status split."""
+    if status == 400 and body:
+        description = dict(parse_qsl(body)).get("error_description")
+        if description:
+            return OAuthProblem(description, 400)
+    return OAuthProblem(SIGNATURE_INVALID)
+
+
+def _consumer_expired(creds: Credentials) -> bool:
+    started = creds.exchange_started_at
+    if started is None:
+        return True
+    return (clock.now() - started).total_seconds() >= creds.consumer_expiration_seconds
+
+
+async def _prepare(
+    request: Request, required: tuple[str, ...], with_token: bool
+) -> tuple[Credentials, OAuthParams, dict[str, Any]]:
+    content_type = request.headers.get("content-type")
+    form_body = form_body_of(content_type, await request.body())
+    authorization = request.headers.get("authorization", "")
+    uri = request_url(request.scope)
+    if authorization.lower().startswith("oauth "):
+        params = read_params(authorization, uri.partition("?")[2], form_body)
+    else:
+        params = OAuthParams({})  # as Magento: without an OAuth header there are no protocol parameters
+    check_required(params, required)
+    creds = await fetch_credentials(params.consumer_key, params.token if with_token else None)
+    check_formats(params, creds.allow_hmac_sha1)
+    call = {
+        "uri": uri,
+        "http_method": request.method,
+        "body": form_body,
+        "headers": oauthlib_headers(authorization, content_type),
+    }
+    return creds, params, call
+
+
+async def issue_request_token(request: Request) -> tuple[str, str]:
+    creds, params, call = await _prepare(request, REQUIRED_BASE, with_token=False)
+    validator = SnapshotValidator(creds)
+    try:
+        _headers, body, status = _RequestTokenEndpoint(
+            validator, token_generator=secrets.generate_token
+        ).create_request_token_response(**call)
+    except OAuth1Error as error:  # pragma: no cover - the endpoint answers errors itself
+        raise OAuthProblem(error.description, 400) from None
+    if creds.consumer_id is None:
+        raise OAuthProblem(CONSUMER_NOT_FOUND)
+    if _consumer_expired(creds):
+        raise OAuthProblem(CONSUMER_EXPIRED)
+    if status != 200 or validator.issued is None:
+        raise _oauthlib_problem(body, status)
+    await record_nonce(creds, params)
+    row = await OAuthToken.get_or_none(consumer_id=creds.consumer_id, user_type=USER_TYPE_INTEGRATION)
+    if row is None:
+        raise no_token_for_consumer(creds.consumer_id)
+    token, secret = validator.issued["oauth_token"], validator.issued["oauth_token_secret"]
+    converted = await OAuthToken.filter(id=row.id, type=TYPE_VERIFIER).update(
+        type=TYPE_REQUEST,
+        token_hash=hash_token(token),
+        token_encrypted=secrets.encrypt(token),
+        secret=secrets.encrypt(secret),
+        callback_url="oob",
+        created_at=clock.now(),
+    )
+    if not converted:
+        raise OAuthProblem(NOT_A_VERIFIER_TOKEN)
+    await maybe_delete_expired_request_tokens(creds)
+    return token, secret
+
+
+async def issue_access_token(request: Request) -> tuple[str, str]:
+    creds, params, call = await _prepare(request, REQUIRED_ACCESS_TOKEN, with_token=True)
+    validator = SnapshotValidator(creds)
+    try:
+        _headers, body, status = AccessTokenEndpoint(
+            validator, token_generator=secrets.generate_token
+        ).create_access_token_response(**call)
+    except OAuth1Error as error:  # pragma: no cover - the endpoint answers errors itself
+        raise OAuthProblem(error.description, 400) from None
+    if creds.consumer_id is None:
+        raise OAuthProblem(CONSUMER_NOT_FOUND)
+    if creds.token_id is None:
+        raise OAuthProblem(TOKEN_NOT_FOUND)
+    if not creds.token_of_consumer:
+        raise OAuthProblem(REQUEST_TOKEN_NOT_OF_CONSUMER)
+    if creds.token_type != TYPE_REQUEST:
+        raise OAuthProblem(TOKEN_ALREADY_USED)
+    if not validator.verifier_matches:
+        raise OAuthProblem(VERIFIER_MISMATCH)
+    if status != 200 or validator.issued is None:
+        raise _oauthlib_problem(body, status)
+    await record_nonce(creds, params)
+    token, secret = validator.issued["oauth_token"], validator.issued["oauth_token_secret"]
+    async with in_transaction() as conn:
+        converted = (
+            await OAuthToken.filter(id=creds.token_id, type=TYPE_REQUEST, token_hash=hash_token(params.token or ""))
+            .using_db(conn)
+            .update(
+                type=TYPE_ACCESS,
+                token_hash=hash_token(token),
+                token_encrypted=secrets.encrypt(token),
+                secret=secrets.encrypt(secret),
+                verifier=None,
+                created_at=clock.now(),
+            )
+        )
+        if not converted:
+            raise OAuthProblem(NOT_A_REQUEST_TOKEN)
+        await (
+            Integration.filter(id=creds.integration_id)
+            .using_db(conn)
+            .update(status=STATUS_ACTIVE, updated_at=clock.now())
+        )
+    logger.info("A request token was exchanged for an access token for consumer %s", creds.consumer_id)
+    await maybe_delete_expired_request_tokens(creds)
+    return token, secret
+
+
+def _form_response(pairs: list[tuple[str, str]], status: int = 200) -> Response:
+    return Response(urlencode(pairs), status_code=status, media_type=FORM_MEDIA_TYPE)
+
+
+async def _token_endpoint(request: Request, issue) -> Response:  # type: ignore[no-untyped-def]
+    try:
+        token, secret = await issue(request)
+    except OAuthProblem as problem:
+        return _form_response([("oauth_problem", problem.message)], problem.status)
+    except Exception:
+        logger.exception("Unexpected error in %s", request.url.path)
+        return _form_response([("oauth_problem", "internal_error")], 500)
+    return _form_response([("oauth_token", token), ("oauth_token_secret", secret)])
+
+
+async def request_token_endpoint(request: Request) -> Response:
+    return await _token_endpoint(request, issue_request_token)
+
+
+async def access_token_endpoint(request: Request) -> Response:
+    return await _token_endpoint(request, issue_access_token)
+
+
+# ------------------------------------------------------------------------ end of the identity-link popup
+
+_SCRIPT = (
+    "'use strict';\n"
+    "if (window.opener) {\n"
+    "  try { window.opener.postMessage('integration-success-callback', window.location.origin); } catch (e) {}\n"
+    "}\n"
+    "window.setTimeout(function () { window.close(); }, 1000);\n"
+)
+_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Integration linked</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="{SUCCESS_CALLBACK_SCRIPT_PATH.rsplit("/", 1)[1]}" defer></script>
+</head>
+<body>
+<p>The integration is linked. This window closes by itself; if it does not, you can close it.</p>
+</body>
+</html>
+"""
+_SCRIPT_HASH = hashlib.sha256(_SCRIPT.encode()).hexdigest()
+#: Strict: only our own script file runs; nothing may frame the page.
+SUCCESS_PAGE_CSP = "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": SUCCESS_PAGE_CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def success_callback_page(request: Request) -> Response:
+    """Where the third party sends the admin's popup when linking is done (Magento's loginSuccessCallback)."""
+    return Response(
+        _PAGE, media_type="text/html; charset=utf-8", headers={**_SECURITY_HEADERS, "Cache-Control": "no-store"}
+    )
+
+
+async def success_callback_script(request: Request) -> Response:
+    return Response(
+        _SCRIPT,
+        media_type="text/javascript; charset=utf-8",
+        headers={**_SECURITY_HEADERS, "Cache-Control": "public, max-age=3600", "ETag": f'"{_SCRIPT_HASH[:16]}"'},
+    )
+
+
+def oauth_routes() -> list[Route]:
+    return [
+        Route("/oauth/token/request", request_token_endpoint, methods=["POST"]),
+        Route("/oauth/token/access", access_token_endpoint, methods=["POST"]),
+        Route(SUCCESS_CALLBACK_PATH, success_callback_page, methods=["GET"]),
+        Route(SUCCESS_CALLBACK_SCRIPT_PATH, success_callback_script, methods=["GET"]),
+    ]

@@ -1,0 +1,113 @@
+"""No N+1: a page of 5 and a page of 100 cost the same number of SQL statements."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import gql
+
+PRODUCTS = "query($n: Int!) { products(first: $n) { edges { node { sku price categories { id name } } } } }"
+ORDERS = (
+    "query($n: Int!) { orders(first: $n) { edges { node { incrementId grandTotal items { sku qtyOrdered } "
+    "customer { email } } } } }"
+)
+CATEGORIES = (
+    "query($n: Int!, $p: Int!) { categories(parentId: $p, first: $n) { edges { node { name "
+    "children { name children { name } } } } } }"
+)
+
+
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """The statements Tortoise sends to the database (its ``tortoise.db_client`` debug log)."""
+    logger = logging.getLogger("tortoise.db_client")
+    handler = _Statements()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler.statements
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def _count(client: httpx.AsyncClient, query: str, variables: dict, token: str, key: str, size: int) -> int:
+    with sql_statements() as statements:
+        body = await gql(client, query, variables, token=token)
+    assert body.get("errors") is None, body
+    assert len(body["data"][key]["edges"]) == size
+    return len(statements)
+
+
+async def _add_category_tree(width: int) -> int:
+    """A parent with ``width`` children, each with two children of its own; returns the parent id."""
+    from models import Category
+
+    parent = await Category.create(name="Wide", url_key="wide", path="", level=1)
+    await Category.bulk_create(
+        [Category(parent_id=parent.id, name=f"Child {i}", url_key=f"child-{i}", path="", level=2) for i in range(width)]
+    )
+    children = await Category.filter(parent_id=parent.id).values_list("id", flat=True)
+    await Category.bulk_create(
+        [
+            Category(parent_id=child, name=f"Leaf {child}-{j}", url_key=f"leaf-{child}-{j}", path="", level=3)
+            for child in children
+            for j in range(2)
+        ]
+    )
+    return parent.id
+
+
+async def test_statement_count_does_not_grow_with_the_page(
+    client: httpx.AsyncClient, admin_token: str, settings: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from resolvers.demo_store import seed_demo_store
+
+    await seed_demo_store(settings, products=120, orders=110)  # type: ignore[arg-type]
+    parent = await _add_category_tree(110)
+
+    measured = {}
+    for name, query, extra in (
+        ("products", PRODUCTS, {}),
+        ("orders", ORDERS, {}),
+        ("categories", CATEGORIES, {"p": parent}),
+    ):
+        small = await _count(client, query, {"n": 5, **extra}, admin_token, name, 5)
+        large = await _count(client, query, {"n": 100, **extra}, admin_token, name, 100)
+        assert small == large, (name, small, large)
+        measured[name] = large
+    # One admin-token lookup, then: products = page + categories, orders = page + items + customers,
+    # categories = page + one query per level of children.
+    assert measured == {"products": 3, "orders": 4, "categories": 4}
+    with capsys.disabled():
+        print(f"\nSQL statements per request (admin, 5 or 100 items): {measured}")
+
+
+async def test_guest_request_adds_only_the_config_read(
+    client: httpx.AsyncClient, admin_token: str, settings: object
+) -> None:
+    from resolvers.demo_store import seed_demo_store
+
+    await seed_demo_store(settings, products=200)  # type: ignore[arg-type]
+    await gql(client, "mutation { setGuestAccess(allow: true) { userErrors { code } } }", token=admin_token)
+    for size in (5, 100):
+        with sql_statements() as statements:
+            body = await gql(client, PRODUCTS, {"n": size})
+        assert len(body["data"]["products"]["edges"]) == size
+        # The guest-access switch (read per request), the page, the categories.
+        assert len(statements) == 3, statements

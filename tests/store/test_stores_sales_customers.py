@@ -1,0 +1,96 @@
+"""Store views and config, orders and customers through HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import gql
+from tests.store.conftest import set_guest_access
+
+
+@pytest.mark.usefixtures("demo")
+async def test_store_views_and_config(client: httpx.AsyncClient, admin_token: str) -> None:
+    await set_guest_access(client, admin_token, True)
+    views = await gql(
+        client,
+        "{ storeViews { edges { node { code name isActive website { code isDefault } group { code rootCategoryId } "
+        "config { locale baseUrl defaultDisplayCurrencyCode } } } } }",
+    )
+    nodes = [edge["node"] for edge in views["data"]["storeViews"]["edges"]]
+    assert [n["code"] for n in nodes] == ["default", "fr"]
+    assert nodes[0]["website"] == {"code": "base", "isDefault": True}
+    assert nodes[0]["group"] == {"code": "main_website_store", "rootCategoryId": 1}
+    assert nodes[1]["config"] == {
+        "locale": "fr_FR",
+        "baseUrl": "http://store.test/fr/",
+        "defaultDisplayCurrencyCode": "EUR",
+    }
+
+    config = (
+        "query($code: String) { storeConfig(storeCode: $code) "
+        "{ code storeName locale baseCurrencyCode timezone baseUrl } }"
+    )
+    default = await gql(client, config)
+    assert default["data"]["storeConfig"] == {
+        "code": "default",
+        "storeName": "Default Store View",
+        "locale": "en_US",
+        "baseCurrencyCode": "USD",
+        "timezone": "America/Chicago",
+        "baseUrl": "http://store.test/",
+    }
+    assert (await gql(client, config, {"code": "fr"}))["data"]["storeConfig"]["locale"] == "fr_FR"
+    assert (await gql(client, config, {"code": "nope"}))["data"]["storeConfig"] is None
+
+    from models import StoreView
+
+    await StoreView.filter(code="fr").update(is_active=False)
+    guest_codes = await gql(client, "{ storeViews { edges { node { code } } } }")
+    assert [e["node"]["code"] for e in guest_codes["data"]["storeViews"]["edges"]] == ["default"]
+    assert (await gql(client, config, {"code": "fr"}))["data"]["storeConfig"] is None
+    assert (await gql(client, config, {"code": "fr"}, token=admin_token))["data"]["storeConfig"]["code"] == "fr"
+
+
+@pytest.mark.usefixtures("demo")
+async def test_orders_with_items_and_status_filter(client: httpx.AsyncClient, admin_token: str) -> None:
+    query = """query($status: String, $after: String) { orders(first: 100, status: $status, after: $after) {
+      edges { node {
+        incrementId status customerEmail subtotal shippingAmount grandTotal createdAt
+        items { sku qtyOrdered price rowTotal }
+      } }
+      pageInfo { hasNextPage } } }"""
+    body = await gql(client, query, token=admin_token)
+    orders = [edge["node"] for edge in body["data"]["orders"]["edges"]]
+    assert len(orders) == 60 and body["data"]["orders"]["pageInfo"]["hasNextPage"] is False
+    for order in orders:
+        assert order["items"]
+        total = sum(item["rowTotal"] for item in order["items"])
+        assert abs(order["subtotal"] - total) < 0.005
+        assert abs(order["grandTotal"] - order["subtotal"] - order["shippingAmount"]) < 0.005
+        assert all(abs(i["rowTotal"] - i["price"] * i["qtyOrdered"]) < 0.005 for i in order["items"])
+    complete = await gql(client, query, {"status": "complete"}, token=admin_token)
+    statuses = {edge["node"]["status"] for edge in complete["data"]["orders"]["edges"]}
+    assert statuses == {"complete"}
+    assert 0 < len(complete["data"]["orders"]["edges"]) < 60
+
+    one = await gql(client, '{ order(incrementId: "000000002") { incrementId items { sku } } }', token=admin_token)
+    assert one["data"]["order"]["incrementId"] == "000000002"
+    assert (await gql(client, '{ order(incrementId: "nope") { id } }', token=admin_token))["data"]["order"] is None
+
+
+@pytest.mark.usefixtures("demo")
+async def test_customers_search_and_lookup(client: httpx.AsyncClient, admin_token: str) -> None:
+    from models import Customer
+
+    customer = await Customer.all().order_by("id").first()
+    assert customer is not None
+    query = "query($s: String) { customers(first: 100, search: $s) { edges { node { id email firstname lastname } } } }"
+    everyone = await gql(client, query, token=admin_token)
+    assert len(everyone["data"]["customers"]["edges"]) == 40
+    found = await gql(client, query, {"s": customer.lastname.upper()}, token=admin_token)
+    nodes = [edge["node"] for edge in found["data"]["customers"]["edges"]]
+    assert customer.id in [n["id"] for n in nodes]
+    assert all(customer.lastname.lower() in (n["email"] + n["firstname"] + n["lastname"]).lower() for n in nodes)
+    one = await gql(client, "query($id: Int!) { customer(id: $id) { email } }", {"id": customer.id}, token=admin_token)
+    assert one["data"]["customer"] == {"email": customer.email}
