@@ -51,11 +51,18 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: Scheduling priority of the measured processes (``nice``); 0 leaves them as they are.
+PRIORITY = {"nice": 0}
+
+
 def pinned(cpu: str) -> list[str]:
-    """``taskset -c cpu`` when there is such a core and taskset is installed."""
+    """``taskset -c cpu`` when there is such a core and taskset is installed, then ``nice`` if asked."""
+    command: list[str] = []
     if shutil.which("taskset") and (os.cpu_count() or 1) > int(cpu):
-        return ["taskset", "-c", cpu]
-    return []
+        command += ["taskset", "-c", cpu]
+    if PRIORITY["nice"]:
+        command += ["nice", "-n", str(PRIORITY["nice"])]
+    return command
 
 
 def free_port() -> int:
