@@ -56,13 +56,26 @@ PRIORITY = {"nice": 0}
 
 
 def pinned(cpu: str) -> list[str]:
-    """``taskset -c cpu`` when there is such a core and taskset is installed, then ``nice`` if asked."""
+    """``taskset -c cpu`` when there is such a core and taskset is installed, then the priority if asked.
+
+    With a priority, the process starts its own session (see ``SESSION``) and raises that session's
+    autogroup too: where the kernel groups processes by session (``sched_autogroup_enabled``), ``nice``
+    alone only ranks a process against others of its own session.
+    """
     command: list[str] = []
+    nice = PRIORITY["nice"]
+    if nice:
+        command += ["sh", "-c", f'echo {nice} > /proc/self/autogroup 2>/dev/null; exec "$@"', "sh"]
     if shutil.which("taskset") and (os.cpu_count() or 1) > int(cpu):
         command += ["taskset", "-c", cpu]
-    if PRIORITY["nice"]:
-        command += ["nice", "-n", str(PRIORITY["nice"])]
+    if nice:
+        command += ["nice", "-n", str(nice)]
     return command
+
+
+def session() -> dict[str, Any]:
+    """Popen/run options for a measured process: its own session (and so autogroup) when prioritised."""
+    return {"start_new_session": bool(PRIORITY["nice"])}
 
 
 def free_port() -> int:
@@ -210,7 +223,9 @@ class Server:
             "warning",
         ]
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, **session()
+        )
         self._wait_ready()
 
     @property
@@ -357,7 +372,9 @@ def _wrk(url: str, env: dict[str, str], connections: int, seconds: int) -> dict[
         str(LUA),
         url,
     ]
-    result = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, check=False, **session()
+    )
     for line in result.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line.removeprefix("BENCH_RESULT "))
@@ -405,7 +422,7 @@ def run_loadgen(spec: dict[str, Any]) -> dict[str, Any]:
         out_path = Path(tmp) / "out.json"
         spec_path.write_text(json.dumps(spec))
         command = [*pinned(GENERATOR_CPU), sys.executable, str(BENCH / "loadgen.py"), str(spec_path), str(out_path)]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, **session())
         if result.returncode != 0 or not out_path.exists():
             raise SystemExit(f"the load generator failed:\n{result.stdout}{result.stderr}")
         return json.loads(out_path.read_text())

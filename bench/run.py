@@ -11,9 +11,11 @@ every request with its own nonce, pre-signed), W4 the bare app (bench/bare_app.p
 resolvers, no authentication or access checks). W1-W3 are reported as a ratio to W4 of the same round,
 median over the rounds. The ceiling is a bare Starlette endpoint with a fixed body.
 
-The store is seeded with ``python main.py seed-demo`` into a fresh database, the server runs as a real
-uvicorn process (one worker, uvloop, httptools, no access log) pinned to CPU 0, and the load comes from
-wrk (or bench/loadgen.py) pinned to CPU 1, over loopback. Results: a table on stdout and JSON in
+The store is seeded with ``python main.py seed-demo`` into a fresh database. Each app (the server, the bare
+app, the ceiling) runs as a real uvicorn process (one worker, uvloop, httptools, no access log) pinned to
+CPU 0 and kept for the whole run, so that the workloads of a round are measured seconds apart; the load
+comes from wrk (or bench/loadgen.py) pinned to CPU 1, over loopback. Run as root, both get nice -20 in
+their own session, so other work on the machine disturbs the measurements less. Results: a table on stdout and JSON in
 bench/results/ (``--save-latest`` also writes bench/latest-<database>.json).
 """
 
@@ -219,6 +221,26 @@ class Bench:
         self.work_dir = Path(tempfile.mkdtemp(prefix="bench-corpus-"))
         #: When profiling: where py-spy writes the stacks of each workload's server.
         self.profile_outputs: dict[str, Path] = {}
+        #: The servers, started on first use and kept for the whole run: the workloads of a round are then
+        #: measured seconds apart, on equally warm processes.
+        self.servers: dict[tuple[int, str], h.Server] = {}
+
+    def server(self, store: Store, app: str) -> h.Server:
+        key = (id(store), app)
+        server = self.servers.get(key)
+        if server is None or server.process.poll() is not None:
+            env = dict(store.env)
+            if app == "ceiling":
+                env["BENCH_CEILING_BODY"] = str(store.body_dir / "ceiling.json")
+            # The app keeps the store's port: the OAuth corpus is signed for that URL.
+            port = store.port if app == "app" else h.free_port()
+            server = self.servers[key] = h.Server(app, env, port)
+        return server
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
 
     def _corpus_size(self, seconds: float, factor: float = 1.6) -> int:
         rate = self.rates.get("W3") or max(self.rates.values(), default=1500.0)
@@ -228,9 +250,6 @@ class Bench:
         args = self.args
         connections = connections or args.connections
         app = {"W4": "bare", "ceiling": "ceiling"}.get(workload, "app")
-        env = dict(store.env)
-        if workload == "ceiling":
-            env["BENCH_CEILING_BODY"] = str(store.body_dir / "ceiling.json")
         body_file = store.body_file(store.document)
         authorization = f"Bearer {store.admin_token}" if workload == "W2" else None
         for attempt in range(2):
@@ -253,37 +272,37 @@ class Bench:
                         self.work_dir / "run",
                     )
             loadavg_before = os.getloadavg()[0]
-            with h.serving(app, env, store.port) as server:
-                sampler = None
-                if workload in self.profile_outputs:
-                    sampler = profile.record(server.pid, args.warmup + args.duration, self.profile_outputs[workload])
-                if self.generator == "wrk":
-                    load = h.measure_wrk(
-                        server,
-                        body_file,
-                        connections=connections,
-                        warmup=args.warmup,
-                        duration=args.duration,
-                        authorization=authorization,
-                        warm_corpus=warm_corpus,
-                        corpus=corpus,
-                        check_body=workload != "ceiling",
-                    )
-                else:
-                    load = h.measure_python(
-                        server,
-                        body_file.read_text(),
-                        connections=connections,
-                        warmup=args.warmup,
-                        duration=args.duration,
-                        authorization=authorization,
-                        corpus=corpus,
-                        check_body=workload != "ceiling",
-                    )
-                if sampler is not None:
-                    _out, problems = sampler.communicate(timeout=60)
-                    if sampler.returncode:
-                        raise SystemExit(f"py-spy failed: {problems.decode(errors='replace')[-500:]}")
+            server = self.server(store, app)
+            sampler = None
+            if workload in self.profile_outputs:
+                sampler = profile.record(server.pid, args.warmup + args.duration, self.profile_outputs[workload])
+            if self.generator == "wrk":
+                load = h.measure_wrk(
+                    server,
+                    body_file,
+                    connections=connections,
+                    warmup=args.warmup,
+                    duration=args.duration,
+                    authorization=authorization,
+                    warm_corpus=warm_corpus,
+                    corpus=corpus,
+                    check_body=workload != "ceiling",
+                )
+            else:
+                load = h.measure_python(
+                    server,
+                    body_file.read_text(),
+                    connections=connections,
+                    warmup=args.warmup,
+                    duration=args.duration,
+                    authorization=authorization,
+                    corpus=corpus,
+                    check_body=workload != "ceiling",
+                )
+            if sampler is not None:
+                _out, problems = sampler.communicate(timeout=60)
+                if sampler.returncode:
+                    raise SystemExit(f"py-spy failed: {problems.decode(errors='replace')[-500:]}")
             if not load.detail.get("signed_headers_wrapped"):
                 break
             h.log(f"  {workload}: the signed corpus ran out; measuring again with a larger one")
@@ -505,11 +524,14 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
     sql = count_statements(store, workloads, args.query) if not args.no_sql_count else None
     bench = Bench(args, generator)
     runs: list[dict[str, Any]] = []
-    for index in range(args.rounds):
-        h.log(f"round {index + 1} of {args.rounds}")
-        order = rounds_order(workloads, index) + ([] if args.no_ceiling else ["ceiling"])
-        for workload in order:
-            runs.append({"round": index + 1, **bench.measure(store, workload)})
+    try:
+        for index in range(args.rounds):
+            h.log(f"round {index + 1} of {args.rounds}")
+            order = rounds_order(workloads, index) + ([] if args.no_ceiling else ["ceiling"])
+            for workload in order:
+                runs.append({"round": index + 1, **bench.measure(store, workload)})
+    finally:
+        bench.close()
     summary = summarise(runs, [*workloads, *([] if args.no_ceiling else ["ceiling"])], sql)
     env = environment(store, generator)
     title = (
@@ -540,21 +562,25 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
 
 def run_scale(args: argparse.Namespace, generator: str) -> int:
     base = h.Database.choose(args.database, "scale")
-    port = args.port or h.free_port()
     sizes = (args.scale_small, args.scale_large)
     stores = {
-        size: Store(base.sibling(str(size)), size, port).prepare(integrations=args.integrations, nonces=args.nonces)
+        size: Store(base.sibling(str(size)), size, h.free_port()).prepare(
+            integrations=args.integrations, nonces=args.nonces
+        )
         for size in sizes
     }
     workloads = [w for w in ("W1", "W3") if w in args.workloads] or ["W1"]
     bench = Bench(args, generator)
     runs: list[dict[str, Any]] = []
-    for index in range(args.rounds):
-        h.log(f"round {index + 1} of {args.rounds}")
-        for size in sizes if index % 2 == 0 else sizes[::-1]:
-            for workload in workloads:
-                h.log(f"  {size:,} products:")
-                runs.append({"round": index + 1, "products": size, **bench.measure(stores[size], workload)})
+    try:
+        for index in range(args.rounds):
+            h.log(f"round {index + 1} of {args.rounds}")
+            for size in sizes if index % 2 == 0 else sizes[::-1]:
+                for workload in workloads:
+                    h.log(f"  {size:,} products:")
+                    runs.append({"round": index + 1, "products": size, **bench.measure(stores[size], workload)})
+    finally:
+        bench.close()
     summary: dict[str, Any] = {}
     small, large = sizes
     for workload in workloads:
@@ -610,13 +636,16 @@ def run_profile(args: argparse.Namespace, generator: str) -> int:
     bench = Bench(args, generator)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     h.RESULTS.mkdir(parents=True, exist_ok=True)
-    for workload in args.profile:
-        out = h.RESULTS / f"{stamp}-profile-{workload}-{database.label}.txt"
-        bench.profile_outputs[workload] = out
-        h.log(f"profiling {workload} for {args.duration} s ...")
-        bench.measure(store, workload)
-        print(f"\n{workload} {NAMES[workload]}: {out.relative_to(h.ROOT)}")
-        print(profile.summarise(out, h.ROOT, args.profile_top))
+    try:
+        for workload in args.profile:
+            out = h.RESULTS / f"{stamp}-profile-{workload}-{database.label}.txt"
+            bench.profile_outputs[workload] = out
+            h.log(f"profiling {workload} for {args.duration} s ...")
+            bench.measure(store, workload)
+            print(f"\n{workload} {NAMES[workload]}: {out.relative_to(h.ROOT)}")
+            print(profile.summarise(out, h.ROOT, args.profile_top))
+    finally:
+        bench.close()
     return 0
 
 
