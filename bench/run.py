@@ -13,7 +13,7 @@ median over the rounds. The ceiling is a bare Starlette endpoint with a fixed bo
 
 The store is seeded with ``python main.py seed-demo`` into a fresh database. Each app (the server, the bare
 app, the ceiling) runs as a real uvicorn process (one worker, uvloop, httptools, no access log) pinned to
-CPU 0 and kept for the whole run, so that the workloads of a round are measured seconds apart; the load
+CPU 0 and kept for a round, so that the workloads of a round are measured seconds apart; the load
 comes from wrk (or bench/loadgen.py) pinned to CPU 1, over loopback. Run as root, both get nice -20 in
 their own session, so other work on the machine disturbs the measurements less. Results: a table on stdout and JSON in
 bench/results/ (``--save-latest`` also writes bench/latest-<database>.json).
@@ -221,8 +221,8 @@ class Bench:
         self.work_dir = Path(tempfile.mkdtemp(prefix="bench-corpus-"))
         #: When profiling: where py-spy writes the stacks of each workload's server.
         self.profile_outputs: dict[str, Path] = {}
-        #: The servers, started on first use and kept for the whole run: the workloads of a round are then
-        #: measured seconds apart, on equally warm processes.
+        #: The servers, started on first use and kept for a round: the workloads of a round are then measured
+        #: seconds apart, on equally warm processes.
         self.servers: dict[tuple[int, str], h.Server] = {}
 
     def server(self, store: Store, app: str) -> h.Server:
@@ -345,7 +345,7 @@ def count_statements(store: Store, workloads: list[str], query: str | None) -> d
             "credentials": store.credentials.__dict__ if store.credentials else None,
             "workloads": workloads,
             "page_sizes": list(PAGE_SIZES),
-            "repeat": 5,
+            "repeat": 9,
             "query": query,
         }
         spec_path.write_text(json.dumps(spec))
@@ -530,6 +530,7 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
             order = rounds_order(workloads, index) + ([] if args.no_ceiling else ["ceiling"])
             for workload in order:
                 runs.append({"round": index + 1, **bench.measure(store, workload)})
+            bench.close()  # fresh processes each round: a process's memory layout shifts it by a few %
     finally:
         bench.close()
     summary = summarise(runs, [*workloads, *([] if args.no_ceiling else ["ceiling"])], sql)
@@ -579,6 +580,7 @@ def run_scale(args: argparse.Namespace, generator: str) -> int:
                 for workload in workloads:
                     h.log(f"  {size:,} products:")
                     runs.append({"round": index + 1, "products": size, **bench.measure(stores[size], workload)})
+            bench.close()
     finally:
         bench.close()
     summary: dict[str, Any] = {}
@@ -778,10 +780,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--database", default="sqlite", help="sqlite (a file under bench/data/) or a postgres:// URL")
     parser.add_argument("--products", type=int, default=10_000, help="products seeded (default 10000)")
-    parser.add_argument("--duration", type=int, default=15, help="measured seconds per run (default 15)")
+    parser.add_argument("--duration", type=int, default=10, help="measured seconds per run (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per run (default 2)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
         "--workloads",

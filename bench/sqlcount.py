@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import functools
 import json
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -124,7 +125,8 @@ async def count(spec: dict[str, Any]) -> dict[str, Any]:
                 products = body["data"].get("products")
                 edges = len(products["edges"]) if products else None
                 per_size[str(first)] = {
-                    "statements_per_request": sum(counts) / len(counts),
+                    # The median: W3 runs Magento's nonce cleanup on a random 1 in 100 requests.
+                    "statements_per_request": statistics.median(counts),
                     "min": min(counts),
                     "max": max(counts),
                     "edges": edges,
