@@ -1,6 +1,6 @@
 """Benchmark: the authenticated ``products`` query against a bare baseline, measured in the same run.
 
-    python bench/run.py                         # SQLite: W1-W4 and the ceiling, 3 interleaved rounds
+    python bench/run.py                         # SQLite: W1-W4 and the ceiling, 5 interleaved rounds
     python bench/run.py --database postgres://postgres@127.0.0.1:5432/bench   # that database is wiped
     python bench/run.py --scale                 # W1 (and W3) on 1,000 against 100,000 products
     python bench/run.py --soak                  # 64 connections, 60 s of mixed reads and writes
