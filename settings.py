@@ -111,8 +111,13 @@ class Settings:
         return self.database_url.startswith("sqlite://")
 
     def tortoise_config(self) -> dict[str, Any]:
+        connection: Any = self.database_url
+        if self.database_url.startswith(("postgres://", "postgresql://")):
+            from models.sql import postgres_connection  # asyncpg's pool, without a reset per query
+
+            connection = postgres_connection(self.database_url)
         return {
-            "connections": {"default": self.database_url},
+            "connections": {"default": connection},
             "apps": {
                 "models": {
                     "models": ["models"],

@@ -5,7 +5,8 @@ what oauthlib leaves to the provider:
 
 - Magento's error texts (``oauth_problem=...``) and its 400/401 split, reported in Magento's order of checks;
 - credentials read with one raw SQL join (consumer, token, integration, grant, and the few config values the
-  check needs), then handed to oauthlib through a per-request validator, so verification runs inline;
+  check needs), then handed to oauthlib through a per-request validator, so verification runs inline (signed
+  API calls, the hot path, go straight to oauthlib's signature functions: see ``signature_matches``);
 - timestamps checked both ways (±600 s) against ``auth.clock``;
 - a nonce recorded only after the signature verifies, unique per consumer in the database, so that a replay is
   refused even when it reaches another worker process;
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import hmac
 import json
 import logging
 import random
@@ -24,8 +27,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from oauthlib.common import Request as OAuthlibRequest
-from oauthlib.common import safe_string_equals
-from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
+from oauthlib.oauth1 import RequestValidator
+from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 from oauthlib.oauth1.rfc5849.signature import collect_parameters
 from tortoise.exceptions import IntegrityError
@@ -137,6 +140,11 @@ def _decrypt_or_dummy(ciphertext: str | None) -> str:
     return box.decrypt(ciphertext)
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time equality (hmac's, in C: oauthlib's ``safe_string_equals`` loops in Python)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _flag(value: Any) -> bool:
     return str(value or "0").strip() in {"1", "true", "True"}
 
@@ -168,6 +176,9 @@ class OAuthParams:
     """The ``oauth_*`` protocol parameters of one request."""
 
     values: dict[str, str]
+    #: What the signature covers (RFC 5849 section 3.4.1.3), collected as oauthlib's endpoints collect it: the
+    #: header's parameters but ``realm`` and ``oauth_signature``, then the query's and a form body's.
+    signed: tuple[tuple[str, str], ...] = ()
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -194,7 +205,12 @@ def read_params(authorization: str, uri_query: str, form_body: str) -> OAuthPara
         raise OAuthProblem(BODY_MALFORMED, 400) from None
     if oauth_utils.filter_oauth_params(elsewhere):
         raise OAuthProblem(PARAMETERS_ONLY_IN_HEADER, 400)
-    return OAuthParams(dict(oauth_params))
+    signed = [
+        (name, oauth_utils.unescape(value) if name.startswith("oauth_") else value)
+        for name, value in header_params
+        if name not in {"realm", "oauth_signature"}
+    ]
+    return OAuthParams(dict(oauth_params), tuple(signed + elsewhere))
 
 
 def check_required(params: OAuthParams, required: Sequence[str]) -> None:
@@ -281,6 +297,17 @@ class Credentials:
     @property
     def token_of_consumer(self) -> bool:
         return self.token_id is not None and self.consumer_id is not None and self.token_consumer_id == self.consumer_id
+
+    def is_consumer(self, client_key: str) -> bool:
+        return self.consumer_id is not None and _same(client_key, self.consumer_key)
+
+    def access_token_usable(self, client_key: str) -> bool:
+        return (
+            self.is_consumer(client_key)
+            and self.token_of_consumer
+            and self.token_type == TYPE_ACCESS
+            and not self.token_revoked
+        )
 
     def principal(self) -> Principal:
         assert self.integration_id is not None
@@ -369,8 +396,7 @@ class SnapshotValidator(RequestValidator):
         return True
 
     def _known_consumer(self, client_key: str) -> bool:
-        creds = self.credentials
-        return creds.consumer_id is not None and safe_string_equals(client_key, creds.consumer_key)
+        return self.credentials.is_consumer(client_key)
 
     def validate_client_key(self, client_key: str, request: OAuthlibRequest) -> bool:
         return self._known_consumer(client_key)
@@ -381,13 +407,7 @@ class SnapshotValidator(RequestValidator):
 
     # Signed API calls.
     def _usable_access_token(self, client_key: str) -> bool:
-        creds = self.credentials
-        return (
-            self._known_consumer(client_key)
-            and creds.token_of_consumer
-            and creds.token_type == TYPE_ACCESS
-            and not creds.token_revoked
-        )
+        return self.credentials.access_token_usable(client_key)
 
     def validate_access_token(self, client_key: str, token: str, request: OAuthlibRequest) -> bool:
         return self._usable_access_token(client_key)
@@ -427,7 +447,7 @@ class SnapshotValidator(RequestValidator):
     def validate_verifier(self, client_key: str, token: str, verifier: str, request: OAuthlibRequest) -> bool:
         usable = self._usable_request_token(client_key) and self.credentials.token_verifier is not None
         expected = _decrypt_or_dummy(self.credentials.token_verifier if usable else None)
-        self.verifier_matches = usable and safe_string_equals(expected, verifier)
+        self.verifier_matches = usable and _same(expected, verifier)
         return self.verifier_matches
 
     def get_realms(self, token: str, request: OAuthlibRequest) -> list[str]:
@@ -450,6 +470,45 @@ def oauthlib_headers(authorization: str, content_type: str | None) -> dict[str, 
 # ----------------------------------------------------------------------------------- signed API calls
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Secrets:
+    """What oauthlib's ``sign_*_with_client`` read."""
+
+    client_secret: str
+    resource_owner_secret: str
+
+
+#: The base string URI of the few URLs signed calls come to (RFC 5849 section 3.4.1.2), parsed once each.
+_base_string_uri = functools.lru_cache(maxsize=256)(oauth_signature.base_string_uri)
+
+_SIGNERS = {
+    SIGNATURE_HMAC_SHA256: oauth_signature.sign_hmac_sha256_with_client,
+    SIGNATURE_HMAC_SHA1: oauth_signature.sign_hmac_sha1_with_client,
+}
+
+
+def signature_matches(params: OAuthParams, method: str, uri: str, secrets_: _Secrets) -> bool:
+    """RFC 5849 section 3.4 computed with oauthlib's signature functions, over the parameters read once.
+
+    This is what oauthlib's ``ResourceEndpoint`` does once its checks have passed; those checks (protocol
+    parameters, signature method, timestamp, nonce, key and token formats) are made before, by
+    ``check_required`` and ``check_formats``, and the credentials by ``authenticate_signed_request``.
+    Going straight to the signature skips the endpoint's second parsing of the request, which was most
+    of the cost of a signed API call.
+    """
+    sign = _SIGNERS.get(params.get("oauth_signature_method") or "")
+    if sign is None:
+        return False
+    try:
+        base = oauth_signature.signature_base_string(
+            method, _base_string_uri(uri), oauth_signature.normalize_parameters(list(params.signed))
+        )
+    except ValueError:
+        return False
+    received = oauth_utils.unescape(params.get("oauth_signature") or "")
+    return _same(sign(base, secrets_), received)
+
+
 async def authenticate_signed_request(
     uri: str, method: str, authorization: str, content_type: str | None, form_body: str
 ) -> Principal:
@@ -458,10 +517,19 @@ async def authenticate_signed_request(
     check_required(params, REQUIRED_RESOURCE)
     creds = await fetch_credentials(params.consumer_key, params.token)
     check_formats(params, creds.allow_hmac_sha1)
-    validator = SnapshotValidator(creds)
-    valid, _request = ResourceEndpoint(validator).validate_protected_resource_request(
-        uri, http_method=method, body=form_body, headers=oauthlib_headers(authorization, content_type)
+    # Unknown consumers and unusable tokens are checked against dummy secrets, so that they take as long.
+    known_consumer = creds.is_consumer(params.consumer_key)
+    usable_token = creds.access_token_usable(params.consumer_key)
+    valid = signature_matches(
+        params,
+        method,
+        uri,
+        _Secrets(
+            _decrypt_or_dummy(creds.consumer_secret if known_consumer else None),
+            _decrypt_or_dummy(creds.token_secret if usable_token else None),
+        ),
     )
+    valid = valid and known_consumer and usable_token
     if creds.consumer_id is None:
         raise OAuthProblem(CONSUMER_NOT_FOUND)
     if creds.token_id is None:

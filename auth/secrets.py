@@ -8,6 +8,7 @@ database, created on first start with owner-only permissions.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import secrets
@@ -57,14 +58,21 @@ def load_or_create_key_file(path: Path) -> str:
     return key
 
 
+#: Decrypted secrets kept per box, by ciphertext: every signed API call needs its consumer and token secrets,
+#: and decrypting them (HMAC check and AES) was a sixth of its authentication. The process holds the key
+#: anyway; a changed secret has a new ciphertext, so nothing stale is ever used.
+DECRYPTED_CACHE_SIZE = 4096
+
+
 class SecretBox:
     def __init__(self, key_material: str) -> None:
         self._fernet = Fernet(_fernet_key(key_material))
+        self.decrypt = functools.lru_cache(maxsize=DECRYPTED_CACHE_SIZE)(self._decrypt)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
-    def decrypt(self, ciphertext: str) -> str:
+    def _decrypt(self, ciphertext: str) -> str:
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken:

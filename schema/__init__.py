@@ -110,6 +110,28 @@ def _object_definitions(types: tuple[type, ...]) -> list[Any]:
     return [t.__strawberry_definition__ for t in types]
 
 
+def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:
+    """Per-request extension factories: limits, caches, access control (if given), input checks, masking.
+
+    The limiter rule classes are built once here, so that the validation cache keys stay the same
+    across requests. The benchmark's bare baseline calls this with ``access_control=None``.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    max_tokens = settings.max_tokens
+    return [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
+        *([access_control] if access_control is not None else []),
+        RejectUnstorableText,
+        MaskUnexpectedErrors,
+    ]
+
+
 def build_schema(
     settings: Settings | None = None,
     *,
@@ -122,22 +144,8 @@ def build_schema(
     settings = settings or Settings()
     query = merge_types("Query", query_parts or QUERY_PARTS)
     mutation = merge_types("Mutation", mutation_parts or MUTATION_PARTS)
-    # Rule classes built once, so that the validation cache keys stay the same across requests.
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
     policy_holder: list[Any] = []
-    max_tokens = settings.max_tokens
-    extensions: list[Callable[[], Any]] = [
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=512),
-        lambda: AccessControl(policy_holder[0]),
-        RejectUnstorableText,
-        MaskUnexpectedErrors,
-    ]
+    extensions = schema_extensions(settings, access_control=lambda: AccessControl(policy_holder[0]))
     probe = strawberry.Schema(query=query, mutation=mutation)
     install_guards(
         t.definition

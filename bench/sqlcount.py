@@ -1,0 +1,150 @@
+"""SQL statements per request, for each workload and page size, counted in-process.
+
+Each workload is sent through the ASGI app (the bare app for W4) with httpx, while the execute methods of
+Tortoise's database clients (and BEGIN/COMMIT/ROLLBACK of its transactions) are wrapped with a counter.
+The wrapping exists only in this benchmark process; the server code is not touched.
+
+Run by ``bench/run.py`` as ``python -m bench.sqlcount IN.json OUT.json`` with the benchmark's environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.harness import OAuthCredentials, products_document, signed_headers
+
+EXECUTE_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+TRANSACTION_METHODS = ("begin", "commit", "rollback")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self._inside: contextvars.ContextVar[bool] = contextvars.ContextVar("inside", default=False)
+
+    def wrap(self, method: Callable[..., Any], label: str | None) -> Callable[..., Any]:
+        counter = self
+
+        @functools.wraps(method)
+        async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if counter._inside.get():
+                return await method(self, *args, **kwargs)
+            token = counter._inside.set(True)
+            try:
+                statement = label or (str(args[0]) if args else str(kwargs.get("query", "")))
+                counter.statements.append(" ".join(statement.split()))
+                return await method(self, *args, **kwargs)
+            finally:
+                counter._inside.reset(token)
+
+        return counted
+
+    def install(self) -> None:
+        """Wrap the methods on every Tortoise client class that defines them (SQLite and asyncpg)."""
+        from tortoise.backends.asyncpg.client import AsyncpgDBClient
+        from tortoise.backends.asyncpg.client import TransactionWrapper as AsyncpgTransaction
+        from tortoise.backends.base_postgres.client import BasePostgresClient
+        from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
+
+        for cls in (SqliteClient, SqliteTransactionWrapper, BasePostgresClient, AsyncpgDBClient, AsyncpgTransaction):
+            for name in EXECUTE_METHODS:
+                if name in cls.__dict__:
+                    setattr(cls, name, self.wrap(cls.__dict__[name], None))
+            for name in TRANSACTION_METHODS:
+                if name in cls.__dict__:
+                    setattr(cls, name, self.wrap(cls.__dict__[name], name.upper()))
+
+
+def _extension_check(real_schema: Any, bare_schema: Any) -> dict[str, Any]:
+    """The bare schema must have the real one's extensions minus access control (else the ratio is unfair)."""
+    from auth.enforcement import AccessControl
+
+    def kinds(schema: Any) -> list[str]:
+        return [type(factory()).__name__ for factory in schema.extensions]
+
+    real = [k for k in kinds(real_schema) if k != AccessControl.__name__]
+    bare = kinds(bare_schema)
+    return {"real_minus_access_control": real, "bare": bare, "same": real == bare}
+
+
+async def count(spec: dict[str, Any]) -> dict[str, Any]:
+    from bench.bare_app import create_bare_app
+    from main import create_app
+    from settings import Settings
+
+    counter = Counter()
+    counter.install()
+    settings = Settings.from_env()
+    bare = create_bare_app(settings)  # before create_app, which attaches guards to the shared types
+    app = create_app(settings)
+    base_url = spec["base_url"]
+    credentials = OAuthCredentials(**spec["credentials"]) if spec.get("credentials") else None
+    admin = {"Authorization": f"Bearer {spec['admin_token']}"}
+    results: dict[str, Any] = {"extensions": _extension_check(app.state.schema, bare.routes[0].endpoint.schema)}
+    workloads: dict[str, Any] = {}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as real,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url=base_url) as baseline,
+    ):
+
+        def headers_for(workload: str) -> dict[str, str]:
+            if workload == "W2":
+                return admin
+            if workload == "W3":
+                assert credentials is not None
+                return {"Authorization": signed_headers(credentials, f"{base_url}/graphql", 1)[0]}
+            return {}
+
+        for workload in spec["workloads"]:
+            client = baseline if workload == "W4" else real
+            per_size: dict[str, Any] = {}
+            for first in spec["page_sizes"]:
+                document = spec.get("query") or products_document(first)
+                counts = []
+                statements: list[str] = []
+                for attempt in range(1 + spec["repeat"]):
+                    counter.statements.clear()
+                    response = await client.post("/graphql", json={"query": document}, headers=headers_for(workload))
+                    body = response.json()
+                    if response.status_code != 200 or body.get("errors"):
+                        raise SystemExit(f"{workload} first={first}: {response.status_code} {response.text[:500]}")
+                    if attempt:  # the first request warms caches (and may run one-time work)
+                        counts.append(len(counter.statements))
+                        statements = list(counter.statements)
+                products = body["data"].get("products")
+                edges = len(products["edges"]) if products else None
+                per_size[str(first)] = {
+                    # The median: W3 runs Magento's nonce cleanup on a random 1 in 100 requests.
+                    "statements_per_request": statistics.median(counts),
+                    "min": min(counts),
+                    "max": max(counts),
+                    "edges": edges,
+                    "statements": statements,
+                }
+                if spec.get("query"):
+                    break
+            workloads[workload] = per_size
+    results["workloads"] = workloads
+    return results
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text())
+    result = asyncio.run(count(spec))
+    Path(argv[1]).write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

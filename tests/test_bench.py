@@ -1,0 +1,86 @@
+"""The benchmark harness itself: the load generator, the bare baseline and the SQL statement counter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import harness
+from bench.loadgen import percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([], 50) == 0.0
+
+
+def test_loadgen_drives_a_real_server_and_counts_bad_bodies(tmp_path: Path) -> None:
+    port = harness.free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with harness.serving("ceiling", env, port, pin=False, log_dir=tmp_path) as server:
+        result = harness.run_loadgen(
+            {
+                "host": "127.0.0.1",
+                "port": port,
+                "connections": 4,
+                "warmup": 0,
+                "duration": 1,
+                "server_pid": server.pid,
+                "sample_rss": True,
+                "templates": [
+                    {"name": "good", "body": '{"query": "{ hello }"}', "expect": '"hello"'},
+                    {"name": "bad", "body": '{"query": "{ hello }"}', "expect": "not in the body"},
+                    {"name": "counted", "body": '{"n": "@N@", "m": "@M@"}', "modulo": 3},
+                ],
+            }
+        )
+    kinds = result["kinds"]
+    assert kinds["good"]["requests"] > 10
+    assert kinds["good"]["non_200"] == kinds["good"]["graphql_errors"] == 0
+    assert kinds["bad"]["graphql_errors"] == kinds["bad"]["requests"] > 0
+    assert result["errors"] == kinds["bad"]["requests"]
+    assert result["socket_errors"] == 0
+    assert result["server_cpu_s"] >= 0
+    assert len(result["rss_kib"]) == 1 and result["rss_kib"][0] > 0
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+
+
+def test_bare_baseline_and_statement_counts(database_url: str, tmp_path: Path) -> None:
+    """The bare app has the server's extensions minus access control, and the counter sees the SQL."""
+    spec = {
+        "base_url": "http://127.0.0.1:8000",
+        "admin_token": "unused",
+        "credentials": None,
+        "workloads": ["W4", "W1"],
+        "page_sizes": [20],
+        "repeat": 2,
+        "query": "{ viewer { kind } }",
+    }
+    (tmp_path / "in.json").write_text(json.dumps(spec))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEY": "bench-test-key",
+        "LOG_LEVEL": "warning",
+        "PYTHONPATH": str(ROOT),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "bench.sqlcount", str(tmp_path / "in.json"), str(tmp_path / "out.json")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert result["extensions"]["same"], result["extensions"]
+    assert "AccessControl" not in result["extensions"]["bare"]
+    bare, guest = result["workloads"]["W4"]["20"], result["workloads"]["W1"]["20"]
+    assert bare["statements_per_request"] == guest["statements_per_request"] == len(guest["statements"])
+    assert any("core_config_data" in statement for statement in guest["statements"])
