@@ -38,7 +38,7 @@ from console import console_mount
 from models.availability import RETRY_AFTER, SERVICE_UNAVAILABLE, DatabaseUnavailableMiddleware
 from models.sql import fetch_one
 from resolvers.config_integrations import sync_config_integrations
-from schema import build_schema, mask_unexpected, policy_of
+from schema import build_schema, mask_unexpected
 from schema.context import Context
 from settings import SETTINGS_HELP, Settings, sqlite_path
 
@@ -56,13 +56,10 @@ class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
-        self.policy = policy_of(schema)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = request.scope.get("state", {}).get("principal", GUEST)
-        return Context(
-            request=request, response=response, principal=principal, settings=self.settings, policy=self.policy
-        )
+        return Context(request=request, response=response, principal=principal, settings=self.settings)
 
     # Malformed input is the client's fault: 400, never a 500 (invalid UTF-8, nesting past the
     # recursion limit, a body that is valid JSON but not a GraphQL request object).

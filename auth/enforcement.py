@@ -1,26 +1,26 @@
-"""Enforce the access directives declared on the schema, before any resolver runs.
+"""Enforce the access rules declared on the schema's fields, before any resolver runs.
 
-One rule table is read from the schema's directives at start-up. For each document the guarded fields
-it selects (fragments included) are found once and cached. Before execution the caller's principal is
-compared with those rules: a denied mutation field fails the whole operation with no side effect; a
-denied query field is recorded so that its guard returns ``null`` with the error instead of running.
-``required_resources`` answers the pre-flight query from the same analysis.
+One rule table is read from the fields' own rule declarations (``auth.rules.AccessRule``) when the
+schema is built, and audited. For each document the guarded fields it selects (fragments included) are
+found once and cached. Before execution the caller's principal is compared with those rules: a denied
+mutation field fails the whole operation with no side effect; a denied query field is recorded so that
+its guard returns ``null`` with the error instead of running. ``required_resources`` answers the
+pre-flight query from the same analysis.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
-import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
-    GraphQLError,
+    GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -33,123 +33,82 @@ from graphql import (
     is_abstract_type,
     visit,
 )
-from strawberry.extensions import FieldExtension, SchemaExtension
-from strawberry.types.base import StrawberryObjectDefinition
-from strawberry.types.field import StrawberryField
+from strawberry.extensions import SchemaExtension
 
-from auth.principal import Principal, PrincipalKind
-from schema.directives import AdminOnly, GuestAccess, Public, RequiresResource
-
-FORBIDDEN = "FORBIDDEN"
-UNAUTHENTICATED = "UNAUTHENTICATED"
+from auth import acl
+from auth.principal import Principal
+from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide
 
 
 class UnguardedFieldError(RuntimeError):
-    """A root field has no access rule: the server refuses to start."""
+    """The schema's access rules are incomplete or wrong: the server refuses to start."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Rule:
-    coordinate: str
-    resources: tuple[str, ...] = ()
-    guest: bool = False
-    public: bool = False
-    admin_only: bool = False
-
-    @classmethod
-    def from_directives(cls, coordinate: str, directives: Iterable[object]) -> Rule | None:
-        directives = list(directives)
-        resources = tuple(d.id for d in directives if isinstance(d, RequiresResource))
-        guest = any(isinstance(d, GuestAccess) for d in directives)
-        public = any(isinstance(d, Public) for d in directives)
-        admin_only = any(isinstance(d, AdminOnly) for d in directives)
-        if not (resources or guest or public or admin_only):
-            return None
-        return cls(coordinate, resources, guest, public, admin_only)
+def _declared_rule(field: GraphQLField) -> AccessRule | None:
+    definition = field.extensions.get("strawberry-definition") if field.extensions else None
+    extensions = getattr(definition, "extensions", ())
+    return next((e for e in extensions if isinstance(e, AccessRule)), None)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Denial:
-    coordinate: str
-    code: str
-    required: tuple[str, ...]
-    missing: tuple[str, ...]
-
-    @property
-    def message(self) -> str:
-        if self.code == FORBIDDEN and not self.missing:
-            return "Only an admin may use this field."
-        if not self.required:
-            return "The current user isn't authorized to use this field."
-        return f"The consumer isn't authorized to access {', '.join(self.missing or self.required)}."
-
-    def error(self, path: list[str | int] | None = None) -> GraphQLError:
-        return GraphQLError(
-            self.message,
-            path=path,
-            extensions={
-                "code": self.code,
-                "requiredResources": list(self.required),
-                "missingResources": list(self.missing),
-            },
-        )
-
-
-def decide(rule: Rule, principal: Principal, guest_access_allowed: bool) -> Denial | None:
-    """The one access decision: None when allowed, else why not."""
-    if rule.public:
-        return None
-    if principal.is_guest:
-        if rule.guest and guest_access_allowed and not rule.admin_only:
-            return None
-        return Denial(rule.coordinate, UNAUTHENTICATED, rule.resources, rule.resources)
-    if rule.admin_only and principal.kind is not PrincipalKind.ADMIN:
-        return Denial(rule.coordinate, FORBIDDEN, rule.resources, ())
-    missing = tuple(principal.missing(rule.resources))
-    if missing:
-        return Denial(rule.coordinate, FORBIDDEN, rule.resources, missing)
-    return None
+def _has_rule_directive(field: GraphQLField) -> bool:
+    definition = field.extensions.get("strawberry-definition") if field.extensions else None
+    return any(isinstance(d, RULE_DIRECTIVES) for d in getattr(definition, "directives", ()))
 
 
 class RuleTable:
-    """``"Type.field" -> Rule`` for every field that carries an access directive."""
+    """``"Type.field" -> Rule`` for every field that declares an access rule."""
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema
         self.rules: dict[str, Rule] = {}
-        for type_ in schema.type_map.values():
-            if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
-                continue
+        #: Fields that print a rule directive without declaring the rule that enforces it.
+        self.undeclared: list[str] = []
+        for type_ in self._object_types():
             for field_name, field in type_.fields.items():
-                definition = field.extensions.get("strawberry-definition")
-                if definition is None:
-                    continue
                 coordinate = f"{type_.name}.{field_name}"
-                rule = Rule.from_directives(coordinate, definition.directives)
-                if rule is not None:
-                    self.rules[coordinate] = rule
+                declared = _declared_rule(field)
+                if declared is not None:
+                    self.rules[coordinate] = declared.rule(coordinate)
+                elif _has_rule_directive(field):
+                    self.undeclared.append(coordinate)
+
+    def _object_types(self) -> Iterable[GraphQLObjectType]:
+        for type_ in self.schema.type_map.values():
+            if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
+                yield type_
 
     def audit(self) -> None:
-        """Refuse a schema with an unguarded root field, or a guarded query field that cannot be null."""
-        problems: list[str] = []
-        for root in (self.schema.query_type, self.schema.mutation_type, self.schema.subscription_type):
-            if root is None:
-                continue
-            problems += [
-                f"{root.name}.{name} has no access rule"
-                for name in root.fields
-                if f"{root.name}.{name}" not in self.rules
-            ]
-        mutation = self.schema.mutation_type
-        for coordinate in self.rules:
-            type_name, field_name = coordinate.split(".", 1)
-            if mutation is not None and type_name == mutation.name:
-                continue
-            field = self.schema.type_map[type_name].fields[field_name]  # type: ignore[union-attr]
-            if isinstance(field.type, GraphQLNonNull) and not self.rules[coordinate].public:
-                problems.append(f"{coordinate} is guarded but non-null, so a denial would null its parent")
+        """Refuse to serve a schema whose rules are incomplete, unenforced or name unknown resources."""
+        problems = [
+            *self._unguarded_roots(),
+            *self._non_null_guarded(),
+            *(f"{c} prints an access directive but declares no rule to enforce it" for c in self.undeclared),
+            *self._unknown_resources(),
+        ]
         if problems:
             raise UnguardedFieldError("; ".join(problems))
+
+    def _unguarded_roots(self) -> Iterable[str]:
+        for root in (self.schema.query_type, self.schema.mutation_type, self.schema.subscription_type):
+            if root is not None:
+                unguarded = [name for name in root.fields if f"{root.name}.{name}" not in self.rules]
+                yield from (f"{root.name}.{name} has no access rule" for name in unguarded)
+
+    def _non_null_guarded(self) -> Iterable[str]:
+        mutation = self.schema.mutation_type
+        for coordinate, rule in self.rules.items():
+            type_name, field_name = coordinate.split(".", 1)
+            if rule.public or (mutation is not None and type_name == mutation.name):
+                continue
+            field = self.schema.type_map[type_name].fields[field_name]  # type: ignore[union-attr]
+            if isinstance(field.type, GraphQLNonNull):
+                yield f"{coordinate} is guarded but non-null, so a denial would null its parent"
+
+    def _unknown_resources(self) -> Iterable[str]:
+        for coordinate, rule in self.rules.items():
+            for resource in rule.resources:
+                if resource not in acl.TREE and resource != acl.ALL:
+                    yield f"{coordinate} requires {resource!r}, which is not in the ACL resource tree"
 
     def resources_of(self, coordinates: Iterable[str]) -> list[str]:
         seen: dict[str, None] = {}
@@ -269,18 +228,20 @@ class AccessPolicy:
 
 
 class AccessControl(SchemaExtension):
-    """Authorises the whole operation after validation and before execution."""
+    """Authorises the whole operation after validation and before execution.
 
-    def __init__(self, policy: AccessPolicy) -> None:
-        self.policy = policy
+    The policy is the schema's own (``schema.Schema.access_policy``), built from the same declarations
+    as the field guards.
+    """
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         execution = self.execution_context
         document = execution.graphql_document
         context: AccessContext = execution.context
         if document is not None and execution.query is not None:
-            access = self.policy.analyse(execution.query, document, execution.operation_name)
-            denied = await self.policy.denials(access, context) if access.coordinates else {}
+            policy: AccessPolicy = execution.schema.access_policy  # type: ignore[attr-defined]
+            access = policy.analyse(execution.query, document, execution.operation_name)
+            denied = await policy.denials(access, context) if access.coordinates else {}
             if denied and access.operation is OperationType.MUTATION:
                 errors = [
                     denied[coordinate].error(path=[key])
@@ -290,34 +251,3 @@ class AccessControl(SchemaExtension):
                 execution.result = ExecutionResult(data=None, errors=errors)
             context.denied = denied or None
         yield
-
-
-class AccessGuard(FieldExtension):
-    """On a guarded field: returns the recorded denial instead of running the resolver."""
-
-    def _check(self, info: strawberry.Info) -> None:
-        denied = info.context.denied
-        if denied:
-            raw = info._raw_info
-            denial = denied.get(f"{raw.parent_type.name}.{raw.field_name}")
-            if denial is not None:
-                raise denial.error()
-
-    def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
-        self._check(info)
-        return next_(source, info, **kwargs)
-
-    async def resolve_async(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
-        self._check(info)
-        return await next_(source, info, **kwargs)
-
-
-def install_guards(definitions: Iterable[StrawberryObjectDefinition]) -> None:
-    """Attach the guard to every field that declares an access directive (before the schema is built)."""
-    for definition in definitions:
-        for field in definition.fields:
-            if not isinstance(field, StrawberryField):
-                continue
-            has_rule = any(isinstance(d, RequiresResource | GuestAccess | Public | AdminOnly) for d in field.directives)
-            if has_rule and not any(isinstance(e, AccessGuard) for e in field.extensions):
-                field.extensions.append(AccessGuard())

@@ -2,12 +2,11 @@
 
 Built from the same ``QUERY_PARTS``/``MUTATION_PARTS``, with the same limits, parser and validation caches,
 error masking and database set-up as ``main.create_app``, but with no ``AuthenticationMiddleware``, no
-``AccessControl`` extension and no ``AccessGuard`` field extensions. Every request runs as the guest, so
-the resolvers apply the same visibility rules as for W1. Measuring the real app against this one, in the
-same run and on the same database, isolates what authentication and authorisation cost.
-
-Build this schema before ``schema.build_schema`` runs in the same process: that one attaches guards to
-the shared field definitions (``create_bare_app`` refuses to serve a schema that has them).
+``AccessControl`` extension and no field guards: ``BareSchema.get_fields`` hands Strawberry copies of the
+fields without their ``AccessRule``, so the shared type definitions are left as they are and the two
+schemas can be built in any order in one process. Every request runs as the guest, so the resolvers
+apply the same visibility rules as for W1. Measuring the real app against this one, in the same run and
+on the same database, isolates what authentication and authorisation cost.
 
 Served by the harness as ``uvicorn bench.bare_app:create_bare_app --factory``.
 """
@@ -15,42 +14,56 @@ Served by the harness as ``uvicorn bench.bare_app:create_bare_app --factory``.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
-from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
 
 from auth import secrets as secrets_box
-from auth.enforcement import AccessGuard
 from auth.principal import GUEST
-from schema import MUTATION_PARTS, QUERY_PARTS, Schema, schema_extensions
+from auth.rules import AccessRule
+from schema import MUTATION_PARTS, QUERY_PARTS, Schema
 from schema.context import Context
 from settings import Settings
 
 
-def build_bare_schema(settings: Settings) -> Schema:
-    query = merge_types("Query", QUERY_PARTS)
-    mutation = merge_types("Mutation", MUTATION_PARTS)
-    extensions = schema_extensions(settings, access_control=None)
-    schema = Schema(
-        query=query,
-        mutation=mutation,
-        extensions=extensions,
-        config=StrawberryConfig(relay_max_results=settings.max_page_size),
-    )
-    guarded = [
+class BareSchema(Schema):
+    """The server's schema without access control: no ``AccessControl``, and fields without their guards."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            query=merge_types("Query", QUERY_PARTS),
+            mutation=merge_types("Mutation", MUTATION_PARTS),
+            settings=settings,
+            access_control=False,
+        )
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        return [_unguarded(field) for field in type_definition.fields]
+
+
+def _unguarded(field: StrawberryField) -> StrawberryField:
+    if not any(isinstance(e, AccessRule) for e in field.extensions):
+        return field
+    bare = copy.copy(field)
+    bare.extensions = [e for e in field.extensions if not isinstance(e, AccessRule)]
+    return bare
+
+
+def guarded_fields(schema: Schema) -> list[str]:
+    """Coordinates of the fields whose resolvers carry an access guard (none, for the bare schema)."""
+    return [
         f"{name}.{field_name}"
         for name, type_ in schema._schema.type_map.items()
         for field_name, field in getattr(type_, "fields", {}).items()
-        if any(isinstance(e, AccessGuard) for e in _field_extensions(field))
+        if any(isinstance(e, AccessRule) for e in _field_extensions(field))
     ]
-    if guarded:
-        raise RuntimeError(f"the bare schema carries access guards ({', '.join(guarded[:3])}, ...)")
-    return schema
 
 
 def _field_extensions(field: Any) -> list[Any]:
@@ -71,7 +84,6 @@ class BareView(GraphQL[Context, None]):
             response=response,
             principal=GUEST,
             settings=self.settings,
-            policy=None,  # type: ignore[arg-type]  # nothing reads it without AccessControl
         )
 
 
@@ -79,7 +91,7 @@ def create_bare_app(settings: Settings | None = None) -> Starlette:
     from main import open_database  # the same migrations check, connection and SQLite pragmas
 
     settings = settings or Settings.from_env()
-    view = BareView(build_bare_schema(settings), settings)
+    view = BareView(BareSchema(settings), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

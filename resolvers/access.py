@@ -10,6 +10,7 @@ from graphql.error import GraphQLSyntaxError
 from auth import acl
 
 if TYPE_CHECKING:
+    from auth.enforcement import AccessPolicy
     from schema.context import Context
 
 
@@ -18,11 +19,13 @@ def resource_tree() -> tuple[acl.AclResource, ...]:
     return acl.TREE.root.children
 
 
-def required_resources(context: Context, query: str, operation_name: str | None) -> list[str]:
+def required_resources(
+    context: Context, policy: AccessPolicy, query: str, operation_name: str | None
+) -> list[str]:
     try:
         document = parse(query, max_tokens=context.settings.max_tokens)
     except GraphQLSyntaxError as error:
         raise GraphQLError(
             f"The query cannot be parsed: {error.message}", extensions={"code": "BAD_USER_INPUT"}
         ) from None
-    return context.policy.required_resources(document, operation_name)
+    return policy.required_resources(document, operation_name)

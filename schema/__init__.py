@@ -1,7 +1,7 @@
 """The assembled schema: each domain's Query and Mutation parts merged, with limits and access control.
 
-``build_schema`` attaches the access guard to every field that declares a rule, builds the rule table
-from the same declarations, and refuses a schema whose root fields lack one.
+Every field that declares an access rule carries its own guard (``auth.rules.AccessRule``); the schema
+builds its rule table from the same declarations and refuses to be built when a rule is missing or wrong.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from auth.enforcement import AccessControl, AccessPolicy
 from models.availability import database_unavailable, log_unavailable, unavailable_error
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
@@ -92,7 +93,29 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 class Schema(strawberry.Schema):
-    """Logs unexpected errors (with their traceback, server-side only); expected ones stay quiet."""
+    """The server's schema: its access policy is built from its fields' own rule declarations.
+
+    ``access_policy`` is read by ``auth.enforcement.AccessControl`` for every operation and by the
+    ``requiredResources`` pre-flight query; building it audits the rules, so a schema with an unguarded
+    root field or an unknown resource id cannot be served. Unexpected errors are logged here with their
+    traceback (server-side only); expected ones stay quiet.
+    """
+
+    def __init__(
+        self,
+        *,
+        query: type,
+        mutation: type | None,
+        settings: Settings,
+        access_control: bool = True,
+    ) -> None:
+        super().__init__(
+            query=query,
+            mutation=mutation,
+            extensions=schema_extensions(settings, access_control=AccessControl if access_control else None),
+            config=StrawberryConfig(relay_max_results=settings.max_page_size),
+        )
+        self.access_policy: AccessPolicy | None = AccessPolicy(self._schema) if access_control else None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
@@ -104,10 +127,6 @@ class Schema(strawberry.Schema):
                     ".".join(map(str, error.path or [])) or "operation",
                     exc_info=error.original_error,
                 )
-
-
-def _object_definitions(types: tuple[type, ...]) -> list[Any]:
-    return [t.__strawberry_definition__ for t in types]
 
 
 def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:
@@ -139,29 +158,9 @@ def build_schema(
     mutation_parts: tuple[type, ...] | None = None,
 ) -> Schema:
     """The server's schema (or one made of other parts, as tests do), audited for access rules."""
-    from auth.enforcement import AccessControl, AccessPolicy, install_guards  # auth reads schema's directives
-
-    settings = settings or Settings()
-    query = merge_types("Query", query_parts or QUERY_PARTS)
-    mutation = merge_types("Mutation", mutation_parts or MUTATION_PARTS)
-    policy_holder: list[Any] = []
-    extensions = schema_extensions(settings, access_control=lambda: AccessControl(policy_holder[0]))
-    probe = strawberry.Schema(query=query, mutation=mutation)
-    install_guards(
-        t.definition
-        for t in probe.schema_converter.type_map.values()
-        if hasattr(t.definition, "fields") and not getattr(t.definition, "is_input", False)
+    mutation_parts = MUTATION_PARTS if mutation_parts is None else mutation_parts
+    return Schema(
+        query=merge_types("Query", query_parts or QUERY_PARTS),
+        mutation=merge_types("Mutation", mutation_parts) if mutation_parts else None,
+        settings=settings or Settings(),
     )
-    schema = Schema(
-        query=query,
-        mutation=mutation,
-        extensions=extensions,
-        config=StrawberryConfig(relay_max_results=settings.max_page_size),
-    )
-    policy_holder.append(AccessPolicy(schema._schema))
-    schema.access_policy = policy_holder[0]  # type: ignore[attr-defined]
-    return schema
-
-
-def policy_of(schema: strawberry.Schema) -> Any:
-    return schema.access_policy  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import enum
 import strawberry
 
 from resolvers import access as resolve
-from schema.directives import PUBLIC, requires
+from schema.directives import Resource, public, requires
 
 
 @strawberry.enum
@@ -38,7 +38,7 @@ class AclResource:
 
 @strawberry.type
 class AccessQuery:
-    @strawberry.field(directives=PUBLIC, description="Who is calling and which resources it holds.")
+    @strawberry.field(extensions=[public()], description="Who is calling and which resources it holds.")
     async def viewer(self, info: strawberry.Info) -> Viewer:
         principal = info.context.principal
         return Viewer(
@@ -49,15 +49,15 @@ class AccessQuery:
         )
 
     @strawberry.field(
-        directives=requires("Magento_Integration::integrations"),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="The children of `Magento_Backend::admin`, as the Custom resource picker shows them.",
     )
     def resource_tree(self) -> list[AclResource] | None:
         return list(resolve.resource_tree())  # type: ignore[arg-type]
 
     @strawberry.field(
-        directives=PUBLIC,
+        extensions=[public()],
         description="The resources a document needs, from the same analysis that enforces them.",
     )
     def required_resources(self, info: strawberry.Info, query: str, operation_name: str | None = None) -> list[str]:
-        return resolve.required_resources(info.context, query, operation_name)
+        return resolve.required_resources(info.context, info.schema.access_policy, query, operation_name)

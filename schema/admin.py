@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import admin as resolve
 from schema.core import UserError, UserErrorCode, user_error
-from schema.directives import PUBLIC, requires
+from schema.directives import Resource, public, requires
 
 
 @strawberry.type(description="A bearer token for the admin API.")
@@ -26,7 +26,7 @@ class RevokeAdminTokenPayload:
 @strawberry.type
 class AdminMutation:
     @strawberry.mutation(
-        directives=PUBLIC,
+        extensions=[public()],
         description="Sign in. Locked for a while after repeated failures (see `config.oauth`).",
     )
     async def generate_admin_token(self, info: strawberry.Info, username: str, password: str) -> AdminToken:
@@ -34,7 +34,7 @@ class AdminMutation:
         return AdminToken(token=issued.token, expires_at=issued.expires_at)
 
     @strawberry.mutation(
-        directives=requires("Magento_Backend::admin"),
+        extensions=[requires(Resource.ADMIN)],
         description="Revoke the admin token this request is made with.",
     )
     async def revoke_admin_token(self, info: strawberry.Info) -> RevokeAdminTokenPayload:

@@ -20,12 +20,9 @@ from resolvers import catalog as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.rows import as_datetime, as_float
 from schema.core import UserError
-from schema.directives import requires
+from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
 from schema.problems import user_errors
-
-PRODUCTS = "Magento_Catalog::products"
-CATEGORIES = "Magento_Catalog::categories"
 
 
 @strawberry.enum(description="Enable Product.")
@@ -177,7 +174,7 @@ def _payload(result: resolve.ProductResult) -> ProductPayload:
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
-        directives=requires(PRODUCTS, guest=True),
+        extensions=[requires(Resource.PRODUCTS, guest=True)],
         description="Products in id order. " + PAGE_DESCRIPTION + " Guests see enabled products visible in "
         "the catalog (in search results: visible in search).",
     )
@@ -195,7 +192,7 @@ class CatalogQuery:
         return connection(page, Product.from_row)
 
     @strawberry.field(
-        directives=requires(PRODUCTS, guest=True),
+        extensions=[requires(Resource.PRODUCTS, guest=True)],
         description="One product by SKU; null when there is none (or, for guests, when it is disabled or not "
         "visible individually).",
     )
@@ -204,7 +201,7 @@ class CatalogQuery:
         return Product.from_row(row) if row is not None else None
 
     @strawberry.field(
-        directives=requires(CATEGORIES, guest=True),
+        extensions=[requires(Resource.CATEGORIES, guest=True)],
         description="Categories under `parentId` (the root categories when omitted); walk deeper with "
         "`children`. " + PAGE_DESCRIPTION + " Guests see active categories only.",
     )
@@ -218,7 +215,7 @@ class CatalogQuery:
         page = await resolve.categories_page(info.context, parent_id, first, after)
         return connection(page, Category.from_row)
 
-    @strawberry.field(directives=requires(CATEGORIES, guest=True), description="One category by id.")
+    @strawberry.field(extensions=[requires(Resource.CATEGORIES, guest=True)], description="One category by id.")
     async def category(self, info: strawberry.Info, id: int) -> Category | None:
         row = await resolve.category_by_id(info.context, id)
         return Category.from_row(row) if row is not None else None
@@ -226,15 +223,19 @@ class CatalogQuery:
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation(directives=requires(PRODUCTS), description="Add a product to the catalog.")
+    @strawberry.mutation(extensions=[requires(Resource.PRODUCTS)], description="Add a product to the catalog.")
     async def create_product(self, input: CreateProductInput) -> ProductPayload:
         return _payload(await resolve.create_product(_changes(input)))
 
-    @strawberry.mutation(directives=requires(PRODUCTS), description="Change a product; nothing is saved on errors.")
+    @strawberry.mutation(
+        extensions=[requires(Resource.PRODUCTS)], description="Change a product; nothing is saved on errors."
+    )
     async def update_product(self, input: UpdateProductInput) -> ProductPayload:
         return _payload(await resolve.update_product(input.id, _changes(input)))
 
-    @strawberry.mutation(directives=requires(PRODUCTS), description="Delete a product and its category links.")
+    @strawberry.mutation(
+        extensions=[requires(Resource.PRODUCTS)], description="Delete a product and its category links."
+    )
     async def delete_product(self, id: int) -> DeleteProductPayload:
         problems = await resolve.delete_product(id)
         return DeleteProductPayload(deleted_id=None if problems else id, user_errors=user_errors(problems))

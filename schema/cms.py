@@ -11,14 +11,9 @@ from resolvers import cms as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.rows import as_datetime
 from schema.core import UserError
-from schema.directives import requires
+from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
 from schema.problems import user_errors
-
-PAGES = "Magento_Cms::page"
-BLOCKS = "Magento_Cms::block"
-SAVE_PAGE = "Magento_Cms::save"
-DELETE_PAGE = "Magento_Cms::page_delete"
 
 
 @strawberry.type(description="A CMS page.")
@@ -122,7 +117,7 @@ def _payload(result: resolve.PageResult) -> CmsPagePayload:
 @strawberry.type
 class CmsQuery:
     @strawberry.field(
-        directives=requires(PAGES, guest=True),
+        extensions=[requires(Resource.CMS_PAGES, guest=True)],
         description="CMS pages in id order. " + PAGE_DESCRIPTION + " Guests see active pages only.",
     )
     async def cms_pages(
@@ -131,7 +126,7 @@ class CmsQuery:
         return connection(await resolve.pages_page(info.context, first, after), CmsPage.from_row)
 
     @strawberry.field(
-        directives=requires(PAGES, guest=True),
+        extensions=[requires(Resource.CMS_PAGES, guest=True)],
         description="One CMS page by URL key; null when there is none (or, for guests, when it is inactive).",
     )
     async def cms_page(self, info: strawberry.Info, identifier: str) -> CmsPage | None:
@@ -139,7 +134,7 @@ class CmsQuery:
         return CmsPage.from_row(row) if row is not None else None
 
     @strawberry.field(
-        directives=requires(BLOCKS, guest=True),
+        extensions=[requires(Resource.CMS_BLOCKS, guest=True)],
         description="CMS blocks in id order. " + PAGE_DESCRIPTION + " Guests see active blocks only.",
     )
     async def cms_blocks(
@@ -148,7 +143,7 @@ class CmsQuery:
         return connection(await resolve.blocks_page(info.context, first, after), CmsBlock.from_row)
 
     @strawberry.field(
-        directives=requires(BLOCKS, guest=True),
+        extensions=[requires(Resource.CMS_BLOCKS, guest=True)],
         description="One CMS block by identifier; null when there is none (or, for guests, when it is inactive).",
     )
     async def cms_block(self, info: strawberry.Info, identifier: str) -> CmsBlock | None:
@@ -158,15 +153,17 @@ class CmsQuery:
 
 @strawberry.type
 class CmsMutation:
-    @strawberry.mutation(directives=requires(SAVE_PAGE), description="Add a CMS page.")
+    @strawberry.mutation(extensions=[requires(Resource.CMS_PAGE_SAVE)], description="Add a CMS page.")
     async def create_cms_page(self, input: CreateCmsPageInput) -> CmsPagePayload:
         return _payload(await resolve.create_page(_changes(input)))
 
-    @strawberry.mutation(directives=requires(SAVE_PAGE), description="Change a CMS page; nothing is saved on errors.")
+    @strawberry.mutation(
+        extensions=[requires(Resource.CMS_PAGE_SAVE)], description="Change a CMS page; nothing is saved on errors."
+    )
     async def update_cms_page(self, input: UpdateCmsPageInput) -> CmsPagePayload:
         return _payload(await resolve.update_page(input.id, _changes(input)))
 
-    @strawberry.mutation(directives=requires(DELETE_PAGE), description="Delete a CMS page.")
+    @strawberry.mutation(extensions=[requires(Resource.CMS_PAGE_DELETE)], description="Delete a CMS page.")
     async def delete_cms_page(self, id: int) -> DeleteCmsPagePayload:
         problems = await resolve.delete_page(id)
         return DeleteCmsPagePayload(deleted_id=None if problems else id, user_errors=user_errors(problems))

@@ -9,7 +9,7 @@ import strawberry
 from auth.config import StoreConfig
 from resolvers import config as resolve
 from schema.core import UserError, UserErrorCode, user_error
-from schema.directives import PUBLIC, requires
+from schema.directives import Resource, public, requires
 
 
 @strawberry.type(description="Services > Magento Web API > Web API Security.")
@@ -68,12 +68,12 @@ class OAuthConfig:
 
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
-    @strawberry.field(directives=requires("Magento_Webapi::config_webapi"))
+    @strawberry.field(extensions=[requires(Resource.CONFIG_WEBAPI)])
     async def web_api_security(self, info: strawberry.Info) -> WebApiSecurityConfig | None:
         config = await info.context.config()
         return WebApiSecurityConfig(allow_anonymous_guest_access=config.allow_guest_access)
 
-    @strawberry.field(directives=requires("Magento_Integration::config_oauth"))
+    @strawberry.field(extensions=[requires(Resource.CONFIG_OAUTH)])
     async def oauth(self, info: strawberry.Info) -> OAuthConfig | None:
         return OAuthConfig.from_config(await info.context.config())
 
@@ -107,7 +107,7 @@ class UpdateOAuthConfigPayload:
 
 @strawberry.type
 class ConfigQuery:
-    @strawberry.field(directives=PUBLIC, description="Store configuration sections you may read.")
+    @strawberry.field(extensions=[public()], description="Store configuration sections you may read.")
     def config(self) -> Config:
         return Config()
 
@@ -115,7 +115,7 @@ class ConfigQuery:
 @strawberry.type
 class ConfigMutation:
     @strawberry.mutation(
-        directives=requires("Magento_Webapi::config_webapi"),
+        extensions=[requires(Resource.CONFIG_WEBAPI)],
         description="Switch Allow Anonymous Guest Access; every worker sees it on its next request.",
     )
     async def set_guest_access(self, info: strawberry.Info, allow: bool) -> SetGuestAccessPayload:
@@ -128,7 +128,7 @@ class ConfigMutation:
 
     @strawberry.mutation(
         name="updateOAuthConfig",
-        directives=requires("Magento_Integration::config_oauth"),
+        extensions=[requires(Resource.CONFIG_OAUTH)],
         description="Change OAuth settings; fields left out keep their values. Nothing is saved on errors.",
     )
     async def update_oauth_config(

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.config import StoreConfig, load_config
-from auth.enforcement import AccessPolicy, Denial
 from auth.principal import Principal
+from auth.rules import Denial
 from settings import Settings
 
 
@@ -20,7 +20,6 @@ class Context:
     response: Response | None
     principal: Principal
     settings: Settings
-    policy: AccessPolicy
     #: Field coordinates denied for this operation (set by ``auth.enforcement.AccessControl``).
     denied: dict[str, Denial] | None = None
     #: Per-request DataLoaders, created on first use.

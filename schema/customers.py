@@ -10,10 +10,8 @@ import strawberry
 from resolvers import customers as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.rows import as_datetime
-from schema.directives import requires
+from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
-
-CUSTOMERS = "Magento_Customer::manage"
 
 
 @strawberry.type(description="A customer account.")
@@ -40,7 +38,7 @@ class Customer:
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(
-        directives=requires(CUSTOMERS),
+        extensions=[requires(Resource.CUSTOMERS)],
         description="Customers in id order, optionally those whose email or name contains `search`. "
         + PAGE_DESCRIPTION,
     )
@@ -53,7 +51,7 @@ class CustomerQuery:
     ) -> Connection[Customer] | None:
         return connection(await resolve.customers_page(info.context, search, first, after), Customer.from_row)
 
-    @strawberry.field(directives=requires(CUSTOMERS), description="One customer by id.")
+    @strawberry.field(extensions=[requires(Resource.CUSTOMERS)], description="One customer by id.")
     async def customer(self, id: int) -> Customer | None:
         row = await resolve.customer_by_id(id)
         return Customer.from_row(row) if row is not None else None

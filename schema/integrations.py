@@ -16,9 +16,7 @@ from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STA
 from resolvers import activation
 from resolvers import integrations as service
 from schema.core import UserError, UserErrorCode
-from schema.directives import ADMIN_ONLY, requires
-
-INTEGRATIONS_RESOURCE = "Magento_Integration::integrations"
+from schema.directives import Resource, admin_only, requires
 
 
 @strawberry.enum(
@@ -135,7 +133,7 @@ class Integration(relay.Node):
         grant = await service.load_grant(info.context, self.id)
         return list(grant.selected) if grant is not None and not grant.all_resources else []
 
-    @strawberry.field(directives=ADMIN_ONLY, description="Only admins see credentials.")
+    @strawberry.field(extensions=[admin_only()], description="Only admins see credentials.")
     async def credentials(self, info: strawberry.Info) -> IntegrationCredentials | None:
         return IntegrationCredentials.of(await service.load_credentials(info.context, self.id))
 
@@ -224,13 +222,13 @@ class AuthorizeIntegrationPayload:
 @strawberry.type
 class IntegrationQuery:
     @strawberry.field(
-        directives=requires(INTEGRATIONS_RESOURCE), description="An integration by its (global) id, or null."
+        extensions=[requires(Resource.INTEGRATIONS)], description="An integration by its (global) id, or null."
     )
     async def integration(self, id: strawberry.ID) -> Integration | None:
         return Integration.maybe(await service.get_integration(id))
 
     @strawberry.field(
-        directives=requires(INTEGRATIONS_RESOURCE),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="Integrations ordered by name. `first` is capped by the server's page size; "
         "`search` matches name or email.",
     )
@@ -269,7 +267,7 @@ class IntegrationQuery:
 @strawberry.type
 class IntegrationMutation:
     @strawberry.mutation(
-        directives=requires(INTEGRATIONS_RESOURCE),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="Register an integration (status INACTIVE) with its OAuth consumer and API grant.",
     )
     async def create_integration(self, info: strawberry.Info, input: CreateIntegrationInput) -> IntegrationPayload:
@@ -278,7 +276,7 @@ class IntegrationMutation:
         return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
 
     @strawberry.mutation(
-        directives=requires(INTEGRATIONS_RESOURCE),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="Edit an integration; its status and tokens are untouched.",
     )
     async def update_integration(self, info: strawberry.Info, input: UpdateIntegrationInput) -> IntegrationPayload:
@@ -289,7 +287,7 @@ class IntegrationMutation:
         return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
 
     @strawberry.mutation(
-        directives=requires(INTEGRATIONS_RESOURCE),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="Delete an integration; its credentials stop working at once.",
     )
     async def delete_integration(self, info: strawberry.Info, id: strawberry.ID) -> DeleteIntegrationPayload:
@@ -300,7 +298,7 @@ class IntegrationMutation:
         )
 
     @strawberry.mutation(
-        directives=requires(INTEGRATIONS_RESOURCE),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="Activate: manual integrations get their access token here; token-exchange ones start "
         "the OAuth handshake.",
     )
@@ -308,7 +306,7 @@ class IntegrationMutation:
         return AuthorizeIntegrationPayload.of(await activation.authorize_integration(info.context, id))
 
     @strawberry.mutation(
-        directives=requires(INTEGRATIONS_RESOURCE),
+        extensions=[requires(Resource.INTEGRATIONS)],
         description="Issue new access credentials; the old access token stops working at once.",
     )
     async def reauthorize_integration(self, info: strawberry.Info, id: strawberry.ID) -> AuthorizeIntegrationPayload:

@@ -11,11 +11,9 @@ from resolvers import customers as customer_resolvers
 from resolvers import sales as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.rows import as_datetime, as_float
-from schema.customers import CUSTOMERS, Customer
-from schema.directives import requires
+from schema.customers import Customer
+from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
-
-ORDERS = "Magento_Sales::actions_view"
 
 
 @strawberry.type(description="A line of an order.")
@@ -73,7 +71,7 @@ class Order:
         return [OrderItem.from_row(row) for row in rows]
 
     @strawberry.field(
-        directives=requires(CUSTOMERS),
+        extensions=[requires(Resource.CUSTOMERS)],
         description="The customer account that placed the order; null for guest checkouts.",
     )
     async def customer(self, info: strawberry.Info) -> Customer | None:
@@ -86,7 +84,7 @@ class Order:
 @strawberry.type
 class SalesQuery:
     @strawberry.field(
-        directives=requires(ORDERS),
+        extensions=[requires(Resource.ORDERS_VIEW)],
         description="Orders in id order, optionally only those with `status`. " + PAGE_DESCRIPTION,
     )
     async def orders(
@@ -98,7 +96,7 @@ class SalesQuery:
     ) -> Connection[Order] | None:
         return connection(await resolve.orders_page(info.context, status, first, after), Order.from_row)
 
-    @strawberry.field(directives=requires(ORDERS), description="One order by its number.")
+    @strawberry.field(extensions=[requires(Resource.ORDERS_VIEW)], description="One order by its number.")
     async def order(self, increment_id: str) -> Order | None:
         row = await resolve.order_by_increment_id(increment_id)
         return Order.from_row(row) if row is not None else None

@@ -8,10 +8,8 @@ import strawberry
 
 from resolvers import store as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
-from schema.directives import requires
+from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
-
-STORES = "Magento_Backend::store"
 
 
 @strawberry.type(description="A website: the top of the store hierarchy.")
@@ -101,7 +99,7 @@ def _view(row: dict[str, Any]) -> StoreView:
 @strawberry.type
 class StoreQuery:
     @strawberry.field(
-        directives=requires(STORES, guest=True),
+        extensions=[requires(Resource.STORES, guest=True)],
         description="Store views with their website and group. " + PAGE_DESCRIPTION + " Guests see active ones.",
     )
     async def store_views(
@@ -110,7 +108,7 @@ class StoreQuery:
         return connection(await resolve.store_views_page(info.context, first, after), _view)
 
     @strawberry.field(
-        directives=requires(STORES, guest=True),
+        extensions=[requires(Resource.STORES, guest=True)],
         description="Configuration of the store view `storeCode`, or of the default store view when omitted.",
     )
     async def store_config(self, info: strawberry.Info, store_code: str | None = None) -> StoreConfig | None:

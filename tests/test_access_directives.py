@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 
 from auth.acl import ALL
 from auth.enforcement import UnguardedFieldError
 from auth.principal import Principal, integration_principal
-from schema import build_schema
+from auth.rules import AccessRule
+from schema import Schema, build_schema
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.config import ConfigMutation, ConfigQuery
-from schema.directives import PUBLIC, requires
+from schema.directives import RequiresResource, Resource, public, requires
 from settings import Settings
 from tests.conftest import gql
 
@@ -27,42 +29,42 @@ SIDE_EFFECTS: list[str] = []
 class Widget:
     name: str
 
-    @strawberry.field(directives=requires("Magento_Customer::manage"))
+    @strawberry.field(extensions=[requires(Resource.CUSTOMERS)])
     def owner(self) -> str | None:
         return f"owner of {self.name}"
 
 
 @strawberry.type
 class TinyQuery:
-    @strawberry.field(directives=requires("Magento_Catalog::products", guest=True))
+    @strawberry.field(extensions=[requires(Resource.PRODUCTS, guest=True)])
     def widgets(self) -> list[Widget] | None:
         return [Widget(name="a"), Widget(name="b")]
 
-    @strawberry.field(directives=requires("Magento_Sales::actions_view"))
+    @strawberry.field(extensions=[requires(Resource.ORDERS_VIEW)])
     def order_count(self) -> int | None:
         return 3
 
-    @strawberry.field(directives=requires("Magento_Catalog::products", "Magento_Catalog::categories"))
+    @strawberry.field(extensions=[requires(Resource.PRODUCTS, Resource.CATEGORIES)])
     def catalog_size(self) -> int | None:
         return 42
 
-    @strawberry.field(directives=PUBLIC)
+    @strawberry.field(extensions=[public()])
     def hello(self) -> str:
         return "hi"
 
-    @strawberry.field(directives=requires("Magento_Catalog::products"))
+    @strawberry.field(extensions=[requires(Resource.PRODUCTS)])
     def broken(self) -> int | None:
         raise RuntimeError("database password is hunter2")
 
 
 @strawberry.type
 class TinyMutation:
-    @strawberry.mutation(directives=requires("Magento_Catalog::products"))
+    @strawberry.mutation(extensions=[requires(Resource.PRODUCTS)])
     def add_widget(self) -> int:
         SIDE_EFFECTS.append("widget")
         return len(SIDE_EFFECTS)
 
-    @strawberry.mutation(directives=requires("Magento_Sales::create"))
+    @strawberry.mutation(extensions=[requires(Resource.ORDERS_VIEW)])
     def create_order(self) -> int:
         SIDE_EFFECTS.append("order")
         return len(SIDE_EFFECTS)
@@ -249,7 +251,7 @@ def test_startup_refuses_an_unguarded_root_field() -> None:
 def test_startup_refuses_a_guarded_non_null_query_field() -> None:
     @strawberry.type
     class Strict:
-        @strawberry.field(directives=requires("Magento_Sales::actions_view"))
+        @strawberry.field(extensions=[requires(Resource.ORDERS_VIEW)])
         def total(self) -> int:
             return 1
 
@@ -264,3 +266,64 @@ def test_sdl_prints_every_directive() -> None:
     assert "directive @public on FIELD_DEFINITION" in sdl
     assert 'widgets: [Widget!] @requiresResource(id: "Magento_Catalog::products") @guestAccess' in sdl
     assert "hello: String! @public" in sdl
+
+
+def test_startup_refuses_an_unknown_resource_id() -> None:
+    misspelt = cast(Resource, "Magento_Catalog::productz")
+
+    @strawberry.type
+    class Typo:
+        @strawberry.field(extensions=[requires(misspelt)])
+        def stock(self) -> int | None:
+            return 1
+
+    with pytest.raises(UnguardedFieldError, match=r"Query\.stock requires 'Magento_Catalog::productz', which is not"):
+        build_schema(Settings(), query_parts=(AccessQuery, Typo))
+
+
+def test_startup_refuses_a_rule_directive_without_its_rule() -> None:
+    @strawberry.type
+    class PrintedOnly:
+        @strawberry.field(extensions=[public()])
+        def fine(self) -> int:
+            return 1
+
+        @strawberry.field(directives=[RequiresResource(id=Resource.ORDERS_VIEW)])
+        def looks_guarded(self) -> int | None:
+            return 1
+
+    with pytest.raises(UnguardedFieldError, match=r"Query\.looksGuarded prints an access directive but declares no"):
+        build_schema(Settings(), query_parts=(AccessQuery, PrintedOnly))
+
+
+def _extension_ids(schema: Schema) -> dict[str, list[int]]:
+    return {
+        f"{name}.{field_name}": [id(e) for e in field.extensions["strawberry-definition"].extensions]
+        for name, type_ in schema._schema.type_map.items()
+        if isinstance(type_, GraphQLObjectType) and not name.startswith("__")
+        for field_name, field in type_.fields.items()
+        if "strawberry-definition" in (field.extensions or {})
+    }
+
+
+def test_every_guard_comes_from_its_declaration_alone() -> None:
+    """Each guarded field's guard is the rule object it declared, and building a schema adds none."""
+    first = build_schema(Settings())
+    before = _extension_ids(first)
+    second = build_schema(Settings())
+    assert _extension_ids(second) == before  # a second build installs nothing on the shared fields
+    rules = second.access_policy.table.rules
+    assert len(rules) > 30
+    for coordinate, rule in rules.items():
+        type_name, field_name = coordinate.split(".")
+        field = second._schema.type_map[type_name].fields[field_name]  # type: ignore[union-attr]
+        definition = field.extensions["strawberry-definition"]
+        declared = [e for e in definition.extensions if isinstance(e, AccessRule)]
+        assert len(declared) == 1, coordinate
+        assert declared[0].rule(coordinate) == rule
+        printed = [d for d in definition.directives if type(d) in {type(x) for x in declared[0].directives()}]
+        assert printed == declared[0].directives(), coordinate
+    unguarded_with_resolver = [
+        c for c, ids in before.items() if c.split(".")[0] in {"Query", "Mutation"} and c not in rules
+    ]
+    assert unguarded_with_resolver == []

@@ -1,0 +1,214 @@
+"""Access rules: how a field declares who may use it, and the one decision that applies a rule.
+
+A field declares its rule once, as a Strawberry field extension (the pattern of Strawberry's own
+``PermissionExtension``)::
+
+    @strawberry.field(extensions=[requires(Resource.PRODUCTS, guest=True)])
+
+That one object does both jobs: its ``apply()`` adds the rule's directives to the field (so the SDL
+prints ``@requiresResource(id: ...)``, ``@guestAccess``, ``@public`` or ``@adminOnly``), and it is the
+field's guard, which returns the denial recorded before execution instead of running the resolver.
+``auth.enforcement`` reads the same objects to build the rule table, so what is printed, what is audited
+and what is enforced cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
+from strawberry.schema_directive import Location
+from strawberry.types.field import StrawberryField
+
+from auth.principal import Principal, PrincipalKind
+from auth.resources import Resource
+from errors import ErrorCode
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="requiresResource",
+    repeatable=True,
+    description="The caller must hold this ACL resource (Magento resource id).",
+)
+class RequiresResource:
+    id: str
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="guestAccess",
+    description="A guest may use this field while Allow Anonymous Guest Access is on.",
+)
+class GuestAccess:
+    pass
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="public",
+    description="Anyone may use this field.",
+)
+class Public:
+    pass
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="adminOnly",
+    description="Only an admin (not an integration, not a guest) may use this field.",
+)
+class AdminOnly:
+    pass
+
+
+RULE_DIRECTIVES = (RequiresResource, GuestAccess, Public, AdminOnly)
+
+
+class Access(enum.Enum):
+    """Who a rule admits, besides the holders of its resources."""
+
+    HOLDERS = "holders"
+    #: Also guests while Allow Anonymous Guest Access is on.
+    GUESTS = "guests"
+    #: Anyone at all.
+    PUBLIC = "public"
+    #: Admins only (holding the resources, if any), never integrations or guests.
+    ADMINS = "admins"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rule:
+    """A field's rule, at its schema coordinate (``"Type.field"``)."""
+
+    coordinate: str
+    resources: tuple[str, ...] = ()
+    access: Access = Access.HOLDERS
+
+    @property
+    def public(self) -> bool:
+        return self.access is Access.PUBLIC
+
+    @property
+    def guest(self) -> bool:
+        return self.access is Access.GUESTS
+
+    @property
+    def admin_only(self) -> bool:
+        return self.access is Access.ADMINS
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Denial:
+    """Why a field is refused to this caller; becomes the GraphQL error at the field's path."""
+
+    coordinate: str
+    code: ErrorCode
+    required: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        if self.code is ErrorCode.FORBIDDEN and not self.missing:
+            return "Only an admin may use this field."
+        if not self.required:
+            return "The current user isn't authorized to use this field."
+        return f"The consumer isn't authorized to access {', '.join(self.missing or self.required)}."
+
+    def error(self, path: list[str | int] | None = None) -> GraphQLError:
+        return GraphQLError(
+            self.message,
+            path=path,
+            extensions={
+                "code": self.code.value,
+                "requiredResources": list(self.required),
+                "missingResources": list(self.missing),
+            },
+        )
+
+
+def decide(rule: Rule, principal: Principal, guest_access_allowed: bool) -> Denial | None:
+    """The one access decision: None when allowed, else why not."""
+    if rule.public:
+        return None
+    if principal.is_guest:
+        if rule.guest and guest_access_allowed:
+            return None
+        return Denial(rule.coordinate, ErrorCode.UNAUTHENTICATED, rule.resources, rule.resources)
+    if rule.admin_only and principal.kind is not PrincipalKind.ADMIN:
+        return Denial(rule.coordinate, ErrorCode.FORBIDDEN, rule.resources, ())
+    missing = tuple(principal.missing(rule.resources))
+    if missing:
+        return Denial(rule.coordinate, ErrorCode.FORBIDDEN, rule.resources, missing)
+    return None
+
+
+class AccessRule(FieldExtension):
+    """A field's access rule: adds its directives to the field and guards its resolver.
+
+    The guard costs one dictionary test per resolved field when nothing in the operation was denied;
+    the decision itself was made for the whole operation before execution (``auth.enforcement``).
+    """
+
+    def __init__(self, resources: tuple[Resource, ...] = (), access: Access = Access.HOLDERS) -> None:
+        if access is Access.PUBLIC and resources:
+            raise ValueError("a public field names no resources")
+        if access in (Access.HOLDERS, Access.GUESTS) and not resources:
+            raise ValueError("a guarded field names at least one resource")
+        self.resources = resources
+        self.access = access
+
+    def rule(self, coordinate: str) -> Rule:
+        return Rule(coordinate, tuple(str(r) for r in self.resources), self.access)
+
+    def directives(self) -> list[object]:
+        declared: list[object] = [RequiresResource(id=str(r)) for r in self.resources]
+        if self.access is Access.GUESTS:
+            declared.append(GuestAccess())
+        elif self.access is Access.PUBLIC:
+            declared.append(Public())
+        elif self.access is Access.ADMINS:
+            declared.append(AdminOnly())
+        return declared
+
+    def apply(self, field: StrawberryField) -> None:
+        # Strawberry calls this each time a schema is built from the field; add each directive once.
+        for directive in self.directives():
+            if directive not in field.directives:
+                field.directives.append(directive)
+
+    @staticmethod
+    def _refuse_if_denied(info: strawberry.Info) -> None:
+        denied = info.context.denied
+        if denied:
+            denial = denied.get(f"{info.path.typename}.{info.field_name}")
+            if denial is not None:
+                raise denial.error()
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        self._refuse_if_denied(info)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        self._refuse_if_denied(info)
+        return await next_(source, info, **kwargs)
+
+
+def requires(*resources: Resource, guest: bool = False) -> AccessRule:
+    """The caller must hold every one of ``resources``; with ``guest``, guests too while guest access is on."""
+    return AccessRule(resources, Access.GUESTS if guest else Access.HOLDERS)
+
+
+def public() -> AccessRule:
+    """Anyone may use the field (sign-in, ``viewer``, the pre-flight query)."""
+    return AccessRule((), Access.PUBLIC)
+
+
+def admin_only(*resources: Resource) -> AccessRule:
+    """Only an admin may use the field (holding ``resources``, if given), whatever an integration holds."""
+    return AccessRule(resources, Access.ADMINS)
