@@ -21,7 +21,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLField,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -35,9 +34,10 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from auth import acl
+from auth import audit
 from auth.principal import Principal
 from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide
+from errors import Refusal
 
 
 class UnguardedFieldError(RuntimeError):
@@ -78,37 +78,10 @@ class RuleTable:
                 yield type_
 
     def audit(self) -> None:
-        """Refuse to serve a schema whose rules are incomplete, unenforced or name unknown resources."""
-        problems = [
-            *self._unguarded_roots(),
-            *self._non_null_guarded(),
-            *(f"{c} prints an access directive but declares no rule to enforce it" for c in self.undeclared),
-            *self._unknown_resources(),
-        ]
-        if problems:
-            raise UnguardedFieldError("; ".join(problems))
-
-    def _unguarded_roots(self) -> Iterable[str]:
-        for root in (self.schema.query_type, self.schema.mutation_type, self.schema.subscription_type):
-            if root is not None:
-                unguarded = [name for name in root.fields if f"{root.name}.{name}" not in self.rules]
-                yield from (f"{root.name}.{name} has no access rule" for name in unguarded)
-
-    def _non_null_guarded(self) -> Iterable[str]:
-        mutation = self.schema.mutation_type
-        for coordinate, rule in self.rules.items():
-            type_name, field_name = coordinate.split(".", 1)
-            if rule.public or (mutation is not None and type_name == mutation.name):
-                continue
-            field = self.schema.type_map[type_name].fields[field_name]  # type: ignore[union-attr]
-            if isinstance(field.type, GraphQLNonNull):
-                yield f"{coordinate} is guarded but non-null, so a denial would null its parent"
-
-    def _unknown_resources(self) -> Iterable[str]:
-        for coordinate, rule in self.rules.items():
-            for resource in rule.resources:
-                if resource not in acl.TREE and resource != acl.ALL:
-                    yield f"{coordinate} requires {resource!r}, which is not in the ACL resource tree"
+        """Refuse to serve a schema whose rules are incomplete, unenforced, unknown or not following the data."""
+        found = audit.problems(self.schema, self.rules, self.undeclared)
+        if found:
+            raise UnguardedFieldError("; ".join(found))
 
     def resources_of(self, coordinates: Iterable[str]) -> list[str]:
         seen: dict[str, None] = {}
@@ -149,16 +122,32 @@ class _GuardedFieldCollector(Visitor):
                 self.found[coordinate] = None
 
 
-def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+class UnknownOperation(Refusal):
+    """No operation of the document would run under the given name."""
+
+
+def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    """The operation that would run, as graphql-core chooses it (and with its messages when none would)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name and o.name.value == operation_name), None)
+        if len(operations) == 1:
+            return operations[0]
+        raise UnknownOperation(
+            "Must provide operation name if query contains multiple operations."
+            if operations
+            else "Must provide an operation."
+        )
+    found = next((o for o in operations if o.name and o.name.value == operation_name), None)
+    if found is None:
+        raise UnknownOperation(f"Unknown operation named '{operation_name}'.")
+    return found
 
 
 def analyse_document(table: RuleTable, document: DocumentNode, operation_name: str | None) -> DocumentAccess:
-    operation = _select_operation(document, operation_name)
-    if operation is None:
+    """The guarded fields the chosen operation selects (nothing when no operation would run)."""
+    try:
+        operation = select_operation(document, operation_name)
+    except UnknownOperation:
         return DocumentAccess(None, (), ())
     schema = table.schema
     context = ValidationContext(schema, document, TypeInfo(schema), lambda _error: None)
@@ -222,9 +211,35 @@ class AccessPolicy:
                 denied[rule.coordinate] = denial
         return denied
 
-    def required_resources(self, document: DocumentNode, operation_name: str | None) -> list[str]:
+    def requirements(self, document: DocumentNode, operation_name: str | None) -> Requirements:
+        """What the operation that would run needs, from the same analysis that enforces it.
+
+        Raises ``UnknownOperation`` when no operation would run (as execution would refuse it).
+        """
+        select_operation(document, operation_name)
         access = analyse_document(self.table, document, operation_name)
-        return sorted(self.table.resources_of(access.coordinates))
+        rules = tuple(self.table.rules[c] for c in access.coordinates)
+        guarded = [r for r in rules if not r.public]
+        return Requirements(
+            resources=tuple(sorted(self.table.resources_of(access.coordinates))),
+            admin_only=any(r.admin_only for r in rules),
+            guest_accessible=all(r.guest for r in guarded),
+            rules=rules,
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Requirements:
+    """The answer of the pre-flight queries ``requiredResources`` and ``requiredAccess``."""
+
+    #: Every resource a selected field requires (nested fields included).
+    resources: tuple[str, ...]
+    #: Some selected field is for admins only, whatever an integration holds.
+    admin_only: bool
+    #: A guest could run it while Allow Anonymous Guest Access is on.
+    guest_accessible: bool
+    #: The rule of each guarded field selected, in document order.
+    rules: tuple[Rule, ...]
 
 
 class AccessControl(SchemaExtension):

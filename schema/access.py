@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import enum
-
 import strawberry
 
+from auth import principal as auth_principal
+from auth.enforcement import Requirements
+from auth.rules import Access
 from resolvers import access as resolve
 from schema.directives import Resource, public, requires
 
-
-@strawberry.enum
-class PrincipalKind(enum.Enum):
-    ADMIN = "ADMIN"
-    INTEGRATION = "INTEGRATION"
-    GUEST = "GUEST"
+PrincipalKind = strawberry.enum(auth_principal.PrincipalKind, name="PrincipalKind")
 
 
-@strawberry.type(description="The caller of this request.")
+@strawberry.type(description="The caller of this request: its own facts only.")
 class Viewer:
-    kind: PrincipalKind
+    kind: auth_principal.PrincipalKind
     name: str
     resources: list[str] = strawberry.field(description="Resources held; `Magento_Backend::all` means every resource.")
-    guest_access_allowed: bool = strawberry.field(
-        description="Whether Allow Anonymous Guest Access is on (what guests may read)."
+
+    @strawberry.field(
+        extensions=[requires(Resource.CONFIG_WEBAPI)],
+        description="Whether Allow Anonymous Guest Access is on: a store setting, so only for those who may read "
+        "`config.webApiSecurity`.",
     )
+    async def guest_access_allowed(self, info: strawberry.Info) -> bool | None:
+        return await info.context.guest_access_allowed()
 
 
 @strawberry.type(description="A node of Magento's ACL resource tree.")
@@ -36,17 +37,49 @@ class AclResource:
     children: list[AclResource]
 
 
+FieldAccessKind = strawberry.enum(
+    Access, name="FieldAccessKind", description="Who a field's rule admits besides the holders of its resources."
+)
+
+
+@strawberry.type(description="The access rule of one field, at its schema coordinate.")
+class FieldRule:
+    coordinate: str = strawberry.field(description='"Type.field".')
+    resources: list[str]
+    access: Access = strawberry.field(
+        description="HOLDERS: holders of the resources. GUESTS: also guests while Allow Anonymous Guest "
+        "Access is on. PUBLIC: anyone. ADMINS: admins only (holding the resources), never integrations."
+    )
+
+
+@strawberry.type(description="What an operation needs, from the analysis that enforces it.")
+class RequiredAccess:
+    resources: list[str] = strawberry.field(description="Every resource a selected field requires.")
+    admin_only: bool = strawberry.field(description="Some selected field is for admins only.")
+    guest_accessible: bool = strawberry.field(
+        description="A guest could run it while Allow Anonymous Guest Access is on."
+    )
+    fields: list[FieldRule] = strawberry.field(description="The rule of each guarded field selected.")
+
+    @classmethod
+    def of(cls, requirements: Requirements) -> RequiredAccess:
+        return cls(
+            resources=list(requirements.resources),
+            admin_only=requirements.admin_only,
+            guest_accessible=requirements.guest_accessible,
+            fields=[
+                FieldRule(coordinate=r.coordinate, resources=list(r.resources), access=r.access)
+                for r in requirements.rules
+            ],
+        )
+
+
 @strawberry.type
 class AccessQuery:
     @strawberry.field(extensions=[public()], description="Who is calling and which resources it holds.")
     async def viewer(self, info: strawberry.Info) -> Viewer:
         principal = info.context.principal
-        return Viewer(
-            kind=PrincipalKind(principal.kind.value),
-            name=principal.name,
-            resources=sorted(principal.resources),
-            guest_access_allowed=await info.context.guest_access_allowed(),
-        )
+        return Viewer(kind=principal.kind, name=principal.name, resources=sorted(principal.resources))
 
     @strawberry.field(
         extensions=[requires(Resource.INTEGRATIONS)],
@@ -57,7 +90,19 @@ class AccessQuery:
 
     @strawberry.field(
         extensions=[public()],
-        description="The resources a document needs, from the same analysis that enforces them.",
+        description="The resources the operation that would run needs (nested fields included), from the "
+        "same analysis that enforces them. Fields for admins only need an admin whatever is held: "
+        "`requiredAccess` says so.",
     )
     def required_resources(self, info: strawberry.Info, query: str, operation_name: str | None = None) -> list[str]:
-        return resolve.required_resources(info.context, info.schema.access_policy, query, operation_name)
+        return list(resolve.requirements(info.context, info.schema.access_policy, query, operation_name).resources)
+
+    @strawberry.field(
+        extensions=[public()],
+        description="Everything the operation that would run needs: resources, whether it is for admins "
+        "only, whether guests may run it, and the rule of each guarded field it selects.",
+    )
+    def required_access(
+        self, info: strawberry.Info, query: str, operation_name: str | None = None
+    ) -> RequiredAccess:
+        return RequiredAccess.of(resolve.requirements(info.context, info.schema.access_policy, query, operation_name))

@@ -106,8 +106,11 @@ class Product:
             updated_at=as_datetime(row["updated_at"]),
         )
 
-    @strawberry.field(description="The categories the product is in (guests see active ones only).")
-    async def categories(self, info: strawberry.Info) -> list[Category]:
+    @strawberry.field(
+        extensions=[requires(Resource.CATEGORIES, guest=True)],
+        description="The categories the product is in (guests see active ones only).",
+    )
+    async def categories(self, info: strawberry.Info) -> list[Category] | None:
         rows = await resolve.product_categories(info.context).load(self.id)
         return [Category.from_row(row) for row in rows]
 

@@ -89,7 +89,10 @@ class UpdateCmsPageInput:
 
 @strawberry.type
 class CmsPagePayload:
-    cms_page: CmsPage | None
+    cms_page: CmsPage | None = strawberry.field(
+        extensions=[requires(Resource.CMS_PAGES)],
+        description="The page as saved (reading it back needs the pages resource, as `cmsPages` does).",
+    )
     user_errors: list[UserError]
 
 

@@ -28,10 +28,11 @@ POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_UR
 ADMIN_PASSWORD = "admin-password-1"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if inspect.iscoroutinefunction(getattr(item, "function", None)):
-            item.add_marker(pytest.mark.anyio)
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Run every ``async def`` test under anyio; marked while collected, so parametrized ones work too."""
+    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
+        pytest.mark.anyio(obj)
 
 
 @pytest.fixture

@@ -47,6 +47,19 @@ def create_admin_account(database_url: str, username: str, password: str) -> Non
     asyncio.run(_create_admin(database_url, username, password))
 
 
+async def _save_guest_access(database_url: str, allow: bool) -> None:
+    from auth.config import ALLOW_GUEST, save_config
+    from main import open_database
+
+    async with open_database(Settings(database_url=database_url)):
+        await save_config({ALLOW_GUEST: "1" if allow else "0"})
+
+
+def set_guest_access(database_url: str, allow: bool) -> None:
+    """Allow Anonymous Guest Access, written straight into the database."""
+    asyncio.run(_save_guest_access(database_url, allow))
+
+
 async def _seed_demo(database_url: str, products: int) -> None:
     from main import open_database
     from resolvers.demo_store import seed_demo_store

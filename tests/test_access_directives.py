@@ -327,3 +327,63 @@ def test_every_guard_comes_from_its_declaration_alone() -> None:
         c for c, ids in before.items() if c.split(".")[0] in {"Query", "Mutation"} and c not in rules
     ]
     assert unguarded_with_resolver == []
+
+
+@strawberry.type
+class Buyer:
+    email: str
+
+
+@strawberry.type
+class Sale:
+    number: str
+
+    @strawberry.field
+    def buyer(self) -> Buyer | None:  # no rule: leads to the customers' data
+        return Buyer(email="a@b.c")
+
+
+@strawberry.type
+class LeakyShop:
+    @strawberry.field(extensions=[requires(Resource.ORDERS_VIEW)])
+    def sales(self) -> list[Sale] | None:
+        return [Sale(number="1")]
+
+    @strawberry.field(extensions=[requires(Resource.CUSTOMERS)])
+    def buyers(self) -> list[Buyer] | None:
+        return [Buyer(email="a@b.c")]
+
+
+def test_startup_refuses_a_nested_field_that_reaches_another_resources_data() -> None:
+    with pytest.raises(UnguardedFieldError, match=r"Sale\.buyer leads to Buyer, the data of Magento_Customer::manage"):
+        build_schema(Settings(), query_parts=(AccessQuery, LeakyShop), mutation_parts=())
+
+
+@strawberry.type
+class Member:
+    email: str
+
+
+@strawberry.type
+class Shelf:
+    name: str
+
+    @strawberry.field(extensions=[requires(Resource.CUSTOMERS, guest=True)])
+    def members(self) -> list[Member] | None:
+        return []
+
+
+@strawberry.type
+class GuestLeak:
+    @strawberry.field(extensions=[requires(Resource.PRODUCTS, guest=True)])
+    def shelves(self) -> list[Shelf] | None:
+        return []
+
+    @strawberry.field(extensions=[requires(Resource.CUSTOMERS)])
+    def members(self) -> list[Member] | None:
+        return []
+
+
+def test_startup_refuses_a_nested_guest_field_whose_data_is_not_open_to_guests() -> None:
+    with pytest.raises(UnguardedFieldError, match=r"Shelf\.members is open to guests but Member is not"):
+        build_schema(Settings(), query_parts=(AccessQuery, GuestLeak), mutation_parts=())

@@ -538,9 +538,13 @@ def test_token_exchange_activation_through_the_identity_link_popup(
         dialog.get_by_role("button", name="Allow").click()
     popup = opened.value
     expect(page.get_by_text("Integration 'Partner Shop' has been sent for activation.")).to_be_visible()
-    url, _target, features = page.evaluate("window.opened[0]")
-    assert url.startswith(f"{app.base_url}/login?") and "oauth_consumer_key=" in url and "success_call_back=" in url
+    _blank, _target, features = page.evaluate("window.opened[0]")
     assert "width=680" in features and "height=510" in features
+    popup.wait_for_url(f"{app.base_url}/login?**")
+    assert "oauth_consumer_key=" in popup.url and "success_call_back=" in popup.url
+    # The third party's page cannot reach the console (no reverse tabnabbing) nor learn its address.
+    assert popup.evaluate("window.opener") is None
+    assert popup.evaluate("document.referrer") == ""
 
     # The admin links the account at the third party; it completes the exchange and sends the popup back.
     popup.get_by_role("button", name="Link account").click()

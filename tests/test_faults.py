@@ -41,7 +41,9 @@ from tests.servers import (
 )
 
 ADMIN = ("faults-admin", "faults-admin-password")
-VIEWER = "{ viewer { kind guestAccessAllowed } }"
+VIEWER = "{ viewer { kind } }"
+#: A guest's read of a guest-eligible field: the access decision reads the guest-access switch.
+GUEST_PRODUCTS = "{ products(first: 1) { pageInfo { hasNextPage } } }"
 SET_GUEST = "mutation($a: Boolean!) { setGuestAccess(allow: $a) { webApiSecurity { allowAnonymousGuestAccess } } }"
 OAUTH_FIELDS = ["consumerExpirationPeriod", "cleanupExpirationPeriod", "lockoutTime", "cleanupProbability"]
 OAUTH_CONFIG = "{ config { oauth { " + " ".join(OAUTH_FIELDS) + " } } }"
@@ -96,8 +98,8 @@ def check_outage_and_recovery(server: Any, token: str, proxy: TcpProxy) -> None:
     with proxy.outage():
         # The bearer token is looked up before GraphQL runs: the ASGI middleware answers.
         assert_unavailable(gql(server.base_url, VIEWER, token=token))
-        # A guest's query reads the config in a resolver: the GraphQL view answers.
-        assert_unavailable(gql(server.base_url, VIEWER))
+        # A guest's query reads the config before execution: the GraphQL view answers.
+        assert_unavailable(gql(server.base_url, GUEST_PRODUCTS))
         assert_unavailable(gql(server.base_url, SET_GUEST, {"a": True}, token=token))
         # The OAuth token endpoints look the consumer up: 503 in their own format.
         url = f"{server.base_url}/oauth/token/request"

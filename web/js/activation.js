@@ -156,6 +156,11 @@ function showTokens(credentials, onDone) {
 /**
  * Open the identity link (the server already added oauth_consumer_key and success_call_back) and
  * refresh the grid when the popup closes or comes back to the success callback URL.
+ *
+ * The third party's page must not reach back into the console (reverse tabnabbing), yet the console
+ * needs a handle to notice that the popup closed or came back. So the popup opens blank (same origin),
+ * its opener is cut, and only then is it sent to the third party: there `window.opener` is null, and
+ * the console's Referrer-Policy (no-referrer) keeps the console's address out of the request.
  */
 export function openIdentityLink(url, successUrl, onFinished) {
   const width = 680;
@@ -164,8 +169,12 @@ export function openIdentityLink(url, successUrl, onFinished) {
   const top = Math.max(0, Math.round(window.screenY + (window.outerHeight - height) / 2));
   let popup = null;
   try {
-    popup = window.open(url, "", `top=${top},left=${left},width=${width},height=${height},scrollbars=no`);
-    if (popup) popup.focus();
+    popup = window.open("", "", `top=${top},left=${left},width=${width},height=${height},scrollbars=no`);
+    if (popup) {
+      popup.opener = null;
+      popup.location.replace(url);
+      popup.focus();
+    }
   } catch {
     popup = null;
   }

@@ -1,0 +1,293 @@
+"""Rules follow the data into nested fields: every guarded field below a root, generated from the schema.
+
+For each nested field that declares a rule, a query reaching it from a root is built from the schema
+itself; an integration holding what the path needs but not the field's own resources gets the rest of
+the data with ``null`` and ``FORBIDDEN`` at that field (never a partial leak), one holding both gets
+the data, and ``requiredResources`` names the nested resources too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    Undefined,
+    get_named_type,
+    is_abstract_type,
+    is_object_type,
+)
+
+from auth.acl import TREE
+from auth.principal import Principal, integration_principal
+from auth.rules import Rule
+from schema import build_schema
+from settings import Settings
+from tests.conftest import gql
+from tests.store.conftest import set_guest_access
+
+GRANT_PREFIX = "grant:"
+
+
+async def grant_lookup(token: str) -> Principal | None:
+    """``Bearer grant:<id>,<id>``: an integration holding exactly those resources (as a Custom grant saves them)."""
+    if not token.startswith(GRANT_PREFIX):
+        return None
+    selected = [r for r in token.removeprefix(GRANT_PREFIX).split(",") if r]
+    held, _partial = TREE.expand_selection(selected)
+    return integration_principal(900, "Grant probe", held)
+
+
+def grant_token(resources: set[str]) -> str:
+    return GRANT_PREFIX + ",".join(sorted(resources))
+
+
+@dataclasses.dataclass(frozen=True)
+class NestedEdge:
+    coordinate: str
+    rule: Rule
+    #: Field names from the root down to (and including) the guarded field.
+    path: tuple[str, ...]
+    #: Resources the rules above the guarded field require.
+    above: frozenset[str]
+    #: Every rule along the path (the guarded field's included) admits guests.
+    guest_path: bool
+    #: The guarded field returns a scalar (selected without a sub-selection).
+    leaf: bool
+
+    def query(self) -> str:
+        selection = self.path[-1] if self.leaf else f"{self.path[-1]} {{ __typename }}"
+        for name in reversed(self.path[:-1]):
+            selection = f"{name} {{ {selection} }}"
+        return "{ " + selection + " }"
+
+
+def _needs_arguments(field: GraphQLField) -> bool:
+    return any(isinstance(a.type, GraphQLNonNull) and a.default_value is Undefined for a in field.args.values())
+
+
+def _edges_from_schema(schema: GraphQLSchema, rules: dict[str, Rule]) -> Iterator[NestedEdge]:
+    """The shortest query path to each nested guarded field, from roots that need no arguments."""
+    query = schema.query_type
+    assert query is not None
+    nested = {c: r for c, r in rules.items() if not c.startswith((f"{query.name}.", "Mutation."))}
+    queue: deque[tuple[GraphQLObjectType, tuple[str, ...], frozenset[str], bool]] = deque()
+    for name, field in query.fields.items():
+        rule = rules[f"{query.name}.{name}"]
+        target = get_named_type(field.type)
+        if _needs_arguments(field):
+            continue
+        if is_object_type(target):
+            queue.append((target, (name,), frozenset(rule.resources), rule.guest))  # type: ignore[arg-type]
+    found: dict[str, NestedEdge] = {}
+    visited: set[str] = set()
+    while queue:
+        type_, path, required, guest = queue.popleft()
+        if type_.name in visited:
+            continue
+        visited.add(type_.name)
+        for name, field in type_.fields.items():
+            coordinate = f"{type_.name}.{name}"
+            rule = rules.get(coordinate)
+            if coordinate in nested and coordinate not in found:
+                assert rule is not None
+                leaf = not is_object_type(get_named_type(field.type)) and not is_abstract_type(
+                    get_named_type(field.type)
+                )
+                found[coordinate] = NestedEdge(coordinate, rule, (*path, name), required, guest and rule.guest, leaf)
+            target = get_named_type(field.type)
+            if is_object_type(target) and not _needs_arguments(field):
+                more = frozenset(rule.resources) if rule is not None else frozenset()
+                queue.append((target, (*path, name), required | more, guest and (rule is None or rule.guest)))  # type: ignore[arg-type]
+    yield from found.values()
+    unreached = set(nested) - set(found)
+    assert unreached <= MUTATION_ONLY, f"nested rules with no query path: {unreached - MUTATION_ONLY}"
+
+
+#: Nested rules reachable only through a mutation's payload (tested on their own below).
+MUTATION_ONLY = {"CmsPagePayload.cmsPage"}
+
+SCHEMA = build_schema(Settings())
+EDGES = list(_edges_from_schema(SCHEMA._schema, SCHEMA.access_policy.table.rules))  # type: ignore[union-attr]
+
+
+def test_the_schema_has_the_cross_resource_edges_we_know_of() -> None:
+    assert {e.coordinate for e in EDGES} >= {
+        "Product.categories",
+        "Order.customer",
+        "Integration.credentials",
+        "Config.webApiSecurity",
+        "Config.oauth",
+    }
+
+
+def values_at(data: Any, path: tuple[str, ...]) -> list[Any]:
+    """Every value at ``path`` in the response, walking through lists."""
+    if isinstance(data, list):
+        return [v for item in data for v in values_at(item, path)]
+    if not path:
+        return [data]
+    if data is None:
+        return []
+    return values_at(data[path[0]], path[1:])
+
+
+def error_field(error: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(p for p in error["path"] if isinstance(p, str))
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from main import create_app
+
+    application = create_app(settings, bearer_lookups=(grant_lookup,))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def store(client: httpx.AsyncClient, demo: None, admin_token: str) -> str:
+    """The demo store plus one integration (so the integrations list has a node)."""
+    created = await gql(
+        client,
+        'mutation { createIntegration(input: {name: "Probe", resourceAccess: ALL}) { userErrors { code } } }',
+        token=admin_token,
+    )
+    assert created["data"]["createIntegration"]["userErrors"] == []
+    return admin_token
+
+
+@pytest.mark.parametrize("edge", EDGES, ids=[e.coordinate for e in EDGES])
+async def test_nested_rule_is_enforced_where_the_data_is(
+    client: httpx.AsyncClient, store: str, edge: NestedEdge
+) -> None:
+    query = edge.query()
+    parent_path = edge.path[:-1]
+    if edge.rule.admin_only:
+        holder, full = grant_token({"Magento_Backend::all"}), store
+    else:
+        holder, full = grant_token(set(edge.above)), grant_token(set(edge.above) | set(edge.rule.resources))
+
+    denied = await gql(client, query, token=holder)
+    assert values_at(denied["data"], parent_path), f"no data reached {edge.coordinate}: {denied}"
+    assert all(v is None for v in values_at(denied["data"], edge.path)), denied
+    errors = [e for e in denied["errors"] if error_field(e) == edge.path]
+    assert errors and len(errors) == len(denied["errors"]), denied
+    assert {e["extensions"]["code"] for e in errors} == {"FORBIDDEN"}
+    assert errors[0]["extensions"]["requiredResources"] == list(edge.rule.resources)
+
+    allowed = await gql(client, query, token=full)
+    assert "errors" not in allowed, allowed
+    assert any(v is not None for v in values_at(allowed["data"], edge.path)), allowed
+
+    required = await gql(client, "query($q: String!) { requiredResources(query: $q) }", {"q": query})
+    assert set(edge.rule.resources) <= set(required["data"]["requiredResources"])
+
+
+async def test_guest_reads_nested_guest_fields_only_while_guest_access_is_on(
+    client: httpx.AsyncClient, store: str
+) -> None:
+    guest_edges = [e for e in EDGES if e.guest_path]
+    assert [e.coordinate for e in guest_edges] == ["Product.categories"]
+    for edge in guest_edges:
+        body = await gql(client, edge.query())
+        assert body["data"] == {edge.path[0]: None}
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHENTICATED"}
+        await set_guest_access(client, store, True)
+        body = await gql(client, edge.query())
+        assert "errors" not in body and any(values_at(body["data"], edge.path)), body
+        await set_guest_access(client, store, False)
+
+
+async def test_products_do_not_reveal_categories_to_a_products_only_integration(
+    client: httpx.AsyncClient, store: str
+) -> None:
+    """The report that started this: 23 categories read through products while the root said FORBIDDEN."""
+    query = "{ products(first: 50) { edges { node { sku categories { name isActive children { name } } } } } }"
+    body = await gql(client, query, token=grant_token({"Magento_Catalog::products"}))
+    nodes = [edge["node"] for edge in body["data"]["products"]["edges"]]
+    assert nodes and all(node["categories"] is None for node in nodes)
+    assert "name" not in str([node["categories"] for node in nodes])
+
+
+async def test_saved_page_is_returned_only_to_callers_that_may_read_pages(
+    client: httpx.AsyncClient, store: str
+) -> None:
+    mutation = 'mutation { createCmsPage(input: {identifier: "probe", title: "Probe"}) { cmsPage { title } } }'
+    save_only = grant_token({"Magento_Cms::save"})
+    refused = await gql(client, mutation, token=save_only)
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["missingResources"] == ["Magento_Cms::page"]
+    pages = await gql(client, '{ cmsPage(identifier: "probe") { title } }', token=store)
+    assert pages["data"]["cmsPage"] is None  # refused before anything ran
+    blind = 'mutation { createCmsPage(input: {identifier: "probe", title: "Probe"}) { userErrors { code } } }'
+    assert (await gql(client, blind, token=save_only))["data"]["createCmsPage"]["userErrors"] == []
+    full = await gql(client, mutation.replace("probe", "probe-2"), token=grant_token({"Magento_Cms::page"}))
+    assert full["data"]["createCmsPage"]["cmsPage"] == {"title": "Probe"}
+
+
+REQUIRED = "query($q: String!, $o: String) { requiredResources(query: $q, operationName: $o) }"
+REQUIRED_ACCESS = (
+    "query($q: String!, $o: String) { requiredAccess(query: $q, operationName: $o) "
+    "{ resources adminOnly guestAccessible fields { coordinate resources access } } }"
+)
+
+
+async def test_required_access_names_admin_only_fields(client: httpx.AsyncClient) -> None:
+    document = "{ integrations { edges { node { name credentials { consumerKey } } } } }"
+    body = await gql(client, REQUIRED_ACCESS, {"q": document})
+    answer = body["data"]["requiredAccess"]
+    assert answer["resources"] == ["Magento_Integration::integrations"]
+    assert answer["adminOnly"] is True and answer["guestAccessible"] is False
+    assert {f["coordinate"]: f["access"] for f in answer["fields"]} == {
+        "Query.integrations": "HOLDERS",
+        "Integration.credentials": "ADMINS",
+    }
+    catalog = await gql(client, REQUIRED_ACCESS, {"q": "{ products { edges { node { sku categories { name } } } } }"})
+    assert catalog["data"]["requiredAccess"] == {
+        "resources": ["Magento_Catalog::categories", "Magento_Catalog::products"],
+        "adminOnly": False,
+        "guestAccessible": True,
+        "fields": [
+            {"coordinate": "Query.products", "resources": ["Magento_Catalog::products"], "access": "GUESTS"},
+            {"coordinate": "Product.categories", "resources": ["Magento_Catalog::categories"], "access": "GUESTS"},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "operation", "message"),
+    [
+        (
+            "query A { products { pageInfo { hasNextPage } } } query B { orders { pageInfo { hasNextPage } } }",
+            None,
+            "Must provide operation name if query contains multiple operations.",
+        ),
+        ("query A { products { pageInfo { hasNextPage } } }", "B", "Unknown operation named 'B'."),
+        ("fragment F on Query { viewer { kind } }", None, "The query is not valid"),
+        (
+            "{ products { nope } }",
+            None,
+            "The query is not valid: Cannot query field 'nope' on type 'ProductConnection'.",
+        ),
+    ],
+)
+async def test_required_resources_answers_only_an_operation_that_would_run(
+    client: httpx.AsyncClient, document: str, operation: str | None, message: str
+) -> None:
+    for query in (REQUIRED, REQUIRED_ACCESS):
+        body = await gql(client, query, {"q": document, "o": operation})
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["message"].startswith(message), body
+    chosen = await gql(client, REQUIRED, {"q": document.split(" query B")[0], "o": None})
+    if "query A" in document and operation is None:
+        assert chosen["data"]["requiredResources"] == ["Magento_Catalog::products"]
