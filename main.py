@@ -370,7 +370,11 @@ def cli(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
-    level = logging.getLevelName(Settings.from_env().log_level.upper())
+    try:
+        settings = Settings.from_env()
+    except ValueError as problem:  # a malformed environment variable, named in the message
+        raise SystemExit(str(problem)) from None
+    level = logging.getLevelName(settings.log_level.upper())
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # The ORM announces every connect and shutdown at INFO; only its warnings help an operator.
     logging.getLogger("tortoise").setLevel(max(level, logging.WARNING) if isinstance(level, int) else logging.WARNING)

@@ -17,20 +17,27 @@ DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = f"sqlite://{DEFAULT_DATA_DIR / 'db.sqlite3'}"
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
+def parse_flag(raw: str | None, default: bool) -> bool:
+    """A yes/no setting, from the environment or the config table: blank means ``default``.
+
+    "1", "true", "yes" and "on" (in any case) mean yes; any other text means no.
+    """
+    if raw is None or not raw.strip():
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
+def parse_int(raw: str | None, default: int, *, name: str) -> int:
+    """A whole-number setting called ``name``: blank means ``default``; text that is no number is a ValueError.
+
+    The error names the setting, so a caller may show it as it is (``main.cli`` does).
+    """
+    if raw is None or not raw.strip():
         return default
     try:
         return int(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+        raise ValueError(f"{name} must be an integer, got {raw.strip()!r}") from None
 
 
 def sqlite_path(database_url: str) -> Path | None:
@@ -68,6 +75,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings in ``env`` (default: the process environment); a ValueError names a malformed one."""
         env = os.environ if env is None else env
         database_url = env.get("DATABASE_URL", "").strip()
         embedded = not database_url
@@ -83,14 +91,14 @@ class Settings:
             store_base_url=store_base_url,
             encryption_key=env.get("ENCRYPTION_KEY", "").strip() or None,
             integrations_file=Path(integrations_file) if integrations_file else None,
-            allow_private_callbacks=_flag(env.get("ALLOW_PRIVATE_CALLBACKS"), False),
+            allow_private_callbacks=parse_flag(env.get("ALLOW_PRIVATE_CALLBACKS"), False),
             cors_allow_origins=origins,
-            graphiql=_flag(env.get("GRAPHIQL"), True),
-            max_query_depth=_int(env, "MAX_QUERY_DEPTH", cls.max_query_depth),
-            max_aliases=_int(env, "MAX_ALIASES", cls.max_aliases),
-            max_tokens=_int(env, "MAX_TOKENS", cls.max_tokens),
-            max_page_size=_int(env, "MAX_PAGE_SIZE", cls.max_page_size),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            graphiql=parse_flag(env.get("GRAPHIQL"), True),
+            max_query_depth=parse_int(env.get("MAX_QUERY_DEPTH"), cls.max_query_depth, name="MAX_QUERY_DEPTH"),
+            max_aliases=parse_int(env.get("MAX_ALIASES"), cls.max_aliases, name="MAX_ALIASES"),
+            max_tokens=parse_int(env.get("MAX_TOKENS"), cls.max_tokens, name="MAX_TOKENS"),
+            max_page_size=parse_int(env.get("MAX_PAGE_SIZE"), cls.max_page_size, name="MAX_PAGE_SIZE"),
+            max_body_bytes=parse_int(env.get("MAX_BODY_BYTES"), cls.max_body_bytes, name="MAX_BODY_BYTES"),
             sqlite_synchronous=(env.get("SQLITE_SYNCHRONOUS", "").strip().upper() or cls.sqlite_synchronous),
             log_level=env.get("LOG_LEVEL", "").strip().lower() or cls.log_level,
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
@@ -149,5 +157,12 @@ SETTINGS_HELP: dict[str, str] = {
     "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-Proto/-For/-Host headers are trusted (default 127.0.0.1)",
 }
 
-#: For the ``tortoise`` CLI (``[tool.tortoise]`` in pyproject.toml).
-TORTOISE_ORM = Settings.from_env().tortoise_config()
+
+def __getattr__(name: str) -> Any:
+    """``TORTOISE_ORM`` for the ``tortoise`` CLI (``[tool.tortoise]`` in pyproject.toml), built when asked for.
+
+    Built lazily so that importing this module never reads the environment, nor fails on a bad value.
+    """
+    if name == "TORTOISE_ORM":
+        return Settings.from_env().tortoise_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from auth.clock import clock
-from auth.config import StoreConfig
+from auth.config import ConfigSnapshot
 from auth.passwords import hash_password, verify_password
 from auth.principal import Principal, admin_principal
 from models import AdminToken, AdminUser, TokenRequestLog
@@ -62,7 +62,7 @@ async def _is_locked(username: str, now: dt.datetime) -> bool:
     return bool(log and log.lock_expires_at and log.lock_expires_at > now)
 
 
-async def _record_failure(username: str, config: StoreConfig, now: dt.datetime) -> None:
+async def _record_failure(username: str, config: ConfigSnapshot, now: dt.datetime) -> None:
     """Count one failure, locking the name at the limit. The count is incremented in SQL, not read,
     changed and written back: concurrent attempts through several workers must each be counted."""
     async with in_transaction() as conn:
@@ -76,7 +76,7 @@ async def _record_failure(username: str, config: StoreConfig, now: dt.datetime) 
             await rows.update(lock_expires_at=now + dt.timedelta(seconds=config.lock_timeout_seconds))
 
 
-async def issue_admin_token(username: str, password: str, config: StoreConfig) -> IssuedToken:
+async def issue_admin_token(username: str, password: str, config: ConfigSnapshot) -> IssuedToken:
     """Check the password (unless locked out) and issue a token; every failure looks the same."""
     username = username.strip()
     if not username or not password:

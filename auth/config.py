@@ -1,15 +1,23 @@
 """Store configuration (Magento config paths) with Magento's defaults, read fresh on each request.
 
-Rows in ``core_config_data`` override the defaults below. Nothing is cached across requests, so a
-change made through one worker is seen by every worker on its next request.
+Rows in ``core_config_data`` override the defaults. Nothing is cached across requests, so a change made
+through one worker is seen by every worker on its next request.
+
+Each setting is declared once, as a row of ``SETTINGS``: its GraphQL field, config path, default, the
+range Magento's form accepts and the description the schema shows. ``DEFAULTS``, the typed
+``ConfigSnapshot``, the validation of ``updateOAuthConfig`` and the schema's descriptions all come from
+that table, so a new setting is one row here, one attribute of ``ConfigSnapshot`` and its GraphQL fields.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 from models import ConfigValue
 from models.sql import fetch_all
+from settings import parse_flag, parse_int
 
 ALLOW_GUEST = "webapi/webapisecurity/allow_insecure"
 CUSTOMER_TOKEN_LIFETIME = "oauth/access_token_lifetime/customer"
@@ -24,76 +32,207 @@ MAX_FAILURES = "oauth/authentication_lock/max_failures_count"
 LOCK_TIMEOUT = "oauth/authentication_lock/timeout"
 ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
 
-#: Magento's defaults (reference section 5 and 6); ``allow_hmac_sha1`` is ours.
-DEFAULTS: dict[str, str] = {
-    ALLOW_GUEST: "0",
-    CUSTOMER_TOKEN_LIFETIME: "1",
-    ADMIN_TOKEN_LIFETIME: "4",
-    CLEANUP_PROBABILITY: "100",
-    CLEANUP_EXPIRATION_PERIOD: "120",
-    CONSUMER_EXPIRATION_PERIOD: "300",
-    POST_MAXREDIRECTS: "0",
-    POST_TIMEOUT: "5",
-    INTEGRATION_AS_BEARER: "0",
-    MAX_FAILURES: "6",
-    LOCK_TIMEOUT: "1800",
-    ALLOW_HMAC_SHA1: "0",
-}
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Setting:
+    """What every store setting has: its names, where it is stored, and what the schema says about it."""
+
+    #: The GraphQL field (snake_case, as Strawberry declares it) and ``updateOAuthConfig`` input field.
+    name: str
+    _: dataclasses.KW_ONLY
+    #: The Magento config path; its first segment is the section (``webapi``, ``oauth``).
+    path: str
+    #: The ``ConfigSnapshot`` attribute, named with its unit.
+    attribute: str
+    description: str
+
+    @property
+    def section(self) -> str:
+        return self.path.split("/", 1)[0]
 
 
-def _int(values: dict[str, str], path: str, *, positive_fallback: bool = False) -> int:
-    try:
-        value = int(values[path])
-    except (TypeError, ValueError):
-        value = int(DEFAULTS[path])
-    if positive_fallback and value <= 0:
-        return int(DEFAULTS[path])
-    return value
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Flag(Setting):
+    """A yes/no setting, stored as ``1`` or ``0``."""
+
+    default: bool = False
+
+    def read(self, stored: str | None) -> bool:
+        return parse_flag(stored, self.default)
+
+    def text(self, value: int) -> str:
+        return "1" if value else "0"
 
 
-def _flag(values: dict[str, str], path: str) -> bool:
-    return (values.get(path) or "0").strip() in {"1", "true"}
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Number(Setting):
+    """A whole-number setting; unreadable text falls back to the default, as Magento does."""
+
+    default: int
+    #: The range Magento's form accepts (``updateOAuthConfig`` refuses values outside it).
+    minimum: int
+    maximum: int
+    #: Magento reads zero or less as "use the default" for these (a consumer key that expires at once, ...).
+    positive: bool = False
+
+    def read(self, stored: str | None) -> int:
+        try:
+            value = parse_int(stored, self.default, name=self.path)
+        except ValueError:
+            return self.default
+        return self.default if self.positive and value <= 0 else value
+
+    def accepts(self, value: int) -> bool:
+        """Whether the admin may save ``value`` (a true/false is no number here)."""
+        return not isinstance(value, bool) and self.minimum <= value <= self.maximum
+
+    def text(self, value: int) -> str:
+        return str(int(value))
+
+
+#: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
+#: ``allow_hmac_sha1`` is ours.
+SETTINGS: tuple[Flag | Number, ...] = (
+    Flag(
+        "allow_anonymous_guest_access",
+        path=ALLOW_GUEST,
+        attribute="allow_guest_access",
+        description="This feature applies only to CMS, Catalog and Store APIs. Please consult your "
+        "developers for details on potential security risks. (`webapi/webapisecurity/allow_insecure`)",
+    ),
+    Number(
+        "consumer_expiration_period",
+        path=CONSUMER_EXPIRATION_PERIOD,
+        attribute="consumer_expiration_seconds",
+        default=300,
+        minimum=1,
+        maximum=86_400 * 365,
+        positive=True,
+        description="Consumer key/secret will expire if not used within X seconds after Oauth token "
+        "exchange starts. (`oauth/consumer/expiration_period`)",
+    ),
+    Number(
+        "consumer_post_max_redirects",
+        path=POST_MAXREDIRECTS,
+        attribute="post_max_redirects",
+        default=0,
+        minimum=0,
+        maximum=10,
+        description="Number of maximum redirects for OAuth consumer credentials Post request.",
+    ),
+    Number(
+        "consumer_post_timeout",
+        path=POST_TIMEOUT,
+        attribute="post_timeout_seconds",
+        default=5,
+        minimum=1,
+        maximum=600,
+        positive=True,
+        description="Timeout for OAuth consumer credentials Post request within X seconds.",
+    ),
+    Flag(
+        "enable_integration_as_bearer",
+        path=INTEGRATION_AS_BEARER,
+        attribute="integration_as_bearer",
+        description="Allow OAuth Access Tokens to be used as standalone Bearer tokens.",
+    ),
+    Flag(
+        "allow_hmac_sha1",
+        path=ALLOW_HMAC_SHA1,
+        attribute="allow_hmac_sha1",
+        description="Accept HMAC-SHA1 signatures from pre-2.4.4 clients (HMAC-SHA256 is always accepted).",
+    ),
+    Number(
+        "admin_token_lifetime",
+        path=ADMIN_TOKEN_LIFETIME,
+        attribute="admin_token_lifetime_hours",
+        default=4,
+        minimum=1,
+        maximum=24 * 365,
+        description="Admin Token Lifetime (hours).",
+    ),
+    Number(
+        "customer_token_lifetime",
+        path=CUSTOMER_TOKEN_LIFETIME,
+        attribute="customer_token_lifetime_hours",
+        default=1,
+        minimum=1,
+        maximum=24 * 365,
+        description="Customer Token Lifetime (hours).",
+    ),
+    Number(
+        "max_failures_count",
+        path=MAX_FAILURES,
+        attribute="max_failures",
+        default=6,
+        minimum=0,
+        maximum=1000,
+        description="Maximum Number of authentication failures to lock out account.",
+    ),
+    Number(
+        "lockout_time",
+        path=LOCK_TIMEOUT,
+        attribute="lock_timeout_seconds",
+        default=1800,
+        minimum=0,
+        maximum=86_400 * 365,
+        description="Period of time in seconds after which account will be unlocked.",
+    ),
+    Number(
+        "cleanup_probability",
+        path=CLEANUP_PROBABILITY,
+        attribute="cleanup_probability",
+        default=100,
+        minimum=0,
+        maximum=1_000_000,
+        description="Launch cleanup in X OAuth requests. 0 (not recommended) - to disable cleanup.",
+    ),
+    Number(
+        "cleanup_expiration_period",
+        path=CLEANUP_EXPIRATION_PERIOD,
+        attribute="cleanup_expiration_minutes",
+        default=120,
+        minimum=1,
+        maximum=525_600,
+        positive=True,
+        description="Cleanup entries older than X minutes.",
+    ),
+)
+
+#: Setting by its GraphQL field name.
+BY_NAME: dict[str, Flag | Number] = {setting.name: setting for setting in SETTINGS}
+
+#: Config path -> the default as stored text.
+DEFAULTS: dict[str, str] = {setting.path: setting.text(setting.default) for setting in SETTINGS}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class StoreConfig:
-    """A snapshot of the config table, typed, with Magento's fallbacks applied."""
+class ConfigSnapshot:
+    """The config table at one moment, typed, with Magento's fallbacks applied (one attribute per setting)."""
 
     allow_guest_access: bool
-    admin_token_lifetime_hours: int
-    customer_token_lifetime_hours: int
-    cleanup_probability: int
-    cleanup_expiration_minutes: int
     consumer_expiration_seconds: int
     post_max_redirects: int
     post_timeout_seconds: int
     integration_as_bearer: bool
+    allow_hmac_sha1: bool
+    admin_token_lifetime_hours: int
+    customer_token_lifetime_hours: int
     max_failures: int
     lock_timeout_seconds: int
-    allow_hmac_sha1: bool
+    cleanup_probability: int
+    cleanup_expiration_minutes: int
 
     @classmethod
-    def from_values(cls, stored: dict[str, str]) -> StoreConfig:
-        values = {**DEFAULTS, **{k: v for k, v in stored.items() if v is not None}}
-        return cls(
-            allow_guest_access=_flag(values, ALLOW_GUEST),
-            admin_token_lifetime_hours=_int(values, ADMIN_TOKEN_LIFETIME),
-            customer_token_lifetime_hours=_int(values, CUSTOMER_TOKEN_LIFETIME),
-            cleanup_probability=_int(values, CLEANUP_PROBABILITY),
-            cleanup_expiration_minutes=_int(values, CLEANUP_EXPIRATION_PERIOD, positive_fallback=True),
-            consumer_expiration_seconds=_int(values, CONSUMER_EXPIRATION_PERIOD, positive_fallback=True),
-            post_max_redirects=_int(values, POST_MAXREDIRECTS),
-            post_timeout_seconds=_int(values, POST_TIMEOUT, positive_fallback=True),
-            integration_as_bearer=_flag(values, INTEGRATION_AS_BEARER),
-            max_failures=_int(values, MAX_FAILURES),
-            lock_timeout_seconds=_int(values, LOCK_TIMEOUT),
-            allow_hmac_sha1=_flag(values, ALLOW_HMAC_SHA1),
-        )
+    def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:
+        """The snapshot of stored texts by config path; a missing or unreadable one is its default."""
+        values: dict[str, Any] = {setting.attribute: setting.read(stored.get(setting.path)) for setting in SETTINGS}
+        return cls(**values)
 
 
-async def load_config() -> StoreConfig:
+async def load_config() -> ConfigSnapshot:
     rows = await fetch_all("SELECT path, value FROM core_config_data")
-    return StoreConfig.from_values({row["path"]: row["value"] for row in rows})
+    return ConfigSnapshot.from_values({row["path"]: row["value"] for row in rows})
 
 
 async def save_config(values: dict[str, str]) -> None:

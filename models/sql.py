@@ -1,10 +1,15 @@
 """Raw SQL for the few hot paths where the ORM's per-query overhead shows (auth lookups, loaders).
 
-Write queries with ``?`` placeholders; they are rewritten to ``$n`` for asyncpg.
+Write queries with ``?`` placeholders, which SQLite understands. For asyncpg they become ``$1``, ``$2``, ...
+by a scan that knows PostgreSQL's lexical rules: a ``?`` inside a string ('...', E'...', $$...$$), a quoted
+identifier or a comment is text, ``?|`` and ``?&`` are jsonb operators, and ``??`` is a literal ``?`` (the
+jsonb key-exists operator). The translation is cached per SQL text: the texts are constants, or built
+from a few shapes (``IN`` lists of up to a page of ids).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -13,8 +18,57 @@ from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 
-_PLACEHOLDER = re.compile(r"\?")
-_cache: dict[tuple[str, str], str] = {}
+#: What the scan stops at: text to keep as it is, the start of a block comment, or a question mark.
+_POSTGRES_TOKEN = re.compile(
+    r"""
+      (?P<text>
+          (?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*'  # an escape string: backslash escapes, and '' is a quote
+        | '(?:[^']|'')*'                       # a string ('' is a quote; a backslash is just a character)
+        | "(?:[^"]|"")*"                       # a quoted identifier
+        | --[^\n]*                             # a line comment
+        | (?<![\w$])\$(?P<tag>[A-Za-z_]\w*|)\$.*?\$(?P=tag)\$  # a dollar-quoted string ($$...$$, $x$...$x$)
+        | \?[|&](?!\|)                         # the jsonb operators ?| and ?& (but ?|| is ? then ||)
+      )
+    | (?P<comment>/\*)
+    | (?P<escaped>\?\?)
+    | (?P<placeholder>\?)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_COMMENT_EDGE = re.compile(r"/\*|\*/")
+
+
+def _block_comment_end(sql: str, start: int) -> int:
+    """Where the block comment opened at ``start`` ends; PostgreSQL's block comments nest."""
+    depth = 0
+    for edge in _COMMENT_EDGE.finditer(sql, start):
+        depth += 1 if edge.group() == "/*" else -1
+        if depth == 0:
+            return edge.end()
+    raise ValueError(f"unterminated comment in SQL: {sql!r}")
+
+
+@functools.lru_cache(maxsize=4096)
+def postgres_placeholders(sql: str) -> str:
+    """``sql`` with each ``?`` placeholder numbered for asyncpg (``$1``, ``$2``, ...); see the module docstring."""
+    parts: list[str] = []
+    position = count = 0
+    while (token := _POSTGRES_TOKEN.search(sql, position)) is not None:
+        parts.append(sql[position : token.start()])
+        if token.lastgroup == "comment":
+            position = _block_comment_end(sql, token.start())
+            parts.append(sql[token.start() : position])
+            continue
+        if token.lastgroup == "placeholder":
+            count += 1
+            parts.append(f"${count}")
+        elif token.lastgroup == "escaped":
+            parts.append("?")
+        else:
+            parts.append(token.group())
+        position = token.end()
+    parts.append(sql[position:])
+    return "".join(parts)
 
 
 def connection() -> BaseDBAsyncClient:
@@ -26,16 +80,7 @@ def dialect() -> str:
 
 
 def _translate(sql: str, dialect_name: str) -> str:
-    key = (sql, dialect_name)
-    translated = _cache.get(key)
-    if translated is None:
-        if dialect_name == "postgres":
-            counter = iter(range(1, 10_000))
-            translated = _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
-        else:
-            translated = sql
-        _cache[key] = translated
-    return translated
+    return postgres_placeholders(sql) if dialect_name == "postgres" else sql
 
 
 async def fetch_all(sql: str, *params: Any, conn: BaseDBAsyncClient | None = None) -> list[dict[str, Any]]:

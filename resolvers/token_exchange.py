@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 
 from auth import oauth_tokens, secrets
 from auth.clock import clock
-from auth.config import StoreConfig
+from auth.config import ConfigSnapshot
 from auth.oauth_endpoints import SUCCESS_CALLBACK_PATH
 from models import Integration, OAuthConsumer
 from models.integration import STATUS_INACTIVE
@@ -67,7 +67,7 @@ async def _new_verifier_token(consumer_id: int) -> str:
     return verifier
 
 
-async def start_token_exchange(integration_id: int, settings: Settings, config: StoreConfig) -> TokenExchangeStarted:
+async def start_token_exchange(integration_id: int, settings: Settings, config: ConfigSnapshot) -> TokenExchangeStarted:
     """Drop any token, set ``INACTIVE``, deliver fresh credentials to the callback URL.
 
     Used for activation and reauthorization alike: either way the third party has to complete a new exchange

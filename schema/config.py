@@ -3,75 +3,59 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import strawberry
 
-from auth.config import StoreConfig
+from auth.config import BY_NAME, SETTINGS, ConfigSnapshot
 from resolvers import config as resolve
 from schema.core import UserError, UserErrorCode, user_error
 from schema.directives import Resource, public, requires
 
 
+def setting_field(name: str) -> Any:
+    """A field of a store setting, described as the setting's row in ``auth.config.SETTINGS`` says."""
+    return strawberry.field(description=BY_NAME[name].description)
+
+
+def section_values(config: ConfigSnapshot, section: str) -> dict[str, Any]:
+    """The GraphQL fields of one config section (``webapi``, ``oauth``), by name, from a snapshot."""
+    return {s.name: getattr(config, s.attribute) for s in SETTINGS if s.section == section}
+
+
 @strawberry.type(description="Services > Magento Web API > Web API Security.")
 class WebApiSecurityConfig:
-    allow_anonymous_guest_access: bool = strawberry.field(
-        description="This feature applies only to CMS, Catalog and Store APIs. Please consult your "
-        "developers for details on potential security risks. (`webapi/webapisecurity/allow_insecure`)"
-    )
+    allow_anonymous_guest_access: bool = setting_field("allow_anonymous_guest_access")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> WebApiSecurityConfig:
+        return cls(**section_values(config, "webapi"))
 
 
 @strawberry.type(description="Services > OAuth.")
 class OAuthConfig:
-    consumer_expiration_period: int = strawberry.field(
-        description="Consumer key/secret will expire if not used within X seconds after Oauth token "
-        "exchange starts. (`oauth/consumer/expiration_period`)"
-    )
-    consumer_post_max_redirects: int = strawberry.field(
-        description="Number of maximum redirects for OAuth consumer credentials Post request."
-    )
-    consumer_post_timeout: int = strawberry.field(
-        description="Timeout for OAuth consumer credentials Post request within X seconds."
-    )
-    enable_integration_as_bearer: bool = strawberry.field(
-        description="Allow OAuth Access Tokens to be used as standalone Bearer tokens."
-    )
-    allow_hmac_sha1: bool = strawberry.field(
-        description="Accept HMAC-SHA1 signatures from pre-2.4.4 clients (HMAC-SHA256 is always accepted)."
-    )
-    admin_token_lifetime: int = strawberry.field(description="Admin Token Lifetime (hours).")
-    customer_token_lifetime: int = strawberry.field(description="Customer Token Lifetime (hours).")
-    max_failures_count: int = strawberry.field(
-        description="Maximum Number of authentication failures to lock out account."
-    )
-    lockout_time: int = strawberry.field(description="Period of time in seconds after which account will be unlocked.")
-    cleanup_probability: int = strawberry.field(
-        description="Launch cleanup in X OAuth requests. 0 (not recommended) - to disable cleanup."
-    )
-    cleanup_expiration_period: int = strawberry.field(description="Cleanup entries older than X minutes.")
+    consumer_expiration_period: int = setting_field("consumer_expiration_period")
+    consumer_post_max_redirects: int = setting_field("consumer_post_max_redirects")
+    consumer_post_timeout: int = setting_field("consumer_post_timeout")
+    enable_integration_as_bearer: bool = setting_field("enable_integration_as_bearer")
+    allow_hmac_sha1: bool = setting_field("allow_hmac_sha1")
+    admin_token_lifetime: int = setting_field("admin_token_lifetime")
+    customer_token_lifetime: int = setting_field("customer_token_lifetime")
+    max_failures_count: int = setting_field("max_failures_count")
+    lockout_time: int = setting_field("lockout_time")
+    cleanup_probability: int = setting_field("cleanup_probability")
+    cleanup_expiration_period: int = setting_field("cleanup_expiration_period")
 
     @classmethod
-    def from_config(cls, config: StoreConfig) -> OAuthConfig:
-        return cls(
-            consumer_expiration_period=config.consumer_expiration_seconds,
-            consumer_post_max_redirects=config.post_max_redirects,
-            consumer_post_timeout=config.post_timeout_seconds,
-            enable_integration_as_bearer=config.integration_as_bearer,
-            allow_hmac_sha1=config.allow_hmac_sha1,
-            admin_token_lifetime=config.admin_token_lifetime_hours,
-            customer_token_lifetime=config.customer_token_lifetime_hours,
-            max_failures_count=config.max_failures,
-            lockout_time=config.lock_timeout_seconds,
-            cleanup_probability=config.cleanup_probability,
-            cleanup_expiration_period=config.cleanup_expiration_minutes,
-        )
+    def from_config(cls, config: ConfigSnapshot) -> OAuthConfig:
+        return cls(**section_values(config, "oauth"))
 
 
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[requires(Resource.CONFIG_WEBAPI)])
     async def web_api_security(self, info: strawberry.Info) -> WebApiSecurityConfig | None:
-        config = await info.context.config()
-        return WebApiSecurityConfig(allow_anonymous_guest_access=config.allow_guest_access)
+        return WebApiSecurityConfig.from_config(await info.context.config())
 
     @strawberry.field(extensions=[requires(Resource.CONFIG_OAUTH)])
     async def oauth(self, info: strawberry.Info) -> OAuthConfig | None:
@@ -120,10 +104,8 @@ class ConfigMutation:
     )
     async def set_guest_access(self, info: strawberry.Info, allow: bool) -> SetGuestAccessPayload:
         await resolve.set_guest_access(info.context, allow)
-        config = await info.context.config()
         return SetGuestAccessPayload(
-            web_api_security=WebApiSecurityConfig(allow_anonymous_guest_access=config.allow_guest_access),
-            user_errors=[],
+            web_api_security=WebApiSecurityConfig.from_config(await info.context.config()), user_errors=[]
         )
 
     @strawberry.mutation(

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from auth.config import StoreConfig, load_config
+from auth.config import ConfigSnapshot, load_config
 from auth.principal import Principal
 from auth.rules import Denial
 from settings import Settings
@@ -24,9 +24,9 @@ class Context:
     denied: dict[str, Denial] | None = None
     #: Per-request DataLoaders, created on first use.
     loaders: dict[str, Any] = dataclasses.field(default_factory=dict)
-    _config: StoreConfig | None = None
+    _config: ConfigSnapshot | None = None
 
-    async def config(self) -> StoreConfig:
+    async def config(self) -> ConfigSnapshot:
         """The store configuration, read once per request (never cached across requests)."""
         if self._config is None:
             self._config = await load_config()

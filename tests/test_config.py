@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+import dataclasses
 
+import httpx
+import pytest
+
+from auth import config as store
 from tests.conftest import gql
 
 OAUTH_FIELDS = (
@@ -35,6 +39,84 @@ async def test_defaults_are_magentos(client: httpx.AsyncClient, admin_token: str
             "cleanupExpirationPeriod": 120,
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "stored", "attribute", "expected"),
+    [
+        (store.CONSUMER_EXPIRATION_PERIOD, "0", "consumer_expiration_seconds", 300),
+        (store.CONSUMER_EXPIRATION_PERIOD, "-5", "consumer_expiration_seconds", 300),
+        (store.CONSUMER_EXPIRATION_PERIOD, " 60 ", "consumer_expiration_seconds", 60),
+        (store.POST_TIMEOUT, "0", "post_timeout_seconds", 5),
+        (store.CLEANUP_EXPIRATION_PERIOD, "0", "cleanup_expiration_minutes", 120),
+        (store.CLEANUP_PROBABILITY, "0", "cleanup_probability", 0),
+        (store.MAX_FAILURES, "0", "max_failures", 0),
+        (store.LOCK_TIMEOUT, "0", "lock_timeout_seconds", 0),
+        (store.ADMIN_TOKEN_LIFETIME, "0", "admin_token_lifetime_hours", 0),
+        (store.POST_MAXREDIRECTS, "0", "post_max_redirects", 0),
+        (store.ADMIN_TOKEN_LIFETIME, "abc", "admin_token_lifetime_hours", 4),
+        (store.CUSTOMER_TOKEN_LIFETIME, "1.5", "customer_token_lifetime_hours", 1),
+        (store.LOCK_TIMEOUT, None, "lock_timeout_seconds", 1800),
+        (store.LOCK_TIMEOUT, "", "lock_timeout_seconds", 1800),
+        (store.ALLOW_GUEST, "1", "allow_guest_access", True),
+        (store.ALLOW_GUEST, "true", "allow_guest_access", True),
+        (store.ALLOW_GUEST, "0", "allow_guest_access", False),
+        (store.ALLOW_GUEST, None, "allow_guest_access", False),
+        (store.INTEGRATION_AS_BEARER, "1", "integration_as_bearer", True),
+        (store.ALLOW_HMAC_SHA1, "", "allow_hmac_sha1", False),
+    ],
+)
+def test_snapshot_applies_magentos_fallbacks(path: str, stored: str | None, attribute: str, expected: object) -> None:
+    snapshot = store.ConfigSnapshot.from_values({path: stored})
+    assert getattr(snapshot, attribute) == expected
+    defaults = store.ConfigSnapshot.from_values({})
+    others = [f.name for f in dataclasses.fields(snapshot) if f.name != attribute]
+    assert [getattr(snapshot, name) for name in others] == [getattr(defaults, name) for name in others]
+
+
+def test_defaults_are_stored_as_magento_stores_them() -> None:
+    assert store.DEFAULTS == {
+        store.ALLOW_GUEST: "0",
+        store.CUSTOMER_TOKEN_LIFETIME: "1",
+        store.ADMIN_TOKEN_LIFETIME: "4",
+        store.CLEANUP_PROBABILITY: "100",
+        store.CLEANUP_EXPIRATION_PERIOD: "120",
+        store.CONSUMER_EXPIRATION_PERIOD: "300",
+        store.POST_MAXREDIRECTS: "0",
+        store.POST_TIMEOUT: "5",
+        store.INTEGRATION_AS_BEARER: "0",
+        store.MAX_FAILURES: "6",
+        store.LOCK_TIMEOUT: "1800",
+        store.ALLOW_HMAC_SHA1: "0",
+    }
+
+
+def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
+    from schema.config import OAuthConfig, UpdateOAuthConfigInput, WebApiSecurityConfig
+
+    assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
+    sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig}
+    for section, graphql_type in sections.items():
+        fields = {f.python_name: f for f in graphql_type.__strawberry_definition__.fields}
+        rows = [s for s in store.SETTINGS if s.section == section]
+        assert list(fields) == [s.name for s in rows]
+        assert [fields[s.name].description for s in rows] == [s.description for s in rows]
+    inputs = [f.python_name for f in UpdateOAuthConfigInput.__strawberry_definition__.fields]
+    assert inputs == [s.name for s in store.SETTINGS if s.section == "oauth"]
+
+
+def test_oauth_changes_are_checked_against_the_table() -> None:
+    from resolvers.config import SettingProblem, validate_oauth_changes
+
+    changes = {"consumer_post_timeout": 30, "allow_hmac_sha1": True, "enable_integration_as_bearer": False}
+    rows, problems = validate_oauth_changes({**changes, "lockout_time": None})
+    assert rows == {store.POST_TIMEOUT: "30", store.ALLOW_HMAC_SHA1: "1", store.INTEGRATION_AS_BEARER: "0"}
+    assert problems == []
+    rows, problems = validate_oauth_changes({"consumer_post_max_redirects": 11, "cleanup_probability": True})
+    assert problems == [
+        SettingProblem("consumer_post_max_redirects", "Enter a number from 0 to 10."),
+        SettingProblem("cleanup_probability", "Enter a number from 0 to 1000000."),
+    ]
 
 
 async def test_update_oauth_config_saves_and_validates(client: httpx.AsyncClient, admin_token: str) -> None:

@@ -103,6 +103,13 @@ def test_migrate_and_create_admin_commands(database_url: str) -> None:
     assert run_cli("create-admin", "--username", "x", env=env).returncode == 2
 
 
+def test_a_malformed_setting_is_named_and_ends_the_command() -> None:
+    result = run_cli("export-schema", env={"MAX_ALIASES": "abc"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == "MAX_ALIASES must be an integer, got 'abc'"
+    assert result.stdout == ""
+
+
 def test_help_lists_every_setting() -> None:
     from settings import SETTINGS_HELP
 
