@@ -23,7 +23,7 @@ from auth.config import StoreConfig
 from auth.oauth_endpoints import SUCCESS_CALLBACK_PATH
 from models import Integration, OAuthConsumer
 from models.integration import STATUS_INACTIVE
-from resolvers.outbound import OutboundError, post_form
+from resolvers.integrations.callback import OutboundError, post_form
 from settings import Settings
 
 logger = logging.getLogger("integrations.activation")

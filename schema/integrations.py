@@ -13,8 +13,8 @@ from strawberry import relay
 
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
-from resolvers import activation
-from resolvers import integrations as service
+from resolvers.integrations import activation
+from resolvers.integrations import service
 from schema.core import UserError, UserErrorCode
 from schema.directives import ADMIN_ONLY, requires
 

@@ -49,7 +49,7 @@ def create_admin_account(database_url: str, username: str, password: str) -> Non
 
 async def _seed_demo(database_url: str, products: int) -> None:
     from main import open_database
-    from resolvers.demo_store import seed_demo_store
+    from demo import seed_demo_store
 
     settings = Settings(database_url=database_url)
     async with open_database(settings):

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from auth.oauth_tokens import find_token_row, hash_token
-from resolvers import activation
-from resolvers.integrations import parse_global_id
+from resolvers.integrations import activation
+from resolvers.integrations.service import parse_global_id
 from settings import Settings, sqlite_path
 from tests.conftest import gql
 from tests.integration_helpers import AUTHORIZE, DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes, create

@@ -13,7 +13,7 @@ import pytest
 
 from auth import acl
 from auth.acl import AclResource
-from resolvers.integrations import parse_global_id
+from resolvers.integrations.service import parse_global_id
 from tests.conftest import gql
 from tests.integration_helpers import (
     CREATE,

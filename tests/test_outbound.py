@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from resolvers.outbound import FORBIDDEN, PRIVATE, PUBLIC, classify
+from resolvers.integrations.callback import FORBIDDEN, PRIVATE, PUBLIC, classify
 from resolvers.token_exchange import add_query_parameters
 
 

@@ -18,7 +18,7 @@ from auth.clock import clock
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
-from resolvers.integrations import (
+from resolvers.integrations.service import (
     Credentials,
     Problem,
     check_manage_permission,

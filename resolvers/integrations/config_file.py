@@ -22,7 +22,7 @@ from typing import Any
 
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_INACTIVE, STATUS_RESET
-from resolvers.integrations import (
+from resolvers.integrations.service import (
     RESOURCE_ACCESS_CUSTOM,
     IntegrationInput,
     create_integration,

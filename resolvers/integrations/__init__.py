@@ -1,0 +1,1 @@
+"""Integrations (System > Extensions > Integrations), one module per question."""
