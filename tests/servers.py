@@ -48,8 +48,8 @@ def create_admin_account(database_url: str, username: str, password: str) -> Non
 
 
 async def _seed_demo(database_url: str, products: int) -> None:
-    from main import open_database
     from demo import seed_demo_store
+    from main import open_database
 
     settings = Settings(database_url=database_url)
     async with open_database(settings):

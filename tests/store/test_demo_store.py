@@ -68,8 +68,8 @@ async def test_seed_demo_fills_an_empty_store_once(
 async def test_first_start_of_the_embedded_default_seeds_the_demo_store(settings: Settings) -> None:
     import dataclasses
 
-    from main import _bootstrap, open_database
     from demo import store_counts
+    from main import _bootstrap, open_database
 
     explicit = dataclasses.replace(settings, embedded_default=False)
     await _bootstrap(explicit)
