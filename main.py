@@ -37,7 +37,7 @@ from auth.proxy import TrustedProxyMiddleware
 from console import console_mount
 from models.availability import RETRY_AFTER, SERVICE_UNAVAILABLE, DatabaseUnavailableMiddleware
 from models.sql import fetch_one
-from resolvers.config_integrations import sync_config_integrations
+from resolvers.integrations.config_file import sync_config_integrations
 from schema import build_schema, mask_unexpected
 from schema.context import Context
 from settings import SETTINGS_HELP, Settings, sqlite_path
@@ -235,7 +235,7 @@ async def _bootstrap(settings: Settings) -> None:
             )
         if settings.embedded_default:
             # Only the embedded default gets demo data, so GraphiQL has something to show.
-            from resolvers.demo_store import seed_demo_store
+            from demo import seed_demo_store
 
             report = await seed_demo_store(settings)
             if report.seeded:
@@ -302,7 +302,7 @@ def _create_admin(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    from resolvers.demo_store import seed_demo_store
+    from demo import seed_demo_store
 
     async def run() -> str:
         settings = Settings.from_env()

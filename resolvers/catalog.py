@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from errors import bad_user_input
 from models import Category, Product, ProductCategory
 from models.sql import fetch_all, fetch_one
 from models.store import (
@@ -26,9 +27,10 @@ from models.store import (
     VISIBILITY_SEARCH,
 )
 from resolvers.loaders import LoadFn, get_loader
-from resolvers.pagination import Page, bad_input, keyset_page
+from resolvers.pagination import Ordering, Page, keyset_page
+from resolvers.problems import Outcome, UserErrorCode
 from resolvers.rows import like_pattern, placeholders
-from resolvers.validation import NOT_FOUND, OUT_OF_RANGE, UNIQUE, InputChecker, Problem
+from resolvers.validation import InputChecker, given
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -49,6 +51,11 @@ DESCRIPTION_LENGTH = 65_535
 MAX_PRICE = Decimal("9999999999.99")
 MAX_CATEGORIES = 200
 
+PRODUCTS = Ordering("product", id="p.id")
+#: Products of one category: the (category_id, product_id) index gives both the filter and the order.
+CATEGORY_PRODUCTS = Ordering("product", id="pc.product_id")
+CATEGORIES = Ordering("category", id="c.id")
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProductFilter:
@@ -57,16 +64,16 @@ class ProductFilter:
     skus: list[str] | None = None
 
 
-async def products_page(context: Context, filter: ProductFilter, first: int, after: str | None) -> Page[Row]:
+async def products_page(context: Context, filter: ProductFilter, first: int, after: str | None) -> Page:
     where: list[str] = []
     params: list[Any] = []
     if filter.category_id is not None:
-        # The (category_id, product_id) index gives both the filter and the order.
-        source, key = "catalog_category_product pc JOIN catalog_product p ON p.id = pc.product_id", "pc.product_id"
+        source = "catalog_category_product pc JOIN catalog_product p ON p.id = pc.product_id"
+        ordering = CATEGORY_PRODUCTS
         where.append("pc.category_id = ?")
         params.append(filter.category_id)
     else:
-        source, key = "catalog_product p", "p.id"
+        source, ordering = "catalog_product p", PRODUCTS
     search = (filter.search or "").strip()
     if context.principal.is_guest:
         visibility = GUEST_SEARCH_VISIBILITY if search else GUEST_BROWSE_VISIBILITY
@@ -81,18 +88,17 @@ async def products_page(context: Context, filter: ProductFilter, first: int, aft
     if filter.skus is not None:
         skus = list(dict.fromkeys(filter.skus))
         if len(skus) > MAX_SKUS:
-            raise bad_input(f"At most {MAX_SKUS} skus can be looked up at once.")
+            raise bad_user_input(f"At most {MAX_SKUS} skus can be looked up at once.")
         where.append(f"p.sku IN ({placeholders(len(skus))})" if skus else "1 = 0")
         params += skus
     return await keyset_page(
-        "product",
+        ordering,
         f"SELECT {PRODUCT_COLUMNS} FROM {source}",
         where,
         params,
         first=first,
         after=after,
         max_page_size=context.settings.max_page_size,
-        key=key,
     )
 
 
@@ -157,7 +163,7 @@ def category_children(context: Context) -> DataLoader[int, list[Row]]:
     return get_loader(context, "category_children", _category_children_batch)
 
 
-async def categories_page(context: Context, parent_id: int | None, first: int, after: str | None) -> Page[Row]:
+async def categories_page(context: Context, parent_id: int | None, first: int, after: str | None) -> Page:
     """The children of ``parent_id``, or the root categories when it is None."""
     where = ["c.parent_id IS NULL" if parent_id is None else "c.parent_id = ?"]
     params: list[Any] = [] if parent_id is None else [parent_id]
@@ -165,14 +171,13 @@ async def categories_page(context: Context, parent_id: int | None, first: int, a
         where.append("c.is_active = ?")
         params.append(True)
     return await keyset_page(
-        "category",
+        CATEGORIES,
         f"SELECT {CATEGORY_COLUMNS} FROM catalog_category c",
         where,
         params,
         first=first,
         after=after,
         max_page_size=context.settings.max_page_size,
-        key="c.id",
     )
 
 
@@ -200,92 +205,75 @@ class ProductChanges:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ProductResult:
-    product: Row | None = None
-    problems: list[Problem] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class _Checked:
     values: dict[str, Any]
     category_ids: list[int] | None
 
 
 def _product_row(product: Product) -> Row:
-    return {
-        "id": product.id,
-        "sku": product.sku,
-        "name": product.name,
-        "price": product.price,
-        "status": product.status,
-        "visibility": product.visibility,
-        "description": product.description,
-        "created_at": product.created_at,
-        "updated_at": product.updated_at,
-    }
+    return {name: getattr(product, name) for name in PRODUCT_COLUMNS.replace("p.", "").split(", ")}
+
+
+def _sku_taken(sku: str | None) -> str:
+    return f'A product with the SKU "{sku}" already exists.'
 
 
 async def _check(
-    changes: ProductChanges, *, creating: bool, product_id: int | None = None
-) -> tuple[_Checked, list[Problem]]:
-    check = InputChecker()
-    values: dict[str, Any] = {}
+    check: InputChecker, changes: ProductChanges, *, creating: bool, product_id: int | None = None
+) -> _Checked:
     sku = check.text("sku", changes.sku, max_length=SKU_LENGTH, required=creating)
-    name = check.text("name", changes.name, max_length=NAME_LENGTH, required=creating)
-    price = check.money("price", changes.price, required=creating, maximum=MAX_PRICE)
-    description = check.long_text("description", changes.description, max_length=DESCRIPTION_LENGTH)
-    for key, value in (("sku", sku), ("name", name), ("price", price), ("description", description)):
-        if value is not None:
-            values[key] = value
-    if changes.status is not None:
-        values["status"] = changes.status
-    if changes.visibility is not None:
-        values["visibility"] = changes.visibility
-    if sku is not None:
-        clash = Product.filter(sku=sku)
-        if product_id is not None:
-            clash = clash.exclude(id=product_id)
-        if await clash.exists():
-            check.add("sku", f'A product with the SKU "{sku}" already exists.', UNIQUE)
-    category_ids = None
-    if changes.category_ids is not None:
-        category_ids = list(dict.fromkeys(changes.category_ids))
-        if len(category_ids) > MAX_CATEGORIES:
-            check.add("categoryIds", f"A product can be in at most {MAX_CATEGORIES} categories.", OUT_OF_RANGE)
-        elif category_ids:
-            known = set(await Category.filter(id__in=category_ids).values_list("id", flat=True))
-            unknown = [c for c in category_ids if c not in known]
-            if unknown:
-                check.add("categoryIds", f"No category with id {', '.join(map(str, unknown))}.", NOT_FOUND)
-    return _Checked(values, category_ids), check.problems
-
-
-def _duplicate_sku(sku: str | None) -> ProductResult:
-    return ProductResult(
-        problems=[Problem(("input", "sku"), f'A product with the SKU "{sku}" already exists.', UNIQUE)]
+    values = given(
+        sku=sku,
+        name=check.text("name", changes.name, max_length=NAME_LENGTH, required=creating),
+        price=check.money("price", changes.price, required=creating, maximum=MAX_PRICE),
+        description=check.long_text("description", changes.description, max_length=DESCRIPTION_LENGTH),
+        status=changes.status,
+        visibility=changes.visibility,
     )
+    if sku is not None:
+        await check.unique("sku", Product.filter(sku=sku), message=_sku_taken(sku), exclude_id=product_id)
+    return _Checked(values, await _category_ids(check, changes.category_ids))
 
 
-async def create_product(changes: ProductChanges) -> ProductResult:
-    checked, problems = await _check(changes, creating=True)
-    if problems:
-        return ProductResult(problems=problems)
+async def _category_ids(check: InputChecker, given_ids: list[int] | None) -> list[int] | None:
+    """The product's categories, once each; all of them must exist."""
+    if given_ids is None:
+        return None
+    category_ids = list(dict.fromkeys(given_ids))
+    if len(category_ids) > MAX_CATEGORIES:
+        message = f"A product can be in at most {MAX_CATEGORIES} categories."
+        check.add("category_ids", message, UserErrorCode.OUT_OF_RANGE)
+    elif category_ids:
+        known = set(await Category.filter(id__in=category_ids).values_list("id", flat=True))
+        unknown = [c for c in category_ids if c not in known]
+        if unknown:
+            message = f"No category with id {', '.join(map(str, unknown))}."
+            check.add("category_ids", message, UserErrorCode.NOT_FOUND)
+    return category_ids
+
+
+async def create_product(changes: ProductChanges) -> Outcome[Row]:
+    check = InputChecker()
+    checked = await _check(check, changes, creating=True)
+    if check.problems:
+        return Outcome(problems=check.problems)
     try:
         async with in_transaction() as conn:
             product = await Product.create(using_db=conn, **checked.values)
             await _link_categories(product.id, checked.category_ids or [], conn)
     except IntegrityError:
-        return _duplicate_sku(checked.values.get("sku"))
-    return ProductResult(product=_product_row(product))
+        return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
+    return Outcome(_product_row(product))
 
 
-async def update_product(product_id: int, changes: ProductChanges) -> ProductResult:
+async def update_product(product_id: int, changes: ProductChanges) -> Outcome[Row]:
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        return ProductResult(problems=[Problem(("input", "id"), f"No product with id {product_id}.", NOT_FOUND)])
-    checked, problems = await _check(changes, creating=False, product_id=product_id)
-    if problems:
-        return ProductResult(problems=problems)
+        return Outcome.refused(("input", "id"), f"No product with id {product_id}.", UserErrorCode.NOT_FOUND)
+    check = InputChecker()
+    checked = await _check(check, changes, creating=False, product_id=product_id)
+    if check.problems:
+        return Outcome(problems=check.problems)
     try:
         async with in_transaction() as conn:
             for key, value in checked.values.items():
@@ -295,8 +283,8 @@ async def update_product(product_id: int, changes: ProductChanges) -> ProductRes
                 await ProductCategory.filter(product_id=product_id).using_db(conn).delete()
                 await _link_categories(product_id, checked.category_ids, conn)
     except IntegrityError:
-        return _duplicate_sku(checked.values.get("sku"))
-    return ProductResult(product=_product_row(product))
+        return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
+    return Outcome(_product_row(product))
 
 
 async def _link_categories(product_id: int, category_ids: list[int], conn: Any) -> None:
@@ -307,7 +295,8 @@ async def _link_categories(product_id: int, category_ids: list[int], conn: Any) 
         )
 
 
-async def delete_product(product_id: int) -> list[Problem]:
+async def delete_product(product_id: int) -> Outcome[int]:
+    """The deleted product's id."""
     if not await Product.filter(id=product_id).delete():
-        return [Problem(("id",), f"No product with id {product_id}.", NOT_FOUND)]
-    return []
+        return Outcome.refused(("id",), f"No product with id {product_id}.", UserErrorCode.NOT_FOUND)
+    return Outcome(product_id)

@@ -13,8 +13,9 @@ from tortoise.exceptions import IntegrityError
 
 from models import CmsPage
 from models.sql import fetch_one
-from resolvers.pagination import Page, keyset_page
-from resolvers.validation import INVALID, NOT_FOUND, UNIQUE, InputChecker, Problem
+from resolvers.pagination import Ordering, Page, keyset_page
+from resolvers.problems import Outcome, UserErrorCode
+from resolvers.validation import InputChecker, given
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -31,10 +32,10 @@ CONTENT_LENGTH = 1_000_000
 IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_./-]*")
 
 
-async def _list(context: Context, kind: str, table: str, columns: str, first: int, after: str | None) -> Page[Row]:
+async def _list(context: Context, table: str, columns: str, first: int, after: str | None) -> Page:
     where, params = (["is_active = ?"], [True]) if context.principal.is_guest else ([], [])
     return await keyset_page(
-        kind,
+        Ordering(table),
         f"SELECT {columns} FROM {table}",
         where,
         params,
@@ -51,16 +52,16 @@ async def _one(context: Context, table: str, columns: str, identifier: str) -> R
     return row
 
 
-async def pages_page(context: Context, first: int, after: str | None) -> Page[Row]:
-    return await _list(context, "cms_page", "cms_page", PAGE_COLUMNS, first, after)
+async def pages_page(context: Context, first: int, after: str | None) -> Page:
+    return await _list(context, "cms_page", PAGE_COLUMNS, first, after)
 
 
 async def page_by_identifier(context: Context, identifier: str) -> Row | None:
     return await _one(context, "cms_page", PAGE_COLUMNS, identifier)
 
 
-async def blocks_page(context: Context, first: int, after: str | None) -> Page[Row]:
-    return await _list(context, "cms_block", "cms_block", BLOCK_COLUMNS, first, after)
+async def blocks_page(context: Context, first: int, after: str | None) -> Page:
+    return await _list(context, "cms_block", BLOCK_COLUMNS, first, after)
 
 
 async def block_by_identifier(context: Context, identifier: str) -> Row | None:
@@ -81,83 +82,72 @@ class PageChanges:
     is_active: bool | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PageResult:
-    page: Row | None = None
-    problems: list[Problem] = dataclasses.field(default_factory=list)
-
-
 def _page_row(page: CmsPage) -> Row:
     return {name: getattr(page, name) for name in PAGE_COLUMNS.split(", ")}
 
 
-def _duplicate(identifier: str | None) -> Problem:
-    return Problem(("input", "identifier"), f'A page with the URL key "{identifier}" already exists.', UNIQUE)
+def _identifier_taken(identifier: str | None) -> str:
+    return f'A page with the URL key "{identifier}" already exists.'
 
 
-async def _check(
-    changes: PageChanges, *, creating: bool, page_id: int | None = None
-) -> tuple[dict[str, Any], list[Problem]]:
-    check = InputChecker()
+def _duplicate(identifier: str | None) -> Outcome[Row]:
+    return Outcome.refused(("input", "identifier"), _identifier_taken(identifier), UserErrorCode.UNIQUE)
+
+
+async def _check(check: InputChecker, changes: PageChanges, *, creating: bool, page_id: int | None = None) -> Row:
+    """The columns to write."""
     identifier = check.text("identifier", changes.identifier, max_length=IDENTIFIER_LENGTH, required=creating)
     if identifier is not None and (not IDENTIFIER.fullmatch(identifier) or identifier.isdigit()):
         check.add(
             "identifier",
             "The URL key may contain lower-case letters, digits, '-', '_', '.' and '/', and not only digits.",
-            INVALID,
+            UserErrorCode.INVALID,
         )
         identifier = None
-    title = check.text("title", changes.title, max_length=TITLE_LENGTH, required=creating)
-    heading = check.long_text("contentHeading", changes.content_heading, max_length=TITLE_LENGTH)
-    content = check.long_text("content", changes.content, max_length=CONTENT_LENGTH)
+    values = given(
+        identifier=identifier,
+        title=check.text("title", changes.title, max_length=TITLE_LENGTH, required=creating),
+        content_heading=check.long_text("content_heading", changes.content_heading, max_length=TITLE_LENGTH),
+        content=check.long_text("content", changes.content, max_length=CONTENT_LENGTH),
+        is_active=changes.is_active,
+    )
     if identifier is not None:
-        clash = CmsPage.filter(identifier=identifier)
-        if page_id is not None:
-            clash = clash.exclude(id=page_id)
-        if await clash.exists():
-            check.problems.append(_duplicate(identifier))
-    values = {
-        key: value
-        for key, value in (
-            ("identifier", identifier),
-            ("title", title),
-            ("content_heading", heading),
-            ("content", content),
-            ("is_active", changes.is_active),
-        )
-        if value is not None
-    }
-    return values, check.problems
+        same = CmsPage.filter(identifier=identifier)
+        await check.unique("identifier", same, message=_identifier_taken(identifier), exclude_id=page_id)
+    return values
 
 
-async def create_page(changes: PageChanges) -> PageResult:
-    values, problems = await _check(changes, creating=True)
-    if problems:
-        return PageResult(problems=problems)
+async def create_page(changes: PageChanges) -> Outcome[Row]:
+    check = InputChecker()
+    values = await _check(check, changes, creating=True)
+    if check.problems:
+        return Outcome(problems=check.problems)
     try:
         page = await CmsPage.create(**values)
     except IntegrityError:
-        return PageResult(problems=[_duplicate(values.get("identifier"))])
-    return PageResult(page=_page_row(page))
+        return _duplicate(values.get("identifier"))
+    return Outcome(_page_row(page))
 
 
-async def update_page(page_id: int, changes: PageChanges) -> PageResult:
+async def update_page(page_id: int, changes: PageChanges) -> Outcome[Row]:
     page = await CmsPage.get_or_none(id=page_id)
     if page is None:
-        return PageResult(problems=[Problem(("input", "id"), f"No CMS page with id {page_id}.", NOT_FOUND)])
-    values, problems = await _check(changes, creating=False, page_id=page_id)
-    if problems:
-        return PageResult(problems=problems)
+        return Outcome.refused(("input", "id"), f"No CMS page with id {page_id}.", UserErrorCode.NOT_FOUND)
+    check = InputChecker()
+    values = await _check(check, changes, creating=False, page_id=page_id)
+    if check.problems:
+        return Outcome(problems=check.problems)
     for key, value in values.items():
         setattr(page, key, value)
     try:
         await page.save()
     except IntegrityError:
-        return PageResult(problems=[_duplicate(values.get("identifier"))])
-    return PageResult(page=_page_row(page))
+        return _duplicate(values.get("identifier"))
+    return Outcome(_page_row(page))
 
 
-async def delete_page(page_id: int) -> list[Problem]:
+async def delete_page(page_id: int) -> Outcome[int]:
+    """The deleted page's id."""
     if not await CmsPage.filter(id=page_id).delete():
-        return [Problem(("id",), f"No CMS page with id {page_id}.", NOT_FOUND)]
-    return []
+        return Outcome.refused(("id",), f"No CMS page with id {page_id}.", UserErrorCode.NOT_FOUND)
+    return Outcome(page_id)

@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from models.sql import fetch_all, fetch_one
 from resolvers.loaders import get_loader
-from resolvers.pagination import Page, keyset_page
+from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.rows import like_pattern, placeholders
 
 if TYPE_CHECKING:
@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 
+CUSTOMERS = Ordering("customer")
+
 CUSTOMER_COLUMNS = "id, email, firstname, lastname, group_id, created_at"
 
 
-async def customers_page(context: Context, search: str | None, first: int, after: str | None) -> Page[Row]:
+async def customers_page(context: Context, search: str | None, first: int, after: str | None) -> Page:
     where: list[str] = []
     params: list[Any] = []
     search = (search or "").strip()
@@ -30,7 +32,7 @@ async def customers_page(context: Context, search: str | None, first: int, after
         )
         params += [like_pattern(search)] * 3
     return await keyset_page(
-        "customer",
+        CUSTOMERS,
         f"SELECT {CUSTOMER_COLUMNS} FROM customer_entity",
         where,
         params,

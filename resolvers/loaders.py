@@ -20,3 +20,8 @@ def get_loader(context: Context, name: str, make_load_fn: Callable[[Context], Lo
     if loader is None:
         loader = context.loaders[name] = DataLoader(load_fn=make_load_fn(context))
     return loader
+
+
+def forget_loaders(context: Context) -> None:
+    """After a write, so the rest of the request reads fresh rows."""
+    context.loaders.clear()

@@ -1,6 +1,9 @@
-"""Keyset pagination by id for every store list: one indexed ``id > ? ORDER BY id LIMIT n+1`` query.
+"""Keyset pagination for every list: one indexed ``key > ? ORDER BY key LIMIT n+1`` query.
 
-Cursors are opaque to clients (base64 of ``<list>:<id>``); a cursor from another list is refused.
+Store lists are ordered by id; integrations by name (Magento's grid), with the id breaking ties. Cursors
+are opaque to clients (base64 of ``<list>:<id>``, or ``<list>:<id>:<name>``). A cursor from another list,
+or one this server cannot have made (an id outside the 32-bit id columns, a name with a NUL byte), is
+refused with BAD_USER_INPUT before it reaches the database, whose driver would fail on it.
 ``first`` above ``settings.max_page_size`` is refused rather than clamped, so a client never silently
 gets fewer items than it asked for and mistakes them for the end of the list.
 """
@@ -11,66 +14,93 @@ import base64
 import binascii
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from graphql import GraphQLError
-
+from errors import bad_user_input
 from models.sql import fetch_all
 
-T = TypeVar("T")
+Row = dict[str, Any]
+#: Where a page starts: after the row with this id, or with this name and id.
+Key = tuple[int] | tuple[str, int]
 
 DEFAULT_PAGE_SIZE = 20
+#: Ids are 32-bit integer columns.
+MAX_ID = 2**31 - 1
 
 
-def bad_input(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ordering:
+    """How a list is ordered, and so what its cursors hold.
+
+    ``kind`` names the list in its cursors; ``id`` is the SQL of the id column (rows carry it as ``id``);
+    ``name``, when given, is a text column ordered first (rows carry it under the same name).
+    """
+
+    kind: str
+    id: str = "id"
+    name: str | None = None
+
+    def cursor(self, row: Row) -> str:
+        position = f"{row['id']}" if self.name is None else f"{row['id']}:{row[self.name]}"
+        return base64.urlsafe_b64encode(f"{self.kind}:{position}".encode()).decode()
+
+    def after(self, cursor: str | None) -> Key | None:
+        """The key the page starts after, or None for the first page."""
+        if cursor is None:
+            return None
+        key = self._key(cursor)
+        if key is None:
+            raise bad_user_input("The `after` cursor is not a cursor of this list.")
+        return key
+
+    def _key(self, cursor: str) -> Key | None:
+        try:
+            kind, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        except (binascii.Error, UnicodeError, ValueError):
+            return None
+        raw_id, _, name = position.partition(":")
+        if kind != self.kind or not _is_id(raw_id):
+            return None
+        if self.name is None:
+            return None if name else (int(raw_id),)
+        return (name, int(raw_id)) if name and "\x00" not in name else None
+
+    def where_after(self) -> str:
+        """The condition for rows after a key (its values are the key's, in order)."""
+        return f"{self.id} > ?" if self.name is None else f"({self.name}, {self.id}) > (?, ?)"
+
+    def order_by(self) -> str:
+        return self.id if self.name is None else f"{self.name}, {self.id}"
 
 
-def encode_cursor(kind: str, id_: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{id_}".encode()).decode()
-
-
-def decode_cursor(kind: str, cursor: str | None) -> int | None:
-    """The id after which the page starts, or None for the first page."""
-    if cursor is None:
-        return None
-    try:
-        prefix, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if prefix == kind and raw.isdigit():
-            return int(raw)
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise bad_input("The `after` cursor is not a cursor of this list.")
+def _is_id(text: str) -> bool:
+    """Digits of a value an id column can hold (checked on the text: ``int()`` of huge text is slow or fails)."""
+    return text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID
 
 
 def page_limit(first: int, max_page_size: int) -> int:
     if first < 0:
-        raise bad_input("Argument 'first' must be zero or more.")
+        raise bad_user_input("Argument 'first' must be zero or more.")
     if first > max_page_size:
-        raise bad_input(f"Argument 'first' cannot be higher than {max_page_size}.")
+        raise bad_user_input(f"Argument 'first' cannot be higher than {max_page_size}.")
     return first
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of items (already cut to ``first``) and what the connection's ``pageInfo`` needs."""
+class Page:
+    """One page of rows (already cut to ``first``) and what the connection's ``pageInfo`` needs."""
 
-    kind: str
-    items: Sequence[T]
+    ordering: Ordering
+    items: Sequence[Row]
     has_next_page: bool
     has_previous_page: bool
 
-    @classmethod
-    def cut(cls, kind: str, rows: Sequence[T], limit: int, after: int | None) -> Page[T]:
-        """From ``limit + 1`` fetched rows: the first ``limit``, and whether more exist."""
-        return cls(kind, rows[:limit], len(rows) > limit, after is not None)
-
-    def cursor(self, id_: int) -> str:
-        return encode_cursor(self.kind, id_)
+    def cursor(self, row: Row) -> str:
+        return self.ordering.cursor(row)
 
 
 async def keyset_page(
-    kind: str,
+    ordering: Ordering,
     select: str,
     where: Sequence[str],
     params: Sequence[Any],
@@ -78,16 +108,15 @@ async def keyset_page(
     first: int,
     after: str | None,
     max_page_size: int,
-    key: str = "id",
-) -> Page[dict[str, Any]]:
-    """``select`` (``SELECT ... FROM ...``) filtered by ``where`` and paged by ``key``, in one query."""
+) -> Page:
+    """``select`` (``SELECT ... FROM ...``) filtered by ``where`` and paged in ``ordering``, in one query."""
     limit = page_limit(first, max_page_size)
-    after_id = decode_cursor(kind, after)
+    start = ordering.after(after)
     conditions = list(where)
     values = list(params)
-    if after_id is not None:
-        conditions.append(f"{key} > ?")
-        values.append(after_id)
-    sql = select + (" WHERE " + " AND ".join(conditions) if conditions else "") + f" ORDER BY {key} LIMIT ?"
-    rows = await fetch_all(sql, *values, limit + 1)
-    return Page.cut(kind, rows, limit, after_id)
+    if start is not None:
+        conditions.append(ordering.where_after())
+        values.extend(start)
+    sql = select + (" WHERE " + " AND ".join(conditions) if conditions else "")
+    rows = await fetch_all(f"{sql} ORDER BY {ordering.order_by()} LIMIT ?", *values, limit + 1)
+    return Page(ordering, rows[:limit], len(rows) > limit, start is not None)

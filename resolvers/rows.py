@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 
 def as_datetime(value: object) -> dt.datetime:
@@ -16,10 +15,6 @@ def as_datetime(value: object) -> dt.datetime:
 def as_float(value: object) -> float:
     """Money columns: Decimal on PostgreSQL, text on SQLite."""
     return float(value)  # type: ignore[arg-type]
-
-
-def as_decimal(value: object) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def placeholders(count: int) -> str:

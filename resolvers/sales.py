@@ -8,13 +8,15 @@ from strawberry.dataloader import DataLoader
 
 from models.sql import fetch_all, fetch_one
 from resolvers.loaders import get_loader
-from resolvers.pagination import Page, keyset_page
+from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.rows import placeholders
 
 if TYPE_CHECKING:
     from schema.context import Context
 
 Row = dict[str, Any]
+
+ORDERS = Ordering("order")
 
 ORDER_COLUMNS = (
     "id, increment_id, status, customer_id, customer_email, currency_code, subtotal, shipping_amount, "
@@ -23,10 +25,10 @@ ORDER_COLUMNS = (
 ITEM_COLUMNS = "id, order_id, sku, name, qty_ordered, price, row_total"
 
 
-async def orders_page(context: Context, status: str | None, first: int, after: str | None) -> Page[Row]:
+async def orders_page(context: Context, status: str | None, first: int, after: str | None) -> Page:
     where, params = (["status = ?"], [status]) if status is not None else ([], [])
     return await keyset_page(
-        "order",
+        ORDERS,
         f"SELECT {ORDER_COLUMNS} FROM sales_order",
         where,
         params,

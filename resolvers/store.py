@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from models.sql import fetch_one
-from resolvers.pagination import Page, keyset_page
+from resolvers.pagination import Ordering, Page, keyset_page
 
 if TYPE_CHECKING:
     from schema.context import Context
 
 Row = dict[str, Any]
+
+STORE_VIEWS = Ordering("store_view", id="v.id")
 
 VIEW_SELECT = (
     "SELECT v.id, v.code, v.name, v.sort_order, v.is_active, "
@@ -32,17 +34,16 @@ def _visibility(context: Context) -> tuple[list[str], list[Any]]:
     return (["v.is_active = ?"], [True]) if context.principal.is_guest else ([], [])
 
 
-async def store_views_page(context: Context, first: int, after: str | None) -> Page[Row]:
+async def store_views_page(context: Context, first: int, after: str | None) -> Page:
     where, params = _visibility(context)
     return await keyset_page(
-        "store_view",
+        STORE_VIEWS,
         VIEW_SELECT,
         where,
         params,
         first=first,
         after=after,
         max_page_size=context.settings.max_page_size,
-        key="v.id",
     )
 
 

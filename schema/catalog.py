@@ -18,11 +18,11 @@ from models.store import (
 )
 from resolvers import catalog as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
+from resolvers.problems import Outcome
 from resolvers.rows import as_datetime, as_float
-from schema.core import UserError
+from schema.core import UserError, user_errors
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
-from schema.problems import user_errors
 
 
 @strawberry.enum(description="Enable Product.")
@@ -169,9 +169,9 @@ def _changes(data: CreateProductInput | UpdateProductInput) -> resolve.ProductCh
     )
 
 
-def _payload(result: resolve.ProductResult) -> ProductPayload:
-    product = Product.from_row(result.product) if result.product is not None else None
-    return ProductPayload(product=product, user_errors=user_errors(result.problems))
+def _payload(outcome: Outcome[dict[str, Any]]) -> ProductPayload:
+    product = Product.from_row(outcome.value) if outcome.value is not None else None
+    return ProductPayload(product=product, user_errors=user_errors(outcome.problems))
 
 
 @strawberry.type
@@ -240,5 +240,5 @@ class CatalogMutation:
         extensions=[requires(Resource.PRODUCTS)], description="Delete a product and its category links."
     )
     async def delete_product(self, id: int) -> DeleteProductPayload:
-        problems = await resolve.delete_product(id)
-        return DeleteProductPayload(deleted_id=None if problems else id, user_errors=user_errors(problems))
+        outcome = await resolve.delete_product(id)
+        return DeleteProductPayload(deleted_id=outcome.value, user_errors=user_errors(outcome.problems))

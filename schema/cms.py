@@ -9,11 +9,11 @@ import strawberry
 
 from resolvers import cms as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
+from resolvers.problems import Outcome
 from resolvers.rows import as_datetime
-from schema.core import UserError
+from schema.core import UserError, user_errors
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
-from schema.problems import user_errors
 
 
 @strawberry.type(description="A CMS page.")
@@ -112,9 +112,9 @@ def _changes(data: CreateCmsPageInput | UpdateCmsPageInput) -> resolve.PageChang
     )
 
 
-def _payload(result: resolve.PageResult) -> CmsPagePayload:
-    page = CmsPage.from_row(result.page) if result.page is not None else None
-    return CmsPagePayload(cms_page=page, user_errors=user_errors(result.problems))
+def _payload(outcome: Outcome[dict[str, Any]]) -> CmsPagePayload:
+    page = CmsPage.from_row(outcome.value) if outcome.value is not None else None
+    return CmsPagePayload(cms_page=page, user_errors=user_errors(outcome.problems))
 
 
 @strawberry.type
@@ -168,5 +168,5 @@ class CmsMutation:
 
     @strawberry.mutation(extensions=[requires(Resource.CMS_PAGE_DELETE)], description="Delete a CMS page.")
     async def delete_cms_page(self, id: int) -> DeleteCmsPagePayload:
-        problems = await resolve.delete_page(id)
-        return DeleteCmsPagePayload(deleted_id=None if problems else id, user_errors=user_errors(problems))
+        outcome = await resolve.delete_page(id)
+        return DeleteCmsPagePayload(deleted_id=outcome.value, user_errors=user_errors(outcome.problems))

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Iterable
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
+from resolvers import problems
 
-@strawberry.enum(description="Why an input was refused.")
-class UserErrorCode(enum.Enum):
-    INVALID = "INVALID"
-    REQUIRED = "REQUIRED"
-    UNIQUE = "UNIQUE"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_EMAIL = "INVALID_EMAIL"
-    INVALID_URL = "INVALID_URL"
-    UNKNOWN_RESOURCE = "UNKNOWN_RESOURCE"
-    OUT_OF_SCOPE_PERMISSION = "OUT_OF_SCOPE_PERMISSION"
-    OUT_OF_RANGE = "OUT_OF_RANGE"
-    ALREADY_ACTIVE = "ALREADY_ACTIVE"
-    NOT_ACTIVE = "NOT_ACTIVE"
-    READ_ONLY = "READ_ONLY"
-    CALLBACK_FAILED = "CALLBACK_FAILED"
-    NOT_SUPPORTED = "NOT_SUPPORTED"
-    NO_ADMIN_TOKEN = "NO_ADMIN_TOKEN"
-    TOO_LONG = "TOO_LONG"
+UserErrorCode = strawberry.enum(problems.UserErrorCode, description="Why an input was refused.")
 
 
 @strawberry.type(description="A problem with the input of a mutation; clients should key on `code`.")
@@ -37,3 +22,11 @@ class UserError:
 def user_error(field: str | list[str] | None, message: str, code: UserErrorCode) -> UserError:
     path = [field] if isinstance(field, str) else field
     return UserError(field=path, message=message, code=code)
+
+
+def user_errors(found: Iterable[problems.Problem]) -> list[UserError]:
+    """Resolvers' problems as ``userErrors``, their Python field paths spelled as the schema spells fields."""
+    return [
+        UserError(field=[to_camel_case(name) for name in p.field] or None, message=p.message, code=p.code)
+        for p in found
+    ]

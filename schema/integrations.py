@@ -8,15 +8,18 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
 
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
-from resolvers import activation
-from resolvers import integrations as service
-from schema.core import UserError, UserErrorCode
+from resolvers.integrations import activation, loaders, service, validation
+from resolvers.integrations.grants import held_resources
+from resolvers.loaders import forget_loaders
+from resolvers.problems import Outcome
+from resolvers.rows import as_datetime
+from schema.core import UserError, user_errors
 from schema.directives import Resource, admin_only, requires
+from schema.pagination import Connection, connection
 
 
 @strawberry.enum(
@@ -36,8 +39,8 @@ class IntegrationSetupType(enum.Enum):
 
 @strawberry.enum(description="All resources, or a Custom selection from the resource tree.")
 class ResourceAccess(enum.Enum):
-    ALL = service.RESOURCE_ACCESS_ALL
-    CUSTOM = service.RESOURCE_ACCESS_CUSTOM
+    ALL = validation.RESOURCE_ACCESS_ALL
+    CUSTOM = validation.RESOURCE_ACCESS_CUSTOM
 
 
 @strawberry.type(description="OAuth credentials. The access token fields are null until the integration is active.")
@@ -48,7 +51,7 @@ class IntegrationCredentials:
     access_token_secret: str | None
 
     @classmethod
-    def of(cls, credentials: service.Credentials | None) -> IntegrationCredentials | None:
+    def of(cls, credentials: loaders.CredentialsView | None) -> IntegrationCredentials | None:
         if credentials is None:
             return None
         return cls(
@@ -74,26 +77,27 @@ class Integration(relay.Node):
     setup_type: IntegrationSetupType
     created_at: dt.datetime
     updated_at: dt.datetime
-    row: strawberry.Private[IntegrationRow]
 
     @classmethod
-    def of(cls, row: IntegrationRow) -> Integration:
+    def from_row(cls, row: dict[str, Any]) -> Integration:
+        """From a row as the list reads it (``service.COLUMNS``)."""
         return cls(
-            id=row.id,
-            name=row.name,
-            email=row.email or None,
-            callback_url=row.endpoint,
-            identity_link_url=row.identity_link_url,
-            status=IntegrationStatus(row.status),
-            setup_type=IntegrationSetupType.CONFIG if row.setup_type == SETUP_CONFIG else IntegrationSetupType.MANUAL,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            row=row,
+            id=row["id"],
+            name=row["name"],
+            email=row["email"] or None,
+            callback_url=row["endpoint"],
+            identity_link_url=row["identity_link_url"],
+            status=IntegrationStatus(row["status"]),
+            setup_type=(
+                IntegrationSetupType.CONFIG if row["setup_type"] == SETUP_CONFIG else IntegrationSetupType.MANUAL
+            ),
+            created_at=as_datetime(row["created_at"]),
+            updated_at=as_datetime(row["updated_at"]),
         )
 
     @classmethod
     def maybe(cls, row: IntegrationRow | None) -> Integration | None:
-        return cls.of(row) if row is not None else None
+        return cls.from_row(service.as_row(row)) if row is not None else None
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -105,15 +109,15 @@ class Integration(relay.Node):
 
     @strawberry.field(description="Both URLs set: activation runs the OAuth 1.0a token exchange.")
     def is_token_exchange(self) -> bool:
-        return service.is_token_exchange(self.row)
+        return service.is_token_exchange(self.callback_url, self.identity_link_url)
 
     @strawberry.field(description="False when the callback or identity link URL is plain http:.")
     def is_secure(self) -> bool:
-        return service.is_secure(self.row)
+        return service.is_secure(self.callback_url, self.identity_link_url)
 
     @strawberry.field
     async def resource_access(self, info: strawberry.Info) -> ResourceAccess:
-        grant = await service.load_grant(info.context, self.id)
+        grant = await loaders.load_grant(info.context, self.id)
         return ResourceAccess.ALL if grant is not None and grant.all_resources else ResourceAccess.CUSTOM
 
     @strawberry.field(
@@ -121,21 +125,21 @@ class Integration(relay.Node):
         "else the chosen nodes with their whole subtrees."
     )
     async def resources(self, info: strawberry.Info) -> list[str]:
-        return service.held_resources(await service.load_grant(info.context, self.id))
+        return held_resources(await loaders.load_grant(info.context, self.id))
 
     @strawberry.field(description="Ancestors of chosen nodes, shown partially checked; they grant nothing.")
     async def partial_resources(self, info: strawberry.Info) -> list[str]:
-        grant = await service.load_grant(info.context, self.id)
+        grant = await loaders.load_grant(info.context, self.id)
         return list(grant.partial_resources) if grant is not None else []
 
     @strawberry.field(description="The nodes ticked in the Custom tree (empty for All).")
     async def selected_resources(self, info: strawberry.Info) -> list[str]:
-        grant = await service.load_grant(info.context, self.id)
+        grant = await loaders.load_grant(info.context, self.id)
         return list(grant.selected) if grant is not None and not grant.all_resources else []
 
     @strawberry.field(extensions=[admin_only()], description="Only admins see credentials.")
     async def credentials(self, info: strawberry.Info) -> IntegrationCredentials | None:
-        return IntegrationCredentials.of(await service.load_credentials(info.context, self.id))
+        return IntegrationCredentials.of(await loaders.load_credentials(info.context, self.id))
 
 
 @strawberry.input
@@ -164,15 +168,11 @@ class UpdateIntegrationInput:
     resources: list[str] | None = strawberry.UNSET
 
 
-def as_user_errors(problems: Iterable[service.Problem]) -> list[UserError]:
-    return [UserError(field=p.field, message=p.message, code=UserErrorCode[p.code]) for p in problems]
-
-
-def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> service.IntegrationInput:
+def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> validation.IntegrationInput:
     access: Any = data.resource_access
     if isinstance(access, ResourceAccess):
         access = access.value
-    return service.IntegrationInput(
+    return validation.IntegrationInput(
         name=data.name,
         email=data.email,
         callback_url=data.callback_url,
@@ -186,6 +186,10 @@ def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> ser
 class IntegrationPayload:
     integration: Integration | None
     user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, outcome: Outcome[IntegrationRow]) -> IntegrationPayload:
+        return cls(integration=Integration.maybe(outcome.value), user_errors=user_errors(outcome.problems))
 
 
 @strawberry.type
@@ -209,13 +213,14 @@ class AuthorizeIntegrationPayload:
     user_errors: list[UserError]
 
     @classmethod
-    def of(cls, outcome: activation.ActivationOutcome) -> AuthorizeIntegrationPayload:
+    def of(cls, outcome: Outcome[activation.Activation]) -> AuthorizeIntegrationPayload:
+        done = outcome.value or activation.Activation()
         return cls(
-            integration=Integration.maybe(outcome.integration),
-            credentials=IntegrationCredentials.of(outcome.credentials),
-            identity_link_url=outcome.identity_link_url,
-            success_callback_url=outcome.success_callback_url,
-            user_errors=as_user_errors(outcome.user_errors),
+            integration=Integration.maybe(done.integration),
+            credentials=IntegrationCredentials.of(done.credentials),
+            identity_link_url=done.identity_link_url,
+            success_callback_url=done.success_callback_url,
+            user_errors=user_errors(outcome.problems),
         )
 
 
@@ -229,8 +234,9 @@ class IntegrationQuery:
 
     @strawberry.field(
         extensions=[requires(Resource.INTEGRATIONS)],
-        description="Integrations ordered by name. `first` is capped by the server's page size; "
-        "`search` matches name or email.",
+        description="Integrations ordered by name; `search` matches name or email. Relay pagination: `first` "
+        "(default: the server's maximum page size, MAX_PAGE_SIZE, default 100) items after the cursor `after`; "
+        "a `first` above that maximum is refused with a BAD_USER_INPUT error, not clamped.",
     )
     async def integrations(
         self,
@@ -239,29 +245,12 @@ class IntegrationQuery:
         after: str | None = None,
         status: IntegrationStatus | None = None,
         search: str | None = None,
-    ) -> relay.ListConnection[Integration] | None:
-        if first is not None and first < 0:
-            raise GraphQLError("`first` must not be negative.", extensions={"code": "BAD_USER_INPUT"})
-        try:
-            page = await service.list_integrations(
-                first=first,
-                after=after,
-                status=status.value if status is not None else None,
-                search=search,
-                max_page_size=info.context.settings.max_page_size,
-            )
-        except service.BadCursorError:
-            raise GraphQLError("The `after` cursor is not valid.", extensions={"code": "BAD_USER_INPUT"}) from None
-        edges = [relay.Edge(cursor=service.cursor_for(row), node=Integration.of(row)) for row in page.rows]
-        return relay.ListConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+    ) -> Connection[Integration] | None:
+        status_value = status.value if status is not None else None
+        page = await service.integrations_page(
+            info.context, status=status_value, search=search, first=first, after=after
         )
+        return connection(page, Integration.from_row)
 
 
 @strawberry.type
@@ -271,31 +260,28 @@ class IntegrationMutation:
         description="Register an integration (status INACTIVE) with its OAuth consumer and API grant.",
     )
     async def create_integration(self, info: strawberry.Info, input: CreateIntegrationInput) -> IntegrationPayload:
-        row, errors = await service.create_integration(_service_input(input), principal=info.context.principal)
-        service.forget_loaders(info.context)
-        return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
+        outcome = await service.create_integration(_service_input(input), principal=info.context.principal)
+        forget_loaders(info.context)
+        return IntegrationPayload.of(outcome)
 
     @strawberry.mutation(
         extensions=[requires(Resource.INTEGRATIONS)],
         description="Edit an integration; its status and tokens are untouched.",
     )
     async def update_integration(self, info: strawberry.Info, input: UpdateIntegrationInput) -> IntegrationPayload:
-        row, errors = await service.update_integration(
-            input.id, _service_input(input), principal=info.context.principal
-        )
-        service.forget_loaders(info.context)
-        return IntegrationPayload(integration=Integration.maybe(row), user_errors=as_user_errors(errors))
+        outcome = await service.update_integration(input.id, _service_input(input), principal=info.context.principal)
+        forget_loaders(info.context)
+        return IntegrationPayload.of(outcome)
 
     @strawberry.mutation(
         extensions=[requires(Resource.INTEGRATIONS)],
         description="Delete an integration; its credentials stop working at once.",
     )
     async def delete_integration(self, info: strawberry.Info, id: strawberry.ID) -> DeleteIntegrationPayload:
-        deleted, errors = await service.delete_integration(id, principal=info.context.principal)
-        service.forget_loaders(info.context)
-        return DeleteIntegrationPayload(
-            deleted_id=strawberry.ID(deleted) if deleted else None, user_errors=as_user_errors(errors)
-        )
+        outcome = await service.delete_integration(id, principal=info.context.principal)
+        forget_loaders(info.context)
+        deleted_id = strawberry.ID(outcome.value) if outcome.value is not None else None
+        return DeleteIntegrationPayload(deleted_id=deleted_id, user_errors=user_errors(outcome.problems))
 
     @strawberry.mutation(
         extensions=[requires(Resource.INTEGRATIONS)],

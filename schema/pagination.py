@@ -1,14 +1,14 @@
-"""Relay connections for the store lists (``edges { node cursor }``, ``pageInfo``)."""
+"""Relay connections for every list (``edges { node cursor }``, ``pageInfo``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import strawberry
 from strawberry.relay import PageInfo
 
-from resolvers.pagination import Page
+from resolvers.pagination import Page, Row
 
 T = TypeVar("T")
 
@@ -31,12 +31,9 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
-def connection(page: Page[Any], convert: Callable[[Any], T]) -> Connection[T]:
-    """A connection of ``convert(item)`` for each item of the page; every node has an ``id``."""
-    edges = []
-    for item in page.items:
-        node = convert(item)
-        edges.append(Edge(node=node, cursor=page.cursor(node.id)))  # type: ignore[attr-defined]
+def connection(page: Page, convert: Callable[[Row], T]) -> Connection[T]:
+    """A connection of ``convert(row)`` for each row of the page."""
+    edges = [Edge(node=convert(row), cursor=page.cursor(row)) for row in page.items]
     return Connection(
         edges=edges,
         page_info=PageInfo(

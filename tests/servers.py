@@ -61,8 +61,8 @@ def set_guest_access(database_url: str, allow: bool) -> None:
 
 
 async def _seed_demo(database_url: str, products: int) -> None:
+    from demo import seed_demo_store
     from main import open_database
-    from resolvers.demo_store import seed_demo_store
 
     settings = Settings(database_url=database_url)
     async with open_database(settings):

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from auth.oauth_tokens import find_token_row, hash_token
-from resolvers import activation
-from resolvers.integrations import parse_global_id
+from resolvers.integrations import activation
+from resolvers.integrations.service import parse_global_id
+from resolvers.problems import Outcome
 from settings import Settings, sqlite_path
 from tests.conftest import gql
 from tests.integration_helpers import AUTHORIZE, DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes, create
@@ -158,15 +159,17 @@ async def test_the_seam_receives_the_integration_and_its_outcome_is_the_payload(
 ) -> None:
     calls: list[tuple[str, bool]] = []
 
-    async def fake_exchange(row: Any, context: Any, *, reauthorize: bool) -> activation.ActivationOutcome:
+    async def fake_exchange(row: Any, context: Any, *, reauthorize: bool) -> Outcome[activation.Activation]:
         calls.append((row.name, reauthorize))
-        return activation.ActivationOutcome(
-            integration=row,
-            identity_link_url=f"{row.identity_link_url}?oauth_consumer_key=k",
-            success_callback_url="https://store.test/back",
+        return Outcome(
+            activation.Activation(
+                integration=row,
+                identity_link_url=f"{row.identity_link_url}?oauth_consumer_key=k",
+                success_callback_url="https://store.test/back",
+            )
         )
 
-    monkeypatch.setattr(activation, "start_token_exchange", fake_exchange)
+    monkeypatch.setattr(activation, "activate_by_token_exchange", fake_exchange)
     integration = await create(
         client, admin_token, name="Exchange", callbackUrl="https://a.example/cb", identityLinkUrl="https://a.example/id"
     )

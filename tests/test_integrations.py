@@ -13,7 +13,7 @@ import pytest
 
 from auth import acl
 from auth.acl import AclResource
-from resolvers.integrations import parse_global_id
+from resolvers.integrations.service import parse_global_id
 from tests.conftest import gql
 from tests.integration_helpers import (
     CREATE,
@@ -432,18 +432,38 @@ async def test_list_rejects_bad_cursors_and_negative_first(client: httpx.AsyncCl
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def test_list_refuses_forged_cursors(client: httpx.AsyncClient, admin_token: str) -> None:
+    """A cursor naming an id no id column can hold, or a name no name column can, is bad input, not a crash."""
+    for name in ("Alpha", "Bravo"):
+        await create(client, admin_token, name=name)
+    forged = [f"integration:{n}:Alpha" for n in (2**31, 2**63, 10**30, -1, "1" * 5000)]
+    forged += ["integration:1:Al\x00pha", "integration:1:", "integration:1", "product:1", "order:1"]
+    for payload in forged:
+        cursor = base64.urlsafe_b64encode(payload.encode()).decode()
+        body = await gql(client, LIST, {"first": 1, "after": cursor}, token=admin_token)
+        assert body["data"]["integrations"] is None, payload
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], payload
+    largest = base64.urlsafe_b64encode(f"integration:{2**31 - 1}:Alpha".encode()).decode()
+    body = await gql(client, LIST, {"after": largest}, token=admin_token)
+    assert [e["node"]["name"] for e in body["data"]["integrations"]["edges"]] == ["Bravo"]
+
+
 class TestPageCap:
     @pytest.fixture
     def settings(self, settings: Any) -> Any:
-        """A small page cap so that capping is visible."""
+        """A small maximum page size, so that the default and the refusal are visible."""
         import dataclasses
 
         return dataclasses.replace(settings, max_page_size=3)
 
-    async def test_page_size_is_capped(self, client: httpx.AsyncClient, admin_token: str) -> None:
+    async def test_page_size_above_the_maximum_is_refused(self, client: httpx.AsyncClient, admin_token: str) -> None:
         for i in range(5):
             await create(client, admin_token, name=f"I{i}")
         body = await gql(client, LIST, {"first": 1000}, token=admin_token)
+        assert body["data"]["integrations"] is None
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "3" in body["errors"][0]["message"]
+        body = await gql(client, LIST, {"first": 3}, token=admin_token)
         connection = body["data"]["integrations"]
         assert len(connection["edges"]) == 3
         assert connection["pageInfo"]["hasNextPage"] is True
@@ -470,7 +490,8 @@ async def test_list_does_not_query_per_integration(
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     for table in ("oauth_consumer", "oauth_token", "integration_grant"):
         assert sum(f'FROM "{table}"' in s for s in selects) == 1, (table, selects)
-    assert sum('FROM "integration"' in s for s in selects) == 1, selects
+    # The list is raw SQL (unquoted table name), like every other list.
+    assert sum(re.search(r'\bFROM "?integration\b', s) is not None for s in selects) == 1, selects
 
 
 # ------------------------------------------------------------------------------------------ access

@@ -16,7 +16,7 @@ from auth.clock import clock
 from auth.config import CLEANUP_PROBABILITY, POST_MAXREDIRECTS, POST_TIMEOUT, load_config, save_config
 from models import Integration, OAuthConsumer, OAuthNonce, OAuthToken
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
-from resolvers.token_exchange import TokenExchangeFailed, TokenExchangeStarted, start_token_exchange
+from resolvers.integrations.activation import TokenExchangeFailed, TokenExchangeStarted, start_token_exchange
 from settings import Settings
 from tests.conftest import free_port
 from tests.oauth_support import (

@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from resolvers.outbound import FORBIDDEN, PRIVATE, PUBLIC, classify
-from resolvers.token_exchange import add_query_parameters
+from resolvers.integrations.activation import add_query_parameters
+from resolvers.integrations.callback import FORBIDDEN, PRIVATE, PUBLIC, classify
 
 
 @pytest.mark.parametrize(

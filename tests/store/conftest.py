@@ -48,7 +48,7 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 @pytest.fixture
 async def demo(app: Any, settings: Settings) -> None:
     """A small demo store (deterministic), seeded directly into the test database."""
-    from resolvers.demo_store import seed_demo_store
+    from demo import seed_demo_store
 
     report = await seed_demo_store(settings, products=60)
     assert report.seeded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -139,6 +140,21 @@ async def test_page_size_above_the_maximum_is_refused(client: httpx.AsyncClient,
         bad = await gql(client, LIST, {"first": 5, "after": cursor}, token=admin_token)
         assert bad["data"]["products"] is None
         assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.usefixtures("demo")
+async def test_forged_cursors_are_bad_input_not_server_errors(client: httpx.AsyncClient, admin_token: str) -> None:
+    """Ids are 32-bit columns: a cursor naming a larger or negative id is refused before the database sees it."""
+    jackets = {"search": None, "categoryId": 1, "skus": None}
+    for number in (2**31, 2**63, 10**30, -1, "1" * 5000, "1:2"):
+        cursor = base64.urlsafe_b64encode(f"product:{number}".encode()).decode()
+        for filter in (None, jackets):
+            body = await gql(client, LIST, {"first": 5, "after": cursor, "filter": filter}, token=admin_token)
+            assert body["data"]["products"] is None, number
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], number
+    largest = base64.urlsafe_b64encode(f"product:{2**31 - 1}".encode()).decode()
+    body = await gql(client, LIST, {"first": 5, "after": largest}, token=admin_token)
+    assert body["data"]["products"]["edges"] == []
 
 
 @pytest.mark.usefixtures("demo")

@@ -31,7 +31,7 @@ async def catalog_snapshot() -> list[tuple[Any, ...]]:
 async def test_seed_demo_fills_an_empty_store_once(
     client: httpx.AsyncClient, admin_token: str, database_url: str
 ) -> None:
-    from resolvers.demo_store import store_counts
+    from demo import store_counts
 
     first = seed_demo(database_url, "--products", "50")
     assert first.startswith("Seeded the demo store")
@@ -68,8 +68,8 @@ async def test_seed_demo_fills_an_empty_store_once(
 async def test_first_start_of_the_embedded_default_seeds_the_demo_store(settings: Settings) -> None:
     import dataclasses
 
+    from demo import store_counts
     from main import _bootstrap, open_database
-    from resolvers.demo_store import store_counts
 
     explicit = dataclasses.replace(settings, embedded_default=False)
     await _bootstrap(explicit)

@@ -76,7 +76,7 @@ async def _add_category_tree(width: int) -> int:
 async def test_statement_count_does_not_grow_with_the_page(
     client: httpx.AsyncClient, admin_token: str, settings: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from resolvers.demo_store import seed_demo_store
+    from demo import seed_demo_store
 
     await seed_demo_store(settings, products=120, orders=110)  # type: ignore[arg-type]
     parent = await _add_category_tree(110)
@@ -101,7 +101,7 @@ async def test_statement_count_does_not_grow_with_the_page(
 async def test_guest_request_adds_only_the_config_read(
     client: httpx.AsyncClient, admin_token: str, settings: object
 ) -> None:
-    from resolvers.demo_store import seed_demo_store
+    from demo import seed_demo_store
 
     await seed_demo_store(settings, products=200)  # type: ignore[arg-type]
     await gql(client, "mutation { setGuestAccess(allow: true) { userErrors { code } } }", token=admin_token)

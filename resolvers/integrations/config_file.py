@@ -20,15 +20,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from errors import Refusal
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_INACTIVE, STATUS_RESET
-from resolvers.integrations import (
-    RESOURCE_ACCESS_CUSTOM,
-    IntegrationInput,
-    create_integration,
-    delete_integration_row,
-    validate_input,
-)
+from resolvers.integrations.service import create_integration, delete_integration_row
+from resolvers.integrations.validation import RESOURCE_ACCESS_CUSTOM, IntegrationInput, validate_input
 from settings import Settings
 
 logger = logging.getLogger("integrations.config_file")
@@ -37,7 +33,7 @@ TABLE = "integrations"
 KEYS = ("name", "email", "callback_url", "identity_link_url", "resources")
 
 
-class ConfigFileError(Exception):
+class ConfigFileError(Refusal):
     """The file as a whole cannot be used (unreadable, not TOML, wrong shape)."""
 
 
@@ -107,14 +103,9 @@ def _declaration(entry: Any) -> tuple[Declaration | None, list[str]]:
         resources=tuple(resources),
     )
     checked = validate_input(declaration.as_input(), creating=True, path=())
-    if checked.errors:
-        return None, [f"{_snake(e.field)}: {e.message}" for e in checked.errors]
+    if checked.problems:
+        return None, [f"{'.'.join(p.field)}: {p.message}" for p in checked.problems]
     return declaration, []
-
-
-def _snake(field: list[str] | None) -> str:
-    names = {"callbackUrl": "callback_url", "identityLinkUrl": "identity_link_url"}
-    return ".".join(names.get(f, f) for f in field or [])
 
 
 def read_declarations(path: Path) -> ParsedFile:
@@ -184,7 +175,7 @@ async def _apply(path: Path, declaration: Declaration) -> None:
         return
     if existing is not None and existing.config_hash == fingerprint:
         return
-    row, errors = await create_integration(
+    outcome = await create_integration(
         declaration.as_input(),
         principal=None,
         setup_type=SETUP_CONFIG,
@@ -193,13 +184,13 @@ async def _apply(path: Path, declaration: Declaration) -> None:
         path=(),
         replace_id=existing.id if existing is not None else None,
     )
-    if row is None:
+    if outcome.value is None:
         # Another worker applied the same file at the same moment, or the name is taken.
         logger.info(
             "Integrations file %s: integration %r not applied here: %s",
             path,
             declaration.name,
-            "; ".join(e.message for e in errors),
+            "; ".join(p.message for p in outcome.problems),
         )
     elif existing is None:
         logger.info("Integration %r created from %s.", declaration.name, path)

@@ -26,6 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from errors import Refusal
+
 logger = logging.getLogger("integrations.outbound")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -47,12 +49,8 @@ PRIVATE = "private"
 PUBLIC = "public"
 
 
-class OutboundError(Exception):
+class OutboundError(Refusal):
     """The request could not be delivered; ``message`` says why, for the admin."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _embedded_ipv4(address: IPAddress) -> IPAddress:

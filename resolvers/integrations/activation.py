@@ -1,0 +1,255 @@
+"""How does an integration get its access token? Activate and Reauthorize (reference §3.2-3.4).
+
+Which flow runs is Magento's rule: an integration with both a callback URL and an identity link URL does
+the OAuth 1.0a token exchange (``activate_by_token_exchange``); any other is a manual integration whose
+access token and secret are generated here and shown to the admin at once (``activate_manually``).
+
+The token exchange is Magento's ``OauthService::postToConsumer``: the consumer-key expiration window starts,
+a verifier token is made, and ``oauth_consumer_key``, ``oauth_consumer_secret``, ``store_base_url`` and
+``oauth_verifier`` are POSTed, form-encoded, to the callback URL. The admin's browser then opens the identity
+link, where the third party completes the exchange through ``/oauth/token/request`` and
+``/oauth/token/access``. Stricter than Magento: only a 2xx answer counts as delivered, and when delivery fails
+nothing half-made stays behind (no verifier token, no running expiration window, status ``INACTIVE``), so the
+admin can simply retry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from auth import oauth_tokens, secrets
+from auth.clock import clock
+from auth.config import ConfigSnapshot
+from auth.oauth_endpoints import SUCCESS_CALLBACK_PATH
+from errors import Refusal
+from models import Integration as IntegrationRow
+from models import OAuthConsumer
+from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
+from resolvers.integrations.callback import OutboundError, post_form
+from resolvers.integrations.grants import check_manage_permission
+from resolvers.integrations.loaders import CredentialsView
+from resolvers.integrations.service import find_for_mutation, is_token_exchange
+from resolvers.loaders import forget_loaders
+from resolvers.problems import Outcome, Problem, UserErrorCode
+from settings import Settings
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+logger = logging.getLogger("integrations.activation")
+
+
+@dataclasses.dataclass(frozen=True)
+class Activation:
+    """What ``authorizeIntegration``/``reauthorizeIntegration`` answer (``AuthorizeIntegrationPayload``).
+
+    Manual integrations fill ``credentials``; token-exchange integrations fill the two URLs the admin's
+    browser needs (the identity link to open and the URL it returns to). A refused activation shows the
+    integration as it is.
+    """
+
+    integration: IntegrationRow | None = None
+    credentials: CredentialsView | None = None
+    identity_link_url: str | None = None
+    success_callback_url: str | None = None
+
+
+def already_active_message(name: str) -> str:
+    return f"The integration '{name}' is already active. Use reauthorizeIntegration to issue new tokens."
+
+
+def not_active_message(name: str) -> str:
+    return f"The integration '{name}' has not been activated yet. Use authorizeIntegration."
+
+
+async def authorize_integration(context: Context, value: str) -> Outcome[Activation]:
+    """Activate: an active integration is refused (ALREADY_ACTIVE) rather than silently re-issued."""
+    return await _activate(context, value, reauthorize=False)
+
+
+async def reauthorize_integration(context: Context, value: str) -> Outcome[Activation]:
+    """Issue new tokens for an active (or config-reset) integration; the consumer key and secret stay."""
+    return await _activate(context, value, reauthorize=True)
+
+
+async def _activate(context: Context, value: str, *, reauthorize: bool) -> Outcome[Activation]:
+    found = await find_for_mutation(value, ("id",))
+    row = found.value
+    if row is None:
+        return Outcome(problems=found.problems)
+    problems = await check_manage_permission(context.principal, row, ("id",)) or _status_refusal(
+        row, reauthorize=reauthorize
+    )
+    if problems:
+        return Outcome(Activation(row), problems)
+    if is_token_exchange(row.endpoint, row.identity_link_url):
+        outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
+    else:
+        outcome = await activate_manually(row, reauthorize=reauthorize)
+    forget_loaders(context)
+    return outcome
+
+
+def _status_refusal(row: IntegrationRow, *, reauthorize: bool) -> list[Problem]:
+    """Why the integration's status rules this out, if it does."""
+    if not reauthorize and row.status == STATUS_ACTIVE:
+        return [Problem(("id",), already_active_message(row.name), UserErrorCode.ALREADY_ACTIVE)]
+    if reauthorize and row.status == STATUS_INACTIVE:
+        return [Problem(("id",), not_active_message(row.name), UserErrorCode.NOT_ACTIVE)]
+    return []
+
+
+# --------------------------------------------------------------------------------------- manual
+
+
+class _StatusChanged(Exception):
+    """The integration's status changed (or it vanished) between the check and the write."""
+
+
+async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcome[Activation]:
+    """Generate the access token and secret server-side and mark the integration active.
+
+    The status change is a conditional update in the same transaction as the token write, so two
+    concurrent activations produce exactly one access token: the second finds the status already
+    changed and gets ALREADY_ACTIVE. On reauthorize the token row is replaced in place, so the old
+    access token stops working at once; the consumer key and secret are kept.
+    """
+    from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
+    try:
+        async with in_transaction() as conn:
+            changed = (
+                await IntegrationRow.filter(id=row.id, status__in=from_statuses)
+                .using_db(conn)
+                .update(status=STATUS_ACTIVE, updated_at=clock.now())
+            )
+            if not changed:
+                raise _StatusChanged
+            consumer = await OAuthConsumer.filter(integration_id=row.id).using_db(conn).first()
+            if consumer is None:
+                raise _StatusChanged
+            issued = await oauth_tokens.issue_access_token(consumer.id, conn=conn)
+    except _StatusChanged:
+        current = await IntegrationRow.get_or_none(id=row.id)
+        refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
+        meanwhile = Problem(("id",), "The integration changed meanwhile. Please try again.", UserErrorCode.INVALID)
+        return Outcome(Activation(current), refusal or [meanwhile])
+    logger.info("Integration %s %s", row.id, "re-authorized" if reauthorize else "activated")
+    credentials = CredentialsView(
+        consumer_key=consumer.key,
+        consumer_secret=secrets.decrypt(consumer.secret),
+        access_token=issued.token,
+        access_token_secret=issued.secret,
+    )
+    return Outcome(Activation(await IntegrationRow.get_or_none(id=row.id), credentials))
+
+
+# --------------------------------------------------------------------------------------- token exchange
+
+
+class TokenExchangeFailed(Refusal):
+    """The credentials could not be delivered to the callback URL; ``message`` says what happened."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenExchangeStarted:
+    #: The identity link with ``oauth_consumer_key`` and ``success_call_back`` added, for the admin's popup.
+    identity_link_url: str
+    #: Our page that closes the popup when the third party sends the admin back.
+    success_callback_url: str
+
+
+async def activate_by_token_exchange(
+    integration: IntegrationRow, context: Context, *, reauthorize: bool
+) -> Outcome[Activation]:
+    """Token-exchange activation: deliver the credentials, then let the admin's browser open the identity link.
+
+    Called for integrations with both URLs set, after the existence, permission and status checks
+    (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). Either way the old token is dropped and the
+    integration is ``INACTIVE`` until ``/oauth/token/access`` succeeds. When the callback does not answer
+    2xx the outcome is ``CALLBACK_FAILED`` saying what happened.
+    """
+    try:
+        started = await start_token_exchange(integration.id, context.settings, await context.config())
+    except TokenExchangeFailed as failure:
+        current = await IntegrationRow.get_or_none(id=integration.id)
+        return Outcome(Activation(current), [Problem(("id",), failure.message, UserErrorCode.CALLBACK_FAILED)])
+    logger.info("Integration %s sent for %s", integration.id, "re-authorization" if reauthorize else "activation")
+    return Outcome(
+        Activation(
+            await IntegrationRow.get_or_none(id=integration.id),
+            identity_link_url=started.identity_link_url,
+            success_callback_url=started.success_callback_url,
+        )
+    )
+
+
+async def start_token_exchange(integration_id: int, settings: Settings, config: ConfigSnapshot) -> TokenExchangeStarted:
+    """Drop any token, set ``INACTIVE``, deliver fresh credentials to the callback URL.
+
+    Used for activation and reauthorization alike: either way the third party has to complete a new exchange
+    before the integration is ``ACTIVE`` again. Raises ``TokenExchangeFailed`` when the callback is not delivered.
+    """
+    integration = await IntegrationRow.get(id=integration_id)
+    consumer = await OAuthConsumer.get(integration_id=integration_id)
+    if not integration.endpoint or not integration.identity_link_url:
+        raise TokenExchangeFailed("The integration needs both a callback URL and an identity link URL.")
+    await IntegrationRow.filter(id=integration_id).update(status=STATUS_INACTIVE, updated_at=clock.now())
+    verifier = await _new_verifier_token(consumer.id)
+    await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=clock.now())
+    form = {
+        "oauth_consumer_key": consumer.key,
+        "oauth_consumer_secret": secrets.decrypt(consumer.secret),
+        "store_base_url": settings.store_base_url,
+        "oauth_verifier": verifier,
+    }
+    try:
+        await post_form(
+            integration.endpoint,
+            form,
+            timeout_seconds=config.post_timeout_seconds,
+            max_redirects=config.post_max_redirects,
+            allow_private=settings.allow_private_callbacks,
+        )
+    except OutboundError as error:
+        logger.warning("Credentials for integration %s were not delivered: %s", integration_id, error.message)
+        await oauth_tokens.delete_token_row(consumer.id)
+        await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
+        await IntegrationRow.filter(id=integration_id).update(status=STATUS_INACTIVE)
+        raise TokenExchangeFailed(error.message) from None
+    logger.info("Credentials for integration %s were delivered to its callback URL", integration_id)
+    callback = success_callback_url(settings)
+    return TokenExchangeStarted(
+        identity_link_url=add_query_parameters(
+            integration.identity_link_url,
+            {"oauth_consumer_key": consumer.key, "success_call_back": callback},
+        ),
+        success_callback_url=callback,
+    )
+
+
+async def _new_verifier_token(consumer_id: int) -> str:
+    """Turn the consumer's integration token into a fresh verifier token (any other token stops working)."""
+    verifier = secrets.generate_token()
+    try:
+        await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
+    except IntegrityError:  # a concurrent activation created the row first: take it over
+        await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
+    return verifier
+
+
+def add_query_parameters(url: str, parameters: dict[str, str]) -> str:
+    """``url`` with ``parameters`` added to its query (replacing same-named ones), fragment kept."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in parameters]
+    query.extend(parameters.items())
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def success_callback_url(settings: Settings) -> str:
+    return settings.store_base_url.rstrip("/") + SUCCESS_CALLBACK_PATH

@@ -1,0 +1,63 @@
+"""What an integration's grant and credentials are, read in one batch per request (no query per row).
+
+Each loader is one query for all the integrations a request shows, through the request's loader registry
+(``resolvers.loaders``); writes forget them (``forget_loaders``) so a payload shows what was written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from auth import oauth_tokens, secrets
+from models import IntegrationGrant, OAuthConsumer, OAuthToken
+from resolvers.loaders import get_loader
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+
+@dataclasses.dataclass(frozen=True)
+class CredentialsView:
+    """OAuth credentials as an admin sees them; the access token fields are None until activation."""
+
+    consumer_key: str
+    consumer_secret: str = dataclasses.field(repr=False)
+    access_token: str | None = dataclasses.field(default=None, repr=False)
+    access_token_secret: str | None = dataclasses.field(default=None, repr=False)
+
+
+async def _grants(ids: list[int]) -> list[IntegrationGrant | None]:
+    found = {g.integration_id: g for g in await IntegrationGrant.filter(integration_id__in=ids)}  # type: ignore[attr-defined]
+    return [found.get(i) for i in ids]
+
+
+async def _consumers(ids: list[int]) -> list[OAuthConsumer | None]:
+    found = {c.integration_id: c for c in await OAuthConsumer.filter(integration_id__in=ids)}  # type: ignore[attr-defined]
+    return [found.get(i) for i in ids]
+
+
+async def _tokens(consumer_ids: list[int]) -> list[OAuthToken | None]:
+    rows = await OAuthToken.filter(consumer_id__in=consumer_ids, user_type=oauth_tokens.USER_TYPE_INTEGRATION)
+    found = {t.consumer_id: t for t in rows}  # type: ignore[attr-defined]
+    return [found.get(i) for i in consumer_ids]
+
+
+async def load_grant(context: Context, integration_id: int) -> IntegrationGrant | None:
+    return await get_loader(context, "integration.grant", lambda _context: _grants).load(integration_id)
+
+
+async def load_credentials(context: Context, integration_id: int) -> CredentialsView | None:
+    consumers = get_loader(context, "integration.consumer", lambda _context: _consumers)
+    consumer: OAuthConsumer | None = await consumers.load(integration_id)
+    if consumer is None:
+        return None
+    tokens = get_loader(context, "integration.token", lambda _context: _tokens)
+    token: OAuthToken | None = await tokens.load(consumer.id)
+    access = oauth_tokens.decrypt_token(token) if token is not None and token.type == oauth_tokens.TYPE_ACCESS else None
+    return CredentialsView(
+        consumer_key=consumer.key,
+        consumer_secret=secrets.decrypt(consumer.secret),
+        access_token=access.token if access else None,
+        access_token_secret=access.secret if access else None,
+    )

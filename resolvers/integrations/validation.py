@@ -1,0 +1,103 @@
+"""Is this integration input acceptable? What create and update accept, checked field by field.
+
+Every problem is collected at once and nothing is written when there is any. Messages are Magento's
+(reference §1.1). Config-file declarations go through the same checks (``config_file``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from strawberry import UNSET
+
+from resolvers.integrations.grants import GrantSpec
+from resolvers.problems import Problem, UserErrorCode
+from resolvers.validation import InputChecker
+
+RESOURCE_ACCESS_ALL = "ALL"
+RESOURCE_ACCESS_CUSTOM = "CUSTOM"
+MAX_NAME = 255
+
+REQUIRED_MESSAGE = "This is a required field."
+
+
+@dataclasses.dataclass
+class IntegrationInput:
+    """What create and update accept; ``UNSET`` means "not given" (update keeps the stored value)."""
+
+    name: Any = UNSET
+    email: Any = UNSET
+    callback_url: Any = UNSET
+    identity_link_url: Any = UNSET
+    #: ``"ALL"`` or ``"CUSTOM"``.
+    resource_access: Any = UNSET
+    resources: Any = UNSET
+
+
+@dataclasses.dataclass
+class ValidatedInput:
+    #: Integration columns to write.
+    fields: dict[str, Any]
+    #: The grant to store, or None to keep the stored one (updates that do not mention resources).
+    grant: GrantSpec | None
+    problems: list[Problem]
+
+
+def _given(value: Any) -> bool:
+    return value is not UNSET
+
+
+def _text(value: Any) -> str | None:
+    """Strip a text input; empty becomes None."""
+    if value is None or value is UNSET:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def validate_input(
+    data: IntegrationInput,
+    *,
+    creating: bool,
+    path: tuple[str, ...] = ("input",),
+    stored_selection: Sequence[str] = (),
+) -> ValidatedInput:
+    """Check every given field (all of them when creating); ``fields`` is only usable without problems."""
+    check = InputChecker(path)
+    fields: dict[str, Any] = {}
+    if creating or _given(data.name):
+        fields["name"] = _name(check, _text(data.name))
+    if creating or _given(data.email):
+        fields["email"] = check.email("email", _text(data.email)) or ""
+    if creating or _given(data.callback_url):
+        fields["endpoint"] = check.url("callback_url", _text(data.callback_url))
+    if creating or _given(data.identity_link_url):
+        fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
+    grant = _grant(check, data, creating=creating, stored_selection=stored_selection)
+    return ValidatedInput(fields, grant, check.problems)
+
+
+def _name(check: InputChecker, name: str | None) -> str | None:
+    if name is None:
+        check.add("name", REQUIRED_MESSAGE, UserErrorCode.REQUIRED)
+    elif len(name) > MAX_NAME:
+        check.add("name", f"The name must not be longer than {MAX_NAME} characters.", UserErrorCode.INVALID)
+    return name
+
+
+def _grant(
+    check: InputChecker, data: IntegrationInput, *, creating: bool, stored_selection: Sequence[str]
+) -> GrantSpec | None:
+    """The grant to store: All, a Custom selection (given, or the stored one when only the access changes)."""
+    access = data.resource_access if _given(data.resource_access) else None
+    resources = data.resources if _given(data.resources) else None
+    if access is None and (resources is not None or creating):
+        access = RESOURCE_ACCESS_CUSTOM
+    if access == RESOURCE_ACCESS_ALL:
+        return GrantSpec.all()
+    if access != RESOURCE_ACCESS_CUSTOM:
+        return None
+    selection = check.resources("resources", list(resources) if resources is not None else list(stored_selection))
+    return GrantSpec.custom(selection) if selection is not None else None
