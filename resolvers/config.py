@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from auth.config import ALLOW_GUEST, BY_NAME, Number, save_config
+from resolvers.problems import Outcome, Problem, UserErrorCode
 
 if TYPE_CHECKING:
     from schema.context import Context
 
 
-@dataclasses.dataclass(frozen=True)
-class SettingProblem:
-    field: str
-    message: str
-
-
-def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> tuple[dict[str, str], list[SettingProblem]]:
+def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> Outcome[dict[str, str]]:
     """Config rows to write for the given input fields, or the problems that stop the write."""
     rows: dict[str, str] = {}
-    problems: list[SettingProblem] = []
+    problems: list[Problem] = []
     for name, value in changes.items():
         if value is None:
             continue
         setting = BY_NAME[name]
         if isinstance(setting, Number) and not setting.accepts(value):
-            problems.append(SettingProblem(name, f"Enter a number from {setting.minimum} to {setting.maximum}."))
+            message = f"Enter a number from {setting.minimum} to {setting.maximum}."
+            problems.append(Problem(("input", name), message, UserErrorCode.OUT_OF_RANGE))
         else:
             rows[setting.path] = setting.text(value)
-    return rows, problems
+    return Outcome(None if problems else rows, problems)
 
 
 async def set_guest_access(context: Context, allow: bool) -> None:
@@ -38,7 +33,10 @@ async def set_guest_access(context: Context, allow: bool) -> None:
     context.forget_config()
 
 
-async def update_oauth_config(context: Context, rows: dict[str, str]) -> None:
-    if rows:
-        await save_config(rows)
+async def update_oauth_config(context: Context, changes: Mapping[str, int | bool | None]) -> Outcome[dict[str, str]]:
+    """Write the changed OAuth settings, all or (on any problem) none."""
+    outcome = validate_oauth_changes(changes)
+    if outcome.value:
+        await save_config(outcome.value)
     context.forget_config()
+    return outcome

@@ -7,7 +7,8 @@ import datetime as dt
 import strawberry
 
 from resolvers import admin as resolve
-from schema.core import UserError, UserErrorCode, user_error
+from resolvers.problems import Problem, UserErrorCode
+from schema.core import UserError, user_errors
 from schema.directives import Resource, public, requires
 
 
@@ -42,7 +43,7 @@ class AdminMutation:
             return RevokeAdminTokenPayload(revoked=True, user_errors=[])
         return RevokeAdminTokenPayload(
             revoked=False,
-            user_errors=[
-                user_error(None, "This request was not made with an admin token.", UserErrorCode.NO_ADMIN_TOKEN)
-            ],
+            user_errors=user_errors(
+                [Problem((), "This request was not made with an admin token.", UserErrorCode.NO_ADMIN_TOKEN)]
+            ),
         )

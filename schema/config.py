@@ -9,7 +9,7 @@ import strawberry
 
 from auth.config import BY_NAME, SETTINGS, ConfigSnapshot
 from resolvers import config as resolve
-from schema.core import UserError, UserErrorCode, user_error
+from schema.core import UserError, user_errors
 from schema.directives import Resource, public, requires
 
 
@@ -116,17 +116,6 @@ class ConfigMutation:
     async def update_oauth_config(
         self, info: strawberry.Info, input: UpdateOAuthConfigInput
     ) -> UpdateOAuthConfigPayload:
-        rows, problems = resolve.validate_oauth_changes(dataclasses.asdict(input))
-        if problems:
-            errors = [
-                user_error(["input", strawberry_name(p.field)], p.message, UserErrorCode.OUT_OF_RANGE) for p in problems
-            ]
-            return UpdateOAuthConfigPayload(oauth=None, user_errors=errors)
-        await resolve.update_oauth_config(info.context, rows)
-        return UpdateOAuthConfigPayload(oauth=OAuthConfig.from_config(await info.context.config()), user_errors=[])
-
-
-def strawberry_name(python_name: str) -> str:
-    """The GraphQL (camelCase) name of an input field."""
-    head, *rest = python_name.split("_")
-    return head + "".join(part.title() for part in rest)
+        outcome = await resolve.update_oauth_config(info.context, dataclasses.asdict(input))
+        oauth = None if outcome.problems else OAuthConfig.from_config(await info.context.config())
+        return UpdateOAuthConfigPayload(oauth=oauth, user_errors=user_errors(outcome.problems))

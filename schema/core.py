@@ -19,11 +19,6 @@ class UserError:
     code: UserErrorCode
 
 
-def user_error(field: str | list[str] | None, message: str, code: UserErrorCode) -> UserError:
-    path = [field] if isinstance(field, str) else field
-    return UserError(field=path, message=message, code=code)
-
-
 def user_errors(found: Iterable[problems.Problem]) -> list[UserError]:
     """Resolvers' problems as ``userErrors``, their Python field paths spelled as the schema spells fields."""
     return [

@@ -106,16 +106,18 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
 
 
 def test_oauth_changes_are_checked_against_the_table() -> None:
-    from resolvers.config import SettingProblem, validate_oauth_changes
+    from resolvers.config import validate_oauth_changes
+    from resolvers.problems import Problem, UserErrorCode
 
     changes = {"consumer_post_timeout": 30, "allow_hmac_sha1": True, "enable_integration_as_bearer": False}
-    rows, problems = validate_oauth_changes({**changes, "lockout_time": None})
-    assert rows == {store.POST_TIMEOUT: "30", store.ALLOW_HMAC_SHA1: "1", store.INTEGRATION_AS_BEARER: "0"}
-    assert problems == []
-    rows, problems = validate_oauth_changes({"consumer_post_max_redirects": 11, "cleanup_probability": True})
-    assert problems == [
-        SettingProblem("consumer_post_max_redirects", "Enter a number from 0 to 10."),
-        SettingProblem("cleanup_probability", "Enter a number from 0 to 1000000."),
+    accepted = validate_oauth_changes({**changes, "lockout_time": None})
+    assert accepted.value == {store.POST_TIMEOUT: "30", store.ALLOW_HMAC_SHA1: "1", store.INTEGRATION_AS_BEARER: "0"}
+    assert accepted.problems == []
+    refused = validate_oauth_changes({"consumer_post_max_redirects": 11, "cleanup_probability": True})
+    assert refused.value is None
+    assert refused.problems == [
+        Problem(("input", "consumer_post_max_redirects"), "Enter a number from 0 to 10.", UserErrorCode.OUT_OF_RANGE),
+        Problem(("input", "cleanup_probability"), "Enter a number from 0 to 1000000.", UserErrorCode.OUT_OF_RANGE),
     ]
 
 
