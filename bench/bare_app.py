@@ -1,7 +1,7 @@
 """The baseline (W4): the server's own Strawberry types and resolvers with no access control at all.
 
 Built from the same ``QUERY_PARTS``/``MUTATION_PARTS``, with the same limits, parser and validation caches,
-error masking and database set-up as ``main.create_app``, but with no ``AuthenticationMiddleware``, no
+error masking and database set-up as ``main.create_app``, but with no ``PrincipalMiddleware``, no
 ``AccessControl`` extension and no ``AccessGuard`` field extensions. Every request runs as the guest, so
 the resolvers apply the same visibility rules as for W1. Measuring the real app against this one, in the
 same run and on the same database, isolates what authentication and authorisation cost.
@@ -24,7 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from auth import secrets as secrets_box
+from auth import secret_box
 from auth.enforcement import AccessGuard
 from auth.principal import GUEST
 from schema import MUTATION_PARTS, QUERY_PARTS, Schema, schema_extensions
@@ -76,14 +76,14 @@ class BareView(GraphQL[Context, None]):
 
 
 def create_bare_app(settings: Settings | None = None) -> Starlette:
-    from main import open_database  # the same migrations check, connection and SQLite pragmas
+    from models.database import open_database  # the same migrations check, connection and SQLite pragmas
 
     settings = settings or Settings.from_env()
     view = BareView(build_bare_schema(settings), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        secrets_box.configure(settings)
+        secret_box.configure(settings)
         async with open_database(settings, app):
             yield
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, parse
+from graphql import parse
 from graphql.error import GraphQLSyntaxError
 
 from auth import acl
+from errors import bad_user_input
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -22,7 +23,5 @@ def required_resources(context: Context, query: str, operation_name: str | None)
     try:
         document = parse(query, max_tokens=context.settings.max_tokens)
     except GraphQLSyntaxError as error:
-        raise GraphQLError(
-            f"The query cannot be parsed: {error.message}", extensions={"code": "BAD_USER_INPUT"}
-        ) from None
+        raise bad_user_input(f"The query cannot be parsed: {error.message}") from None
     return context.policy.required_resources(document, operation_name)

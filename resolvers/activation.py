@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from auth import oauth_tokens, secrets
+from auth import secret_box
 from auth.clock import clock
+from auth.oauth import tokens as oauth_tokens
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
@@ -129,7 +130,7 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Activa
     logger.info("Integration %s %s", row.id, "re-authorized" if reauthorize else "activated")
     credentials = Credentials(
         consumer_key=consumer.key,
-        consumer_secret=secrets.decrypt(consumer.secret),
+        consumer_secret=secret_box.decrypt(consumer.secret),
         access_token=issued.token,
         access_token_secret=issued.secret,
     )

@@ -25,9 +25,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from auth import acl, oauth_tokens, secrets
+from auth import acl, secret_box
 from auth.clock import clock
 from auth.grants import out_of_scope
+from auth.oauth import tokens as oauth_tokens
 from auth.principal import Principal
 from models import Integration as IntegrationRow
 from models import IntegrationGrant, OAuthConsumer, OAuthToken
@@ -366,8 +367,8 @@ async def create_integration(
                 using_db=conn,
                 integration_id=row.id,
                 name=f"Integration{row.id}",
-                key=secrets.generate_token(),
-                secret=secrets.encrypt(secrets.generate_token()),
+                key=secret_box.generate_token(),
+                secret=secret_box.encrypt(secret_box.generate_token()),
             )
             await save_grant(row.id, checked.grant, conn)
     except _AlreadyReplacedError:
@@ -561,7 +562,7 @@ def credentials_from(consumer: OAuthConsumer, token: OAuthToken | None) -> Crede
     access = oauth_tokens.decrypt_token(token) if token is not None and token.type == oauth_tokens.TYPE_ACCESS else None
     return Credentials(
         consumer_key=consumer.key,
-        consumer_secret=secrets.decrypt(consumer.secret),
+        consumer_secret=secret_box.decrypt(consumer.secret),
         access_token=access.token if access else None,
         access_token_secret=access.secret if access else None,
     )

@@ -17,10 +17,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tortoise.exceptions import IntegrityError
 
-from auth import oauth_tokens, secrets
+from auth import secret_box
 from auth.clock import clock
 from auth.config import StoreConfig
-from auth.oauth_endpoints import SUCCESS_CALLBACK_PATH
+from auth.oauth import tokens as oauth_tokens
+from auth.oauth.endpoints import SUCCESS_CALLBACK_PATH
 from models import Integration, OAuthConsumer
 from models.integration import STATUS_INACTIVE
 from resolvers.outbound import OutboundError, post_form
@@ -59,7 +60,7 @@ def success_callback_url(settings: Settings) -> str:
 
 async def _new_verifier_token(consumer_id: int) -> str:
     """Turn the consumer's integration token into a fresh verifier token (any other token stops working)."""
-    verifier = secrets.generate_token()
+    verifier = secret_box.generate_token()
     try:
         await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
     except IntegrityError:  # a concurrent activation created the row first: take it over
@@ -82,7 +83,7 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
     await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=clock.now())
     form = {
         "oauth_consumer_key": consumer.key,
-        "oauth_consumer_secret": secrets.decrypt(consumer.secret),
+        "oauth_consumer_secret": secret_box.decrypt(consumer.secret),
         "store_base_url": settings.store_base_url,
         "oauth_verifier": verifier,
     }

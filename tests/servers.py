@@ -36,7 +36,7 @@ def fresh_database(directory: Path, template: Path | None) -> str:
 
 async def _create_admin(database_url: str, username: str, password: str) -> None:
     from auth.admin_tokens import create_admin
-    from main import open_database
+    from models.database import open_database
 
     async with open_database(Settings(database_url=database_url)):
         await create_admin(username, password)
@@ -48,7 +48,7 @@ def create_admin_account(database_url: str, username: str, password: str) -> Non
 
 
 async def _seed_demo(database_url: str, products: int) -> None:
-    from main import open_database
+    from models.database import open_database
     from resolvers.demo_store import seed_demo_store
 
     settings = Settings(database_url=database_url)

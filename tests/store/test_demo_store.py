@@ -68,7 +68,8 @@ async def test_seed_demo_fills_an_empty_store_once(
 async def test_first_start_of_the_embedded_default_seeds_the_demo_store(settings: Settings) -> None:
     import dataclasses
 
-    from main import _bootstrap, open_database
+    from main import _bootstrap
+    from models.database import open_database
     from resolvers.demo_store import store_counts
 
     explicit = dataclasses.replace(settings, embedded_default=False)
