@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import json
 import logging
 import os
 import secrets
@@ -14,132 +13,31 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
-from tortoise import Tortoise
-from tortoise.contrib.starlette import RegisterTortoise
-from tortoise.migrations.api.migrate import migrate as run_migrations
 
-from auth import secrets as secrets_box
-from auth.middleware import AuthenticationMiddleware, BearerLookup, bearer_authenticator
-from auth.oauth_authenticators import integration_bearer_lookup, oauth_authenticator
-from auth.oauth_endpoints import oauth_routes
-from auth.principal import GUEST
+from auth import secret_box
+from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
+from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
+from auth.oauth.endpoints import oauth_routes
 from auth.proxy import TrustedProxyMiddleware
 from console import console_mount
-from models.availability import RETRY_AFTER, SERVICE_UNAVAILABLE, DatabaseUnavailableMiddleware
+from middleware import DatabaseUnavailableMiddleware
+from models.database import apply_migrations, open_database
 from models.sql import fetch_one
 from resolvers.integrations.config_file import sync_config_integrations
-from schema import build_schema, mask_unexpected
-from schema.context import Context
-from settings import SETTINGS_HELP, Settings, sqlite_path
-
-logger = logging.getLogger("integrations")
+from schema import build_schema
+from schema.view import GraphQLView
+from settings import SETTINGS_HELP, Settings
 
 #: Work run once the database is open, in order (config-file integrations, cleanup, ...).
 StartupTask = Callable[[Settings], Awaitable[None]]
 STARTUP_TASKS: list[StartupTask] = []
 STARTUP_TASKS.append(sync_config_integrations)
-
-
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context; the principal comes from ``AuthenticationMiddleware``."""
-
-    def __init__(self, schema: Any, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
-        self.settings = settings
-
-    async def get_context(self, request: Any, response: Any = None) -> Context:
-        principal = request.scope.get("state", {}).get("principal", GUEST)
-        return Context(request=request, response=response, principal=principal, settings=self.settings)
-
-    # Malformed input is the client's fault: 400, never a 500 (invalid UTF-8, nesting past the
-    # recursion limit, a body that is valid JSON but not a GraphQL request object).
-    @staticmethod
-    def _load_json(data: str | bytes) -> Any:
-        try:
-            return json.loads(data)
-        except (ValueError, RecursionError):
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
-
-    def parse_json(self, data: str | bytes) -> Any:
-        value = self._load_json(data)
-        if not isinstance(value, dict | list):
-            raise HTTPException(400, "The request body must be a JSON object.")
-        return value
-
-    def parse_query_params(self, params: Any) -> dict[str, Any]:
-        values = dict(params)
-        for name in ("variables", "extensions"):
-            if values.get(name):
-                values[name] = self._load_json(values[name])
-        return values
-
-    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        if result.errors:  # errors raised before execution bypass the masking extension
-            result.errors = [mask_unexpected(error) for error in result.errors]
-        return await super().process_result(request, result)
-
-    def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
-        results = response_data if isinstance(response_data, list) else [response_data]
-        if any(
-            (error.get("extensions") or {}).get("code") == SERVICE_UNAVAILABLE
-            for result in results
-            for error in result.get("errors") or ()
-        ):
-            response.status_code = 503
-            response.headers["retry-after"] = RETRY_AFTER
-        return response
-
-
-def _prepare_database_dir(settings: Settings) -> None:
-    path = sqlite_path(settings.database_url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
-async def apply_migrations(settings: Settings) -> None:
-    """Apply pending migrations (idempotent), then close the connections the migrator opened."""
-    _prepare_database_dir(settings)
-    try:
-        await run_migrations(config=settings.tortoise_config())
-    finally:
-        await Tortoise.close_connections()
-
-
-async def _tune_sqlite(settings: Settings) -> None:
-    if settings.is_sqlite:
-        conn = Tortoise.get_connection("default")
-        await conn.execute_script(f"PRAGMA synchronous={settings.sqlite_synchronous}")
-
-
-@contextlib.asynccontextmanager
-async def open_database(
-    settings: Settings, app: Starlette | None = None, *, migrate: bool = True
-) -> AsyncIterator[None]:
-    """Migrate, then keep the ORM open for the duration (through ``RegisterTortoise`` for apps)."""
-    if migrate:
-        await apply_migrations(settings)
-    if app is not None:
-        async with RegisterTortoise(app, config=settings.tortoise_config()):
-            await _tune_sqlite(settings)
-            yield
-    else:
-        await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
-        try:
-            await _tune_sqlite(settings)
-            yield
-        finally:
-            await Tortoise.close_connections()
 
 
 async def healthz(request: Request) -> Response:
@@ -160,7 +58,7 @@ def create_app(
     """The ASGI app. ``schema`` and ``bearer_lookups`` let tests serve tiny schemas and extra principals."""
     settings = settings or Settings.from_env()
     schema = schema or build_schema(settings)
-    graphql = AuthenticationMiddleware(
+    graphql = PrincipalMiddleware(
         GraphQLView(schema, settings),
         {
             "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
@@ -170,7 +68,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        secrets_box.configure(settings)
+        secret_box.configure(settings)
         # Under ``serve`` the parent has migrated and run the start-up tasks once, for all its workers.
         prepared = os.environ.get(PREPARED_BY_SERVE) == "1"
         async with open_database(settings, app, migrate=not prepared):
@@ -217,7 +115,7 @@ PREPARED_BY_SERVE = "INTEGRATIONS_PREPARED_BY_SERVE"
 async def _bootstrap(settings: Settings) -> None:
     """Once, before any worker starts: migrate, run the start-up tasks, and on first start create the
     ``admin`` account with a random password, printed once."""
-    secrets_box.configure(settings)
+    secret_box.configure(settings)
     async with open_database(settings):
         for task in STARTUP_TASKS:
             await task(settings)

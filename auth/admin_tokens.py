@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 
 from tortoise.expressions import F
@@ -14,6 +13,8 @@ from auth.clock import clock
 from auth.config import ConfigSnapshot
 from auth.passwords import hash_password, verify_password
 from auth.principal import Principal, admin_principal
+from auth.tokens import hash_token
+from errors import Refusal
 from models import AdminToken, AdminUser, TokenRequestLog
 from models.sql import execute, fetch_one
 
@@ -25,24 +26,24 @@ SIGN_IN_FAILED = (
 )
 
 
-class SignInError(Exception):
+class SignInError(Refusal):
+    """A refused sign-in; every reason gives Magento's one message, so none can be told apart."""
+
     def __init__(self, message: str = SIGN_IN_FAILED) -> None:
         super().__init__(message)
-        self.message = message
 
 
 class InvalidTokenError(Exception):
-    """A bearer credential that is present but unknown, expired or revoked."""
+    """A bearer credential that is present but unknown, expired or revoked.
+
+    Not a ``Refusal``: it carries no message of its own, the bearer authenticator words the refusal.
+    """
 
 
 @dataclasses.dataclass(frozen=True)
-class IssuedToken:
+class AdminTokenIssued:
     token: str
     expires_at: dt.datetime
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def as_datetime(value: object) -> dt.datetime:
@@ -76,7 +77,7 @@ async def _record_failure(username: str, config: ConfigSnapshot, now: dt.datetim
             await rows.update(lock_expires_at=now + dt.timedelta(seconds=config.lock_timeout_seconds))
 
 
-async def issue_admin_token(username: str, password: str, config: ConfigSnapshot) -> IssuedToken:
+async def issue_admin_token(username: str, password: str, config: ConfigSnapshot) -> AdminTokenIssued:
     """Check the password (unless locked out) and issue a token; every failure looks the same."""
     username = username.strip()
     if not username or not password:
@@ -93,7 +94,7 @@ async def issue_admin_token(username: str, password: str, config: ConfigSnapshot
     token = secrets.token_urlsafe(32)
     expires_at = now + dt.timedelta(hours=config.admin_token_lifetime_hours)
     await AdminToken.create(admin=user, token_hash=hash_token(token), created_at=now, expires_at=expires_at)
-    return IssuedToken(token, expires_at)
+    return AdminTokenIssued(token, expires_at)
 
 
 async def revoke_admin_token(token_id: int) -> bool:

@@ -7,19 +7,18 @@ error ``UNAUTHENTICATED``, never a fallback to guest. Each scheme is one ``Authe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.admin_tokens import InvalidTokenError, authenticate_admin_token
 from auth.principal import GUEST, Principal
+from errors import ErrorCode, Refusal, graphql_error
 
 
-class AuthenticationFailed(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class AuthenticationFailed(Refusal):
+    """A credential that is present but not accepted; its message is the 401 answer's error."""
 
 
 #: (scope, receive, credentials after the scheme word) -> (principal, receive to pass on).
@@ -53,29 +52,18 @@ async def _oauth_not_configured(scope: Scope, receive: Receive, credentials: str
     raise AuthenticationFailed("OAuth 1.0a signed requests are not accepted by this server.")
 
 
-def unauthenticated_body(message: str) -> bytes:
-    return json.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
-    ).encode()
+async def send_unauthenticated(
+    scope: Scope, receive: Receive, send: Send, message: str, scheme: str = "Bearer"
+) -> None:
+    """HTTP 401 with a GraphQL-shaped ``UNAUTHENTICATED`` error, so GraphQL clients read it as any other."""
+    error = graphql_error(message, ErrorCode.UNAUTHENTICATED)
+    response = JSONResponse({"data": None, "errors": [error.formatted]}, 401, {"www-authenticate": scheme})
+    await response(scope, receive, send)
 
 
-async def send_unauthenticated(send: Send, message: str, scheme: str = "Bearer") -> None:
-    body = unauthenticated_body(message)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", scheme.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+class PrincipalMiddleware:
+    """Puts the caller's ``Principal`` in ``scope["state"]["principal"]``, or answers 401."""
 
-
-class AuthenticationMiddleware:
     def __init__(self, app: ASGIApp, authenticators: Mapping[str, Authenticator] | None = None) -> None:
         self.app = app
         self.authenticators: dict[str, Authenticator] = {
@@ -99,12 +87,14 @@ class AuthenticationMiddleware:
             authenticator = self.authenticators.get(scheme.lower())
             if authenticator is None:
                 await _drain(receive)
-                await send_unauthenticated(send, f"The authorization scheme {scheme[:20]!r} is not supported.")
+                message = f"The authorization scheme {scheme[:20]!r} is not supported."
+                await send_unauthenticated(scope, receive, send, message)
                 return
             try:
                 principal, receive = await authenticator(scope, receive, credentials)
             except AuthenticationFailed as failure:
-                await send_unauthenticated(send, failure.message, "OAuth" if scheme.lower() == "oauth" else "Bearer")
+                challenge = "OAuth" if scheme.lower() == "oauth" else "Bearer"
+                await send_unauthenticated(scope, receive, send, failure.message, challenge)
                 return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)

@@ -1,4 +1,4 @@
-"""Who is calling: the principal every request carries, built by ``auth.middleware``."""
+"""Who is calling: the principal every request carries, built by ``auth.middleware.PrincipalMiddleware``."""
 
 from __future__ import annotations
 
@@ -32,9 +32,6 @@ class Principal:
     @property
     def holds_all(self) -> bool:
         return ALL in self.resources
-
-    def holds(self, resource_id: str) -> bool:
-        return ALL in self.resources or resource_id in self.resources
 
     def missing(self, resource_ids: tuple[str, ...]) -> list[str]:
         if ALL in self.resources:

@@ -1,7 +1,7 @@
 """The baseline (W4): the server's own Strawberry types and resolvers with no access control at all.
 
 Built from the same ``QUERY_PARTS``/``MUTATION_PARTS``, with the same limits, parser and validation caches,
-error masking and database set-up as ``main.create_app``, but with no ``AuthenticationMiddleware``, no
+error masking and database set-up as ``main.create_app``, but with no ``PrincipalMiddleware``, no
 ``AccessControl`` extension and no field guards: ``BareSchema.get_fields`` hands Strawberry copies of the
 fields without their ``AccessRule``, so the shared type definitions are left as they are and the two
 schemas can be built in any order in one process. Every request runs as the guest, so the resolvers
@@ -25,7 +25,7 @@ from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from auth import secrets as secrets_box
+from auth import secret_box
 from auth.principal import GUEST
 from auth.rules import AccessRule
 from schema import MUTATION_PARTS, QUERY_PARTS, Schema
@@ -88,14 +88,14 @@ class BareView(GraphQL[Context, None]):
 
 
 def create_bare_app(settings: Settings | None = None) -> Starlette:
-    from main import open_database  # the same migrations check, connection and SQLite pragmas
+    from models.database import open_database  # the same migrations check, connection and SQLite pragmas
 
     settings = settings or Settings.from_env()
     view = BareView(BareSchema(settings), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        secrets_box.configure(settings)
+        secret_box.configure(settings)
         async with open_database(settings, app):
             yield
 

@@ -99,7 +99,7 @@ async def seed(integrations: int, nonces: int) -> dict[str, int]:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, int]:
-    from main import open_database
+    from models.database import open_database
     from settings import Settings
 
     async with open_database(Settings.from_env()):

@@ -1,31 +1,23 @@
-"""When the database is away: recognise it, and answer HTTP 503 ``SERVICE_UNAVAILABLE`` instead of a 500.
+"""When the database is away: recognise it, so that clients get HTTP 503 ``SERVICE_UNAVAILABLE``, not a 500.
 
 A lost or refused connection, a database that does not accept connections, or a SQLite file that is
 locked or cannot be opened is a passing condition, not a bug: the client should retry, and the server
 recovers by itself (asyncpg's pool reconnects, SQLite retries on the next query). Errors that are bugs
 (bad SQL, constraint violations) are not matched and stay ``INTERNAL_SERVER_ERROR``.
 
-``DatabaseUnavailableMiddleware`` covers everything outside GraphQL execution (authentication, the
-OAuth token endpoints); the GraphQL view maps resolver errors with ``unavailable_error``.
+This module only recognises an outage and logs it; what a client then sees is decided above it, by
+``middleware.DatabaseUnavailableMiddleware`` outside GraphQL execution and by ``schema.errors`` inside.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-from typing import Any
 
-from graphql import GraphQLError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import asyncpg
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 logger = logging.getLogger("integrations.database")
-
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-MESSAGE = "The service is temporarily unavailable. Try again shortly."
-#: Seconds a client should wait before retrying.
-RETRY_AFTER = "1"
 
 #: SQLite errors that mean "cannot reach the data right now" (locks, a vanished or unreadable file).
 _SQLITE_TRANSIENT = (
@@ -42,10 +34,6 @@ _POSTGRES_TRANSIENT = ("not currently accepting connections", "the database syst
 
 
 def _postgres_unavailable(exc: BaseException) -> bool:
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
     if isinstance(
         exc,
         asyncpg.PostgresConnectionError  # class 08: connection exceptions, incl. "connection does not exist"
@@ -95,61 +83,3 @@ def database_unavailable(exc: BaseException | None) -> bool:
 def log_unavailable(exc: BaseException | None, where: str) -> None:
     """One line, no traceback: an outage is an operational event, not a bug report."""
     logger.warning("Database unavailable in %s: %s", where, type(exc).__name__ if exc else "unknown")
-
-
-def unavailable_error(error: GraphQLError) -> GraphQLError:
-    """The GraphQL error a client sees instead of a database failure (no driver details)."""
-    return GraphQLError(
-        MESSAGE,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": SERVICE_UNAVAILABLE},
-    )
-
-
-def _response(scope: Scope) -> tuple[bytes, bytes]:
-    if scope.get("path", "").startswith("/oauth/"):
-        return b"application/x-www-form-urlencoded", b"oauth_problem=service_unavailable"
-    body: dict[str, Any] = {"data": None, "errors": [{"message": MESSAGE, "extensions": {"code": SERVICE_UNAVAILABLE}}]}
-    return b"application/json", json.dumps(body).encode()
-
-
-class DatabaseUnavailableMiddleware:
-    """Pure ASGI: a database outage raised anywhere below becomes a clean 503 (if nothing was sent yet)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_tracking)
-        except Exception as exc:
-            if started or not database_unavailable(exc):
-                raise
-            log_unavailable(exc, scope.get("path", "?"))
-            content_type, body = _response(scope)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", content_type),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"retry-after", RETRY_AFTER.encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})

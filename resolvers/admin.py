@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError
-
-from auth.admin_tokens import IssuedToken, SignInError, issue_admin_token, revoke_admin_token
+from auth.admin_tokens import AdminTokenIssued, SignInError, issue_admin_token, revoke_admin_token
+from errors import ErrorCode, graphql_error
 
 if TYPE_CHECKING:
     from schema.context import Context
 
 
-async def generate_admin_token(context: Context, username: str, password: str) -> IssuedToken:
+async def generate_admin_token(context: Context, username: str, password: str) -> AdminTokenIssued:
     try:
         return await issue_admin_token(username, password, await context.config())
     except SignInError as error:
-        raise GraphQLError(error.message, extensions={"code": "UNAUTHENTICATED"}) from None
+        raise graphql_error(error.message, ErrorCode.UNAUTHENTICATED) from None
 
 
 async def revoke_current_admin_token(context: Context) -> bool:

@@ -6,7 +6,6 @@ builds its rule table from the same declarations and refuses to be built when a 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -26,20 +24,18 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from auth.enforcement import AccessControl, AccessPolicy
-from models.availability import database_unavailable, log_unavailable, unavailable_error
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
 from schema.customers import CustomerQuery
+from schema.errors import MaskUnexpectedErrors, log_errors
 from schema.integrations import IntegrationMutation, IntegrationQuery
 from schema.sales import SalesQuery
 from schema.store import StoreQuery
 from schema.text_inputs import RejectUnstorableText
 from settings import Settings
-
-logger = logging.getLogger("integrations.graphql")
 
 QUERY_PARTS: tuple[type, ...] = (
     AccessQuery,
@@ -60,45 +56,13 @@ MUTATION_PARTS: tuple[type, ...] = (
 )
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
-
-
-def mask_unexpected(error: GraphQLError) -> GraphQLError:
-    """What the client sees of an unexpected exception: ``SERVICE_UNAVAILABLE`` for a database outage
-    (the view answers HTTP 503), else ``INTERNAL_SERVER_ERROR``; never the exception's text."""
-    if not _is_unexpected(error):
-        return error
-    if database_unavailable(error.original_error):
-        return unavailable_error(error)
-    return GraphQLError(
-        "Internal server error.",
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR"},
-    )
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Unexpected exceptions become ``INTERNAL_SERVER_ERROR`` without details; expected errors stay."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error.")
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return mask_unexpected(error)
-
-
 class Schema(strawberry.Schema):
     """The server's schema: its access policy is built from its fields' own rule declarations.
 
     ``access_policy`` is read by ``auth.enforcement.AccessControl`` for every operation and by the
     ``requiredResources`` pre-flight query; building it audits the rules, so a schema with an unguarded
-    root field or an unknown resource id cannot be served. Unexpected errors are logged here with their
-    traceback (server-side only); expected ones stay quiet.
+    root field or an unknown resource id cannot be served. Unexpected errors are logged
+    (``schema.errors.log_errors``); expected ones stay quiet.
     """
 
     def __init__(
@@ -118,15 +82,7 @@ class Schema(strawberry.Schema):
         self.access_policy: AccessPolicy | None = AccessPolicy(self._schema) if access_control else None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        for error in errors:
-            if _is_unexpected(error) and database_unavailable(error.original_error):
-                log_unavailable(error.original_error, ".".join(map(str, error.path or [])) or "operation")
-            elif _is_unexpected(error):
-                logger.error(
-                    "Unexpected error in %s",
-                    ".".join(map(str, error.path or [])) or "operation",
-                    exc_info=error.original_error,
-                )
+        log_errors(errors)
 
 
 def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:

@@ -14,8 +14,10 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
+from graphql import DocumentNode, ExecutionResult, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
+
+from errors import bad_user_input
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
@@ -72,6 +74,5 @@ class RejectUnstorableText(SchemaExtension):
             self._document_bad(execution.query, document)  # type: ignore[arg-type]
             or has_unstorable_text(execution.variables)
         ):
-            error = GraphQLError(MESSAGE, extensions={"code": "BAD_USER_INPUT"})
-            execution.result = ExecutionResult(data=None, errors=[error])
+            execution.result = ExecutionResult(data=None, errors=[bad_user_input(MESSAGE)])
         yield

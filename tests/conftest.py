@@ -75,7 +75,7 @@ async def truncate_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """Migrate once per session: a template SQLite file to copy, or the PostgreSQL schema to truncate."""
-    from main import apply_migrations
+    from models.database import apply_migrations
 
     if POSTGRES_URL:
         asyncio.run(reset_postgres(POSTGRES_URL))

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from starlette.routing import Route
 
-from auth.middleware import AuthenticationFailed, AuthenticationMiddleware
+from auth.middleware import AuthenticationFailed, PrincipalMiddleware
 from auth.principal import integration_principal
 from tests.conftest import gql
 
@@ -76,7 +76,7 @@ def enable_test_integration_scheme(app: Any) -> None:
 
     route = next(r for r in app.routes if isinstance(r, Route) and r.path == "/graphql")
     middleware = route.app
-    assert isinstance(middleware, AuthenticationMiddleware)
+    assert isinstance(middleware, PrincipalMiddleware)
     middleware.authenticators[TEST_SCHEME.lower()] = authenticate
 
 

@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
-from auth import secrets
+from auth import secret_box
 from auth.clock import clock
-from auth.oauth1 import TYPE_ACCESS, hash_token
+from auth.oauth.tokens import TYPE_ACCESS
+from auth.tokens import hash_token
 from models import Integration, IntegrationGrant, OAuthConsumer, OAuthToken
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
 
@@ -69,19 +70,19 @@ async def make_integration(
         status=status if with_access_token else STATUS_INACTIVE,
     )
     await IntegrationGrant.create(integration=integration, all_resources=all_resources, resources=list(resources))
-    key, secret = secrets.generate_token(), secrets.generate_token()
+    key, secret = secret_box.generate_token(), secret_box.generate_token()
     consumer = await OAuthConsumer.create(
-        integration=integration, name=f"Integration{integration.id}", key=key, secret=secrets.encrypt(secret)
+        integration=integration, name=f"Integration{integration.id}", key=key, secret=secret_box.encrypt(secret)
     )
     creds = Creds(integration.id, consumer.id, key, secret)
     if with_access_token:
-        token, token_secret = secrets.generate_token(), secrets.generate_token()
+        token, token_secret = secret_box.generate_token(), secret_box.generate_token()
         await OAuthToken.create(
             consumer=consumer,
             type=TYPE_ACCESS,
             token_hash=hash_token(token),
-            token_encrypted=secrets.encrypt(token),
-            secret=secrets.encrypt(token_secret),
+            token_encrypted=secret_box.encrypt(token),
+            secret=secret_box.encrypt(token_secret),
         )
         creds.token, creds.token_secret = token, token_secret
     return creds

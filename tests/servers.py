@@ -36,7 +36,7 @@ def fresh_database(directory: Path, template: Path | None) -> str:
 
 async def _create_admin(database_url: str, username: str, password: str) -> None:
     from auth.admin_tokens import create_admin
-    from main import open_database
+    from models.database import open_database
 
     async with open_database(Settings(database_url=database_url)):
         await create_admin(username, password)
@@ -49,7 +49,7 @@ def create_admin_account(database_url: str, username: str, password: str) -> Non
 
 async def _save_guest_access(database_url: str, allow: bool) -> None:
     from auth.config import ALLOW_GUEST, save_config
-    from main import open_database
+    from models.database import open_database
 
     async with open_database(Settings(database_url=database_url)):
         await save_config({ALLOW_GUEST: "1" if allow else "0"})
@@ -62,7 +62,7 @@ def set_guest_access(database_url: str, allow: bool) -> None:
 
 async def _seed_demo(database_url: str, products: int) -> None:
     from demo import seed_demo_store
-    from main import open_database
+    from models.database import open_database
 
     settings = Settings(database_url=database_url)
     async with open_database(settings):

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from auth.oauth_tokens import find_token_row, hash_token
+from auth.oauth.tokens import find_token_row
+from auth.tokens import hash_token
 from resolvers.integrations import activation
 from resolvers.integrations.service import parse_global_id
 from resolvers.problems import Outcome

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from auth.admin_tokens import create_admin
-from auth.oauth_tokens import find_token_row
+from auth.oauth.tokens import find_token_row
 from settings import Settings
 from tests.conftest import ADMIN_PASSWORD, gql, login
 from tests.integration_helpers import DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes

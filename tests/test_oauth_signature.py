@@ -1,4 +1,5 @@
-"""Signed API calls are verified with oauthlib's signature functions directly (``auth.oauth1.signature_matches``).
+"""Signed API calls are verified with oauthlib's signature functions directly
+(``auth.oauth.signed_requests.signature_matches``).
 
 These tests hold that check to oauthlib's own ``ResourceEndpoint`` verdict on the same requests, valid and
 tampered, and show a realm-carrying request accepted end to end.
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, Client, RequestValidator, ResourceEndpoint
 
-from auth import oauth1
+from auth.oauth import params, signed_requests
 from tests.oauth_support import GRAPHQL_URL, VIEWER, make_integration
 
 KEY, SECRET, TOKEN, TOKEN_SECRET = "k" * 32, "consumer-secret", "t" * 32, "token-secret"
@@ -72,8 +73,9 @@ def _verdicts(url: str, method: str, form: str | None, headers: dict[str, str]) 
     endpoint, _request = ResourceEndpoint(FixedSecrets()).validate_protected_resource_request(
         url, http_method=method, body=body, headers={**headers, "Content-Type": content_type}
     )
-    params = oauth1.read_params(headers["Authorization"], url.partition("?")[2], body if form is not None else "")
-    direct = oauth1.signature_matches(params, method, url, oauth1._Secrets(SECRET, TOKEN_SECRET))
+    oauth_params = params.read_params(headers["Authorization"], url.partition("?")[2], body if form is not None else "")
+    secrets = signed_requests._Secrets(SECRET, TOKEN_SECRET)
+    direct = signed_requests.signature_matches(oauth_params, method, url, secrets)
     return endpoint, direct
 
 

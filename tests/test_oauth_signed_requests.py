@@ -8,8 +8,8 @@ import urllib.parse
 import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_PLAINTEXT, SIGNATURE_RSA_SHA256
 
-from auth import oauth1
 from auth.clock import clock
+from auth.oauth import problems
 from models import Integration, OAuthToken
 from models.integration import STATUS_INACTIVE
 from tests.conftest import gql
@@ -57,7 +57,7 @@ async def test_replayed_nonce_is_refused(client: httpx.AsyncClient) -> None:
 async def test_a_failed_request_does_not_burn_its_nonce(client: httpx.AsyncClient) -> None:
     creds = await make_integration()
     bad = creds.client(client_secret="x" * 32, nonce="fixednonce1")
-    assert gql_problem(await signed_gql(client, creds, VIEWER, oauth=bad, status=401)) == oauth1.SIGNATURE_INVALID
+    assert gql_problem(await signed_gql(client, creds, VIEWER, oauth=bad, status=401)) == problems.SIGNATURE_INVALID
     good = await signed_gql(client, creds, VIEWER, oauth=creds.client(nonce="fixednonce1"))
     assert good["data"]["viewer"]["kind"] == "INTEGRATION"
 
@@ -75,10 +75,10 @@ async def test_unknown_consumer_and_unknown_token(client: httpx.AsyncClient) -> 
     creds = await make_integration()
     other = await make_integration("Other")
     cases = {
-        oauth1.CONSUMER_NOT_FOUND: creds.client(client_key="a" * 32),
-        oauth1.CONSUMER_KEY_LENGTH: creds.client(client_key="short"),
-        oauth1.TOKEN_NOT_FOUND: creds.client(resource_owner_key="b" * 32),
-        oauth1.TOKEN_NOT_OF_CONSUMER: creds.client(
+        problems.CONSUMER_NOT_FOUND: creds.client(client_key="a" * 32),
+        problems.CONSUMER_KEY_LENGTH: creds.client(client_key="short"),
+        problems.TOKEN_NOT_FOUND: creds.client(resource_owner_key="b" * 32),
+        problems.TOKEN_NOT_OF_CONSUMER: creds.client(
             resource_owner_key=other.token, resource_owner_secret=other.token_secret
         ),
     }
@@ -102,7 +102,7 @@ async def test_timestamp_is_checked_against_the_server_clock(client: httpx.Async
     signed_now = creds.client()
     clock.advance(601)
     assert gql_problem(await signed_gql(client, creds, VIEWER, oauth=signed_now, status=401)) == (
-        oauth1.TIMESTAMP_REFUSED
+        problems.TIMESTAMP_REFUSED
     )
 
 
@@ -148,7 +148,7 @@ async def test_missing_parameters_and_bad_version(client: httpx.AsyncClient) -> 
         '"oauth_nonce" is required. Enter and try again, "oauth_token" is required. Enter and try again'
     )
     assert await send({**params, "oauth_version": "2.0"}) == 'The "2.0" Oauth version isn\'t supported.'
-    assert await send({**params, "oauth_token": "abc"}) == oauth1.TOKEN_LENGTH_INVALID
+    assert await send({**params, "oauth_token": "abc"}) == problems.TOKEN_LENGTH_INVALID
     response = await client.post(GRAPHQL_URL, json={"query": VIEWER}, headers={"Authorization": "OAuth"})
     assert response.status_code == 401
 
@@ -165,14 +165,14 @@ async def test_tampered_query_string_and_form_body(client: httpx.AsyncClient) ->
     other = urllib.parse.quote("{ viewer { kind } }")
     tampered = await client.get(f"{GRAPHQL_URL}?query={other}", headers=signed)
     assert tampered.status_code == 401
-    assert gql_problem(tampered.json()) == oauth1.SIGNATURE_INVALID
+    assert gql_problem(tampered.json()) == problems.SIGNATURE_INVALID
 
     form = urllib.parse.urlencode({"query": VIEWER})
     signed = sign(creds.client(), GRAPHQL_URL, "POST", body=form, form=True)
     tampered_body = urllib.parse.urlencode({"query": "{ viewer { name } }"})
     response = await client.post(GRAPHQL_URL, content=tampered_body, headers=signed)
     assert response.status_code == 401
-    assert gql_problem(response.json()) == oauth1.SIGNATURE_INVALID
+    assert gql_problem(response.json()) == problems.SIGNATURE_INVALID
     signed = sign(creds.client(), GRAPHQL_URL, "POST", body=form, form=True)
     response = await client.post(GRAPHQL_URL, content=form, headers=signed)
     assert response.status_code != 401, response.text  # authenticated; the body reached the GraphQL view intact
@@ -185,11 +185,11 @@ async def test_revoked_token_inactive_and_deleted_integrations(client: httpx.Asy
 
     inactive = await make_integration("Inactive")
     await Integration.filter(id=inactive.integration_id).update(status=STATUS_INACTIVE)
-    assert gql_problem(await signed_gql(client, inactive, VIEWER, status=401)) == oauth1.INTEGRATION_INACTIVE
+    assert gql_problem(await signed_gql(client, inactive, VIEWER, status=401)) == problems.INTEGRATION_INACTIVE
 
     deleted = await make_integration("Deleted")
     await Integration.filter(id=deleted.integration_id).delete()
-    assert gql_problem(await signed_gql(client, deleted, VIEWER, status=401)) == oauth1.CONSUMER_NOT_FOUND
+    assert gql_problem(await signed_gql(client, deleted, VIEWER, status=401)) == problems.CONSUMER_NOT_FOUND
 
 
 async def test_trusted_proxy_headers_give_the_url_the_client_signed(app: object) -> None:
@@ -207,7 +207,7 @@ async def test_trusted_proxy_headers_give_the_url_the_client_signed(app: object)
             oauth=creds.client(),
             status=401,
         )
-        assert gql_problem(body) == oauth1.SIGNATURE_INVALID  # signed for the internal URL, not the public one
+        assert gql_problem(body) == problems.SIGNATURE_INVALID  # signed for the internal URL, not the public one
         signed = sign(creds.client(), public_url)
         response = await behind_proxy.post("/graphql", json={"query": VIEWER}, headers={**signed, **forwarded})
         assert response.status_code == 200, response.text
@@ -216,7 +216,7 @@ async def test_trusted_proxy_headers_give_the_url_the_client_signed(app: object)
         signed = sign(creds.client(), public_url)
         response = await direct.post("/graphql", json={"query": VIEWER}, headers={**signed, **forwarded})
         assert response.status_code == 401
-        assert gql_problem(response.json()) == oauth1.SIGNATURE_INVALID
+        assert gql_problem(response.json()) == problems.SIGNATURE_INVALID
 
 
 async def test_integration_token_as_bearer_only_while_enabled(client: httpx.AsyncClient, admin_token: str) -> None:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, Client
 
-from auth import oauth1
 from auth.clock import clock
 from auth.config import CLEANUP_PROBABILITY, POST_MAXREDIRECTS, POST_TIMEOUT, load_config, save_config
+from auth.oauth import problems
 from models import Integration, OAuthConsumer, OAuthNonce, OAuthToken
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
 from resolvers.integrations.activation import TokenExchangeFailed, TokenExchangeStarted, start_token_exchange
@@ -137,9 +137,9 @@ async def test_request_token_errors(client: httpx.AsyncClient, callback: Callbac
     response = await request_token(client, creds, client_key="k" * 32)
     assert (response.status_code, problem(response)) == (401, "A consumer having the specified key does not exist")
     response = await request_token(client, creds, timestamp=str(int(clock.time()) - 700))
-    assert (response.status_code, problem(response)) == (400, oauth1.TIMESTAMP_REFUSED)
+    assert (response.status_code, problem(response)) == (400, problems.TIMESTAMP_REFUSED)
     response = await request_token(client, creds, timestamp=str(int(clock.time()) + 700))
-    assert (response.status_code, problem(response)) == (400, oauth1.TIMESTAMP_REFUSED)
+    assert (response.status_code, problem(response)) == (400, problems.TIMESTAMP_REFUSED)
     assert (await client.get(REQUEST_TOKEN_URL)).status_code == 405
 
     first = await request_token(client, creds, nonce="samenonce")
@@ -150,7 +150,7 @@ async def test_request_token_errors(client: httpx.AsyncClient, callback: Callbac
         f"The nonce is already being used by the consumer with ID {creds.consumer_id}",
     )
     again = await request_token(client, creds)
-    assert (again.status_code, problem(again)) == (401, oauth1.NOT_A_VERIFIER_TOKEN)
+    assert (again.status_code, problem(again)) == (401, problems.NOT_A_VERIFIER_TOKEN)
 
 
 async def test_consumer_key_expires_after_the_expiration_period(
@@ -176,7 +176,7 @@ async def test_access_token_errors(client: httpx.AsyncClient, callback: Callback
         ({"resource_owner_secret": "0" * 32}, 401, "The signature is invalid. Verify and try again."),
         ({"client_secret": "0" * 32}, 401, "The signature is invalid. Verify and try again."),
         ({"resource_owner_key": "t" * 32}, 401, "Specified token does not exist"),
-        ({"resource_owner_key": "t" * 31}, 400, oauth1.TOKEN_LENGTH_INVALID),
+        ({"resource_owner_key": "t" * 31}, 400, problems.TOKEN_LENGTH_INVALID),
     ]
     for overrides, status, message in cases:
         values = {"resource_owner_key": token, "resource_owner_secret": secret, "verifier": verifier, **overrides}
@@ -191,7 +191,7 @@ async def test_access_token_errors(client: httpx.AsyncClient, callback: Callback
     other, _ = await exchange_ready(callback, settings, "Other")
     foreign = other.client(resource_owner_key=token, resource_owner_secret=secret, verifier=verifier)
     response = await post_signed(client, ACCESS_TOKEN_URL, foreign)
-    assert (response.status_code, problem(response)) == (401, oauth1.REQUEST_TOKEN_NOT_OF_CONSUMER)
+    assert (response.status_code, problem(response)) == (401, problems.REQUEST_TOKEN_NOT_OF_CONSUMER)
 
     token_pair(await access_token(client, creds, token, secret, verifier))
     reused = await access_token(client, creds, token, secret, verifier)

@@ -23,10 +23,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from auth import oauth_tokens, secrets
+from auth import secret_box
 from auth.clock import clock
 from auth.config import ConfigSnapshot
-from auth.oauth_endpoints import SUCCESS_CALLBACK_PATH
+from auth.oauth import tokens as oauth_tokens
+from auth.oauth.endpoints import SUCCESS_CALLBACK_PATH
 from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
@@ -142,7 +143,7 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
     logger.info("Integration %s %s", row.id, "re-authorized" if reauthorize else "activated")
     credentials = CredentialsView(
         consumer_key=consumer.key,
-        consumer_secret=secrets.decrypt(consumer.secret),
+        consumer_secret=secret_box.decrypt(consumer.secret),
         access_token=issued.token,
         access_token_secret=issued.secret,
     )
@@ -204,7 +205,7 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
     await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=clock.now())
     form = {
         "oauth_consumer_key": consumer.key,
-        "oauth_consumer_secret": secrets.decrypt(consumer.secret),
+        "oauth_consumer_secret": secret_box.decrypt(consumer.secret),
         "store_base_url": settings.store_base_url,
         "oauth_verifier": verifier,
     }
@@ -235,7 +236,7 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
 
 async def _new_verifier_token(consumer_id: int) -> str:
     """Turn the consumer's integration token into a fresh verifier token (any other token stops working)."""
-    verifier = secrets.generate_token()
+    verifier = secret_box.generate_token()
     try:
         await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
     except IntegrityError:  # a concurrent activation created the row first: take it over

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from auth import oauth_tokens, secrets
+from auth import secret_box
+from auth.oauth import tokens as oauth_tokens
 from models import IntegrationGrant, OAuthConsumer, OAuthToken
 from resolvers.loaders import get_loader
 
@@ -57,7 +58,7 @@ async def load_credentials(context: Context, integration_id: int) -> Credentials
     access = oauth_tokens.decrypt_token(token) if token is not None and token.type == oauth_tokens.TYPE_ACCESS else None
     return CredentialsView(
         consumer_key=consumer.key,
-        consumer_secret=secrets.decrypt(consumer.secret),
+        consumer_secret=secret_box.decrypt(consumer.secret),
         access_token=access.token if access else None,
         access_token_secret=access.secret if access else None,
     )

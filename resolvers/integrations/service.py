@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from auth import secrets
+from auth import secret_box
 from auth.clock import clock
 from auth.principal import Principal
 from models import Integration as IntegrationRow
@@ -182,8 +182,8 @@ async def create_integration(
                 using_db=conn,
                 integration_id=row.id,
                 name=f"Integration{row.id}",
-                key=secrets.generate_token(),
-                secret=secrets.encrypt(secrets.generate_token()),
+                key=secret_box.generate_token(),
+                secret=secret_box.encrypt(secret_box.generate_token()),
             )
             await save_grant(row.id, checked.grant, conn)
     except _AlreadyReplacedError:

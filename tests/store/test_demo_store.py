@@ -69,7 +69,8 @@ async def test_first_start_of_the_embedded_default_seeds_the_demo_store(settings
     import dataclasses
 
     from demo import store_counts
-    from main import _bootstrap, open_database
+    from main import _bootstrap
+    from models.database import open_database
 
     explicit = dataclasses.replace(settings, embedded_default=False)
     await _bootstrap(explicit)

@@ -1,4 +1,4 @@
-"""Integration principals for ``auth.middleware.AuthenticationMiddleware``.
+"""Integration principals for ``auth.middleware.PrincipalMiddleware``.
 
 - ``oauth_authenticator``: ``Authorization: OAuth ...`` (HMAC-SHA256 over the absolute URL the client used);
   form-encoded bodies are part of the signature, so the body is read here and replayed to the app.
@@ -13,17 +13,14 @@ from starlette.types import Message, Receive, Scope
 from auth import config as paths
 from auth.admin_tokens import InvalidTokenError
 from auth.middleware import AuthenticationFailed, Authenticator
-from auth.oauth1 import (
-    TYPE_ACCESS,
-    OAuthProblem,
-    as_bool,
-    authenticate_signed_request,
-    form_body_of,
-    granted_resources,
-    hash_token,
-)
+from auth.oauth.credentials import as_bool, granted_resources
+from auth.oauth.params import FORM_MEDIA_TYPE, form_body_of
+from auth.oauth.problems import OAuthProblem
+from auth.oauth.signed_requests import authenticate_signed_request
+from auth.oauth.tokens import TYPE_ACCESS
 from auth.principal import Principal, integration_principal
 from auth.proxy import request_url
+from auth.tokens import hash_token
 from models.integration import STATUS_ACTIVE
 from models.sql import fetch_one
 
@@ -74,7 +71,7 @@ def oauth_authenticator(max_body_bytes: int = 1 << 20) -> Authenticator:
     async def authenticate(scope: Scope, receive: Receive, credentials: str) -> tuple[Principal, Receive]:
         content_type = _header(scope, b"content-type")
         form_body = ""
-        if content_type and content_type.lower().startswith("application/x-www-form-urlencoded"):
+        if content_type and content_type.lower().startswith(FORM_MEDIA_TYPE):
             body, receive = await read_body(receive, max_body_bytes)
             try:
                 form_body = form_body_of(content_type, body)

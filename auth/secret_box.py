@@ -92,7 +92,7 @@ def configure(settings: Settings) -> SecretBox:
 
 def box() -> SecretBox:
     if _box is None:
-        raise RuntimeError("auth.secrets.configure(settings) has not been called")
+        raise RuntimeError("auth.secret_box.configure(settings) has not been called")
     return _box
 
 

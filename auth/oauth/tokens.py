@@ -9,13 +9,13 @@ Activation (manual and token exchange) and the OAuth token endpoints all go thro
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from auth import secrets
+from auth import secret_box
 from auth.clock import clock
+from auth.tokens import hash_token
 from models import OAuthToken
 
 #: ``UserContextInterface::USER_TYPE_INTEGRATION``: the user type of every integration token row.
@@ -25,11 +25,6 @@ TYPE_VERIFIER = "verifier"
 TYPE_REQUEST = "request"
 TYPE_ACCESS = "access"
 TOKEN_TYPES = (TYPE_VERIFIER, TYPE_REQUEST, TYPE_ACCESS)
-
-
-def hash_token(token: str) -> str:
-    """The lookup key of a token (``oauth_token.token_hash``)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +55,9 @@ def decrypt_token(row: OAuthToken) -> StoredToken:
         id=row.id,
         consumer_id=row.consumer_id,  # type: ignore[attr-defined]
         type=row.type,
-        token=secrets.decrypt(row.token_encrypted),
-        secret=secrets.decrypt(row.secret),
-        verifier=secrets.decrypt(row.verifier) if row.verifier else None,
+        token=secret_box.decrypt(row.token_encrypted),
+        secret=secret_box.decrypt(row.secret),
+        verifier=secret_box.decrypt(row.verifier) if row.verifier else None,
         revoked=row.revoked,
     )
 
@@ -84,20 +79,20 @@ async def find_token_row(token: str, token_type: str | None = None) -> OAuthToke
 async def _put(
     conn: BaseDBAsyncClient, consumer_id: int, token_type: str, verifier: str | None, callback_url: str
 ) -> IssuedToken:
-    token = secrets.generate_token()
-    secret = secrets.generate_token()
+    token = secret_box.generate_token()
+    secret = secret_box.generate_token()
     row = await get_token_row(consumer_id, conn=conn)
     fields = {
         "type": token_type,
         "token_hash": hash_token(token),
-        "token_encrypted": secrets.encrypt(token),
-        "secret": secrets.encrypt(secret),
+        "token_encrypted": secret_box.encrypt(token),
+        "secret": secret_box.encrypt(secret),
         "callback_url": callback_url,
         "revoked": False,
         "created_at": clock.now(),
     }
     if verifier is not None:
-        fields["verifier"] = secrets.encrypt(verifier)
+        fields["verifier"] = secret_box.encrypt(verifier)
     if row is None:
         await OAuthToken.create(
             using_db=conn, consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION, **{"verifier": None, **fields}
@@ -105,7 +100,7 @@ async def _put(
     else:
         await OAuthToken.filter(id=row.id).using_db(conn).update(**fields)
         if verifier is None and row.verifier:
-            verifier = secrets.decrypt(row.verifier)
+            verifier = secret_box.decrypt(row.verifier)
     return IssuedToken(type=token_type, token=token, secret=secret, verifier=verifier)
 
 
@@ -129,15 +124,6 @@ async def put_token_row(
         return await _put(conn, consumer_id, token_type, verifier, callback_url)
     async with in_transaction() as tx:
         return await _put(tx, consumer_id, token_type, verifier, callback_url)
-
-
-async def create_verifier_token(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> IssuedToken:
-    """Start a token exchange: reuse the consumer's verifier row if there is one, else make one."""
-    row = await get_token_row(consumer_id, conn=conn)
-    if row is not None and row.type == TYPE_VERIFIER and row.verifier:
-        stored = decrypt_token(row)
-        return IssuedToken(TYPE_VERIFIER, stored.token, stored.secret, stored.verifier)
-    return await put_token_row(consumer_id, TYPE_VERIFIER, verifier=secrets.generate_token(), conn=conn)
 
 
 async def issue_access_token(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> IssuedToken:

@@ -10,60 +10,57 @@ step makes the integration ``ACTIVE``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from oauthlib.oauth1 import AccessTokenEndpoint, RequestTokenEndpoint
-from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
-from auth import secrets
+from auth import secret_box
 from auth.clock import clock
-from auth.oauth1 import (
+from auth.oauth.credentials import RequestCredentials, fetch_credentials
+from auth.oauth.nonces import maybe_delete_expired_request_tokens, record_nonce
+from auth.oauth.params import (
+    FORM_MEDIA_TYPE,
+    REQUIRED_ACCESS_TOKEN,
+    REQUIRED_BASE,
+    OAuthParams,
+    check_formats,
+    check_required,
+    form_body_of,
+    read_params,
+)
+from auth.oauth.problems import (
     CONSUMER_EXPIRED,
     CONSUMER_NOT_FOUND,
     NOT_A_REQUEST_TOKEN,
     NOT_A_VERIFIER_TOKEN,
     REQUEST_TOKEN_NOT_OF_CONSUMER,
-    REQUIRED_ACCESS_TOKEN,
-    REQUIRED_BASE,
     SIGNATURE_INVALID,
     TOKEN_ALREADY_USED,
     TOKEN_NOT_FOUND,
-    TYPE_ACCESS,
-    TYPE_REQUEST,
-    TYPE_VERIFIER,
-    USER_TYPE_INTEGRATION,
     VERIFIER_MISMATCH,
-    Credentials,
-    OAuthParams,
     OAuthProblem,
-    SnapshotValidator,
-    check_formats,
-    check_required,
-    fetch_credentials,
-    form_body_of,
-    hash_token,
-    maybe_delete_expired_request_tokens,
     no_token_for_consumer,
-    oauthlib_headers,
-    read_params,
-    record_nonce,
 )
+from auth.oauth.tokens import TYPE_ACCESS, TYPE_REQUEST, TYPE_VERIFIER, USER_TYPE_INTEGRATION
+from auth.oauth.validator import SnapshotValidator
 from auth.proxy import request_url
+from auth.tokens import hash_token
 from models import Integration, OAuthToken
 from models.availability import database_unavailable
 from models.integration import STATUS_ACTIVE
 
 logger = logging.getLogger("integrations.oauth")
 
-FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 SUCCESS_CALLBACK_PATH = "/admin/integration/success-callback"
 SUCCESS_CALLBACK_SCRIPT_PATH = "/admin/integration/success-callback.js"
 
@@ -77,6 +74,42 @@ class _RequestTokenEndpoint(RequestTokenEndpoint):
         return super().validate_request_token_request(request)
 
 
+#: oauthlib's answer to one step: (headers, body, status). oauthlib turns its own errors into answers.
+OAuthlibAnswer = tuple[dict[str, str], str | None, int]
+
+
+def _answer_request_token(validator: SnapshotValidator, call: dict[str, Any]) -> OAuthlibAnswer:
+    endpoint = _RequestTokenEndpoint(validator, token_generator=secret_box.generate_token)
+    return endpoint.create_request_token_response(**call)
+
+
+def _answer_access_token(validator: SnapshotValidator, call: dict[str, Any]) -> OAuthlibAnswer:
+    endpoint = AccessTokenEndpoint(validator, token_generator=secret_box.generate_token)
+    return endpoint.create_access_token_response(**call)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Step:
+    """One step of the exchange as ``_verify`` runs it."""
+
+    required: tuple[str, ...]
+    #: Whether the request's ``oauth_token`` is looked up: the access step exchanges one, the request step has none.
+    with_token: bool
+    answer: Callable[[SnapshotValidator, dict[str, Any]], OAuthlibAnswer]
+    #: Magento's refusals for this step, raised before oauthlib's own verdict is reported.
+    refuse: Callable[[RequestCredentials, SnapshotValidator], None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Verified:
+    """A step that passed every check, its nonce recorded: the new token and secret, still to be stored."""
+
+    creds: RequestCredentials
+    params: OAuthParams
+    token: str
+    secret: str
+
+
 def _oauthlib_problem(body: str | None, status: int) -> OAuthProblem:
     """An error oauthlib found that our own checks did not: keep its description, Magento's status split."""
     if status == 400 and body:
@@ -86,16 +119,8 @@ def _oauthlib_problem(body: str | None, status: int) -> OAuthProblem:
     return OAuthProblem(SIGNATURE_INVALID)
 
 
-def _consumer_expired(creds: Credentials) -> bool:
-    started = creds.exchange_started_at
-    if started is None:
-        return True
-    return (clock.now() - started).total_seconds() >= creds.consumer_expiration_seconds
-
-
-async def _prepare(
-    request: Request, required: tuple[str, ...], with_token: bool
-) -> tuple[Credentials, OAuthParams, dict[str, Any]]:
+async def _read(request: Request, step: _Step) -> tuple[RequestCredentials, OAuthParams, dict[str, Any]]:
+    """The step's parameters, checked as far as they can be without oauthlib, and the request as oauthlib reads it."""
     content_type = request.headers.get("content-type")
     form_body = form_body_of(content_type, await request.body())
     authorization = request.headers.get("authorization", "")
@@ -104,43 +129,69 @@ async def _prepare(
         params = read_params(authorization, uri.partition("?")[2], form_body)
     else:
         params = OAuthParams({})  # as Magento: without an OAuth header there are no protocol parameters
-    check_required(params, required)
-    creds = await fetch_credentials(params.consumer_key, params.token if with_token else None)
+    check_required(params, step.required)
+    creds = await fetch_credentials(params.consumer_key, params.token if step.with_token else None)
     check_formats(params, creds.allow_hmac_sha1)
-    call = {
-        "uri": uri,
-        "http_method": request.method,
-        "body": form_body,
-        "headers": oauthlib_headers(authorization, content_type),
-    }
+    headers = {"Authorization": authorization}
+    if content_type:
+        headers["Content-Type"] = content_type
+    call = {"uri": uri, "http_method": request.method, "body": form_body, "headers": headers}
     return creds, params, call
 
 
-async def issue_request_token(request: Request) -> tuple[str, str]:
-    creds, params, call = await _prepare(request, REQUIRED_BASE, with_token=False)
+async def _verify(request: Request, step: _Step) -> _Verified:
+    """What both token steps share: our checks, oauthlib's, Magento's refusals in its order, then the nonce."""
+    creds, params, call = await _read(request, step)
     validator = SnapshotValidator(creds)
-    try:
-        _headers, body, status = _RequestTokenEndpoint(
-            validator, token_generator=secrets.generate_token
-        ).create_request_token_response(**call)
-    except OAuth1Error as error:  # pragma: no cover - the endpoint answers errors itself
-        raise OAuthProblem(error.description, 400) from None
+    _headers, body, status = step.answer(validator, call)
     if creds.consumer_id is None:
         raise OAuthProblem(CONSUMER_NOT_FOUND)
-    if _consumer_expired(creds):
-        raise OAuthProblem(CONSUMER_EXPIRED)
+    step.refuse(creds, validator)
     if status != 200 or validator.issued is None:
         raise _oauthlib_problem(body, status)
     await record_nonce(creds, params)
+    return _Verified(creds, params, validator.issued["oauth_token"], validator.issued["oauth_token_secret"])
+
+
+def _consumer_expired(creds: RequestCredentials) -> bool:
+    started = creds.exchange_started_at
+    if started is None:
+        return True
+    return (clock.now() - started).total_seconds() >= creds.consumer_expiration_seconds
+
+
+def _refuse_request_token(creds: RequestCredentials, validator: SnapshotValidator) -> None:
+    if _consumer_expired(creds):
+        raise OAuthProblem(CONSUMER_EXPIRED)
+
+
+def _refuse_access_token(creds: RequestCredentials, validator: SnapshotValidator) -> None:
+    if creds.token_id is None:
+        raise OAuthProblem(TOKEN_NOT_FOUND)
+    if not creds.token_of_consumer:
+        raise OAuthProblem(REQUEST_TOKEN_NOT_OF_CONSUMER)
+    if creds.token_type != TYPE_REQUEST:
+        raise OAuthProblem(TOKEN_ALREADY_USED)
+    if not validator.verifier_matches:
+        raise OAuthProblem(VERIFIER_MISMATCH)
+
+
+REQUEST_TOKEN_STEP = _Step(REQUIRED_BASE, False, _answer_request_token, _refuse_request_token)
+ACCESS_TOKEN_STEP = _Step(REQUIRED_ACCESS_TOKEN, True, _answer_access_token, _refuse_access_token)
+
+
+async def issue_request_token(request: Request) -> tuple[str, str]:
+    verified = await _verify(request, REQUEST_TOKEN_STEP)
+    creds, token, secret = verified.creds, verified.token, verified.secret
+    assert creds.consumer_id is not None
     row = await OAuthToken.get_or_none(consumer_id=creds.consumer_id, user_type=USER_TYPE_INTEGRATION)
     if row is None:
         raise no_token_for_consumer(creds.consumer_id)
-    token, secret = validator.issued["oauth_token"], validator.issued["oauth_token_secret"]
     converted = await OAuthToken.filter(id=row.id, type=TYPE_VERIFIER).update(
         type=TYPE_REQUEST,
         token_hash=hash_token(token),
-        token_encrypted=secrets.encrypt(token),
-        secret=secrets.encrypt(secret),
+        token_encrypted=secret_box.encrypt(token),
+        secret=secret_box.encrypt(secret),
         callback_url="oob",
         created_at=clock.now(),
     )
@@ -151,37 +202,19 @@ async def issue_request_token(request: Request) -> tuple[str, str]:
 
 
 async def issue_access_token(request: Request) -> tuple[str, str]:
-    creds, params, call = await _prepare(request, REQUIRED_ACCESS_TOKEN, with_token=True)
-    validator = SnapshotValidator(creds)
-    try:
-        _headers, body, status = AccessTokenEndpoint(
-            validator, token_generator=secrets.generate_token
-        ).create_access_token_response(**call)
-    except OAuth1Error as error:  # pragma: no cover - the endpoint answers errors itself
-        raise OAuthProblem(error.description, 400) from None
-    if creds.consumer_id is None:
-        raise OAuthProblem(CONSUMER_NOT_FOUND)
-    if creds.token_id is None:
-        raise OAuthProblem(TOKEN_NOT_FOUND)
-    if not creds.token_of_consumer:
-        raise OAuthProblem(REQUEST_TOKEN_NOT_OF_CONSUMER)
-    if creds.token_type != TYPE_REQUEST:
-        raise OAuthProblem(TOKEN_ALREADY_USED)
-    if not validator.verifier_matches:
-        raise OAuthProblem(VERIFIER_MISMATCH)
-    if status != 200 or validator.issued is None:
-        raise _oauthlib_problem(body, status)
-    await record_nonce(creds, params)
-    token, secret = validator.issued["oauth_token"], validator.issued["oauth_token_secret"]
+    verified = await _verify(request, ACCESS_TOKEN_STEP)
+    creds, token, secret = verified.creds, verified.token, verified.secret
     async with in_transaction() as conn:
         converted = (
-            await OAuthToken.filter(id=creds.token_id, type=TYPE_REQUEST, token_hash=hash_token(params.token or ""))
+            await OAuthToken.filter(
+                id=creds.token_id, type=TYPE_REQUEST, token_hash=hash_token(verified.params.token or "")
+            )
             .using_db(conn)
             .update(
                 type=TYPE_ACCESS,
                 token_hash=hash_token(token),
-                token_encrypted=secrets.encrypt(token),
-                secret=secrets.encrypt(secret),
+                token_encrypted=secret_box.encrypt(token),
+                secret=secret_box.encrypt(secret),
                 verifier=None,
                 created_at=clock.now(),
             )
@@ -198,23 +231,24 @@ async def issue_access_token(request: Request) -> tuple[str, str]:
     return token, secret
 
 
-def _form_response(pairs: list[tuple[str, str]], status: int = 200) -> Response:
-    return Response(urlencode(pairs), status_code=status, media_type=FORM_MEDIA_TYPE)
+def form_response(pairs: list[tuple[str, str]], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """An answer in the token endpoints' own format (``application/x-www-form-urlencoded``)."""
+    return Response(urlencode(pairs), status_code=status, headers=headers, media_type=FORM_MEDIA_TYPE)
 
 
-async def _token_endpoint(request: Request, issue) -> Response:  # type: ignore[no-untyped-def]
+async def _token_endpoint(request: Request, issue: Callable[[Request], Awaitable[tuple[str, str]]]) -> Response:
     try:
         token, secret = await issue(request)
     except OAuthProblem as problem:
-        return _form_response([("oauth_problem", problem.message)], problem.status)
+        return form_response([("oauth_problem", problem.message)], problem.status)
     except HTTPException:
         raise  # the body-size limit: Starlette has answered 413 already
     except Exception as exc:
         if database_unavailable(exc):
             raise  # a passing outage: DatabaseUnavailableMiddleware answers 503
         logger.exception("Unexpected error in %s", request.url.path)
-        return _form_response([("oauth_problem", "internal_error")], 500)
-    return _form_response([("oauth_token", token), ("oauth_token_secret", secret)])
+        return form_response([("oauth_problem", "internal_error")], 500)
+    return form_response([("oauth_token", token), ("oauth_token_secret", secret)])
 
 
 async def request_token_endpoint(request: Request) -> Response:

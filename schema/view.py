@@ -1,0 +1,74 @@
+"""GraphQL over HTTP: Strawberry's ASGI view, adapted to this server (as ``strawberry/asgi/`` adapts the schema).
+
+It builds each request's ``Context`` (the principal comes from ``auth.middleware.PrincipalMiddleware``),
+answers malformed input with 400 rather than a 500, masks the errors of every result once more (see
+``schema.errors`` for why) and answers HTTP 503 with a ``Retry-After`` while the database is away.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from auth.principal import GUEST
+from errors import ErrorCode
+from schema.context import Context
+from schema.errors import RETRY_AFTER, mask_unexpected
+from settings import Settings
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context; the principal comes from ``PrincipalMiddleware``."""
+
+    def __init__(self, schema: Any, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        principal = request.scope.get("state", {}).get("principal", GUEST)
+        return Context(request=request, response=response, principal=principal, settings=self.settings)
+
+    # Malformed input is the client's fault: 400, never a 500 (invalid UTF-8, nesting past the
+    # recursion limit, a body that is valid JSON but not a GraphQL request object).
+    @staticmethod
+    def _load_json(data: str | bytes) -> Any:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        value = self._load_json(data)
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return value
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        values = dict(params)
+        for name in ("variables", "extensions"):
+            if values.get(name):
+                values[name] = self._load_json(values[name])
+        return values
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:  # errors raised by an extension's hook bypass the masking extension (schema.errors)
+            result.errors = [mask_unexpected(error) for error in result.errors]
+        return await super().process_result(request, result)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        results = response_data if isinstance(response_data, list) else [response_data]
+        if any(
+            (error.get("extensions") or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE
+            for result in results
+            for error in result.get("errors") or ()
+        ):
+            response.status_code = 503
+            response.headers["retry-after"] = RETRY_AFTER
+        return response
