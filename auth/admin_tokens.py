@@ -17,6 +17,7 @@ from auth.tokens import hash_token
 from errors import Refusal
 from models import AdminToken, AdminUser, TokenRequestLog
 from models.sql import execute, fetch_one
+from models.values import as_datetime
 
 #: Magento's own user-type number for admins in ``oauth_token_request_log`` (RequestThrottler).
 THROTTLE_ADMIN = 3
@@ -44,14 +45,6 @@ class InvalidTokenError(Exception):
 class AdminTokenIssued:
     token: str
     expires_at: dt.datetime
-
-
-def as_datetime(value: object) -> dt.datetime:
-    """A datetime from a raw row: asyncpg gives datetimes, SQLite gives ISO strings."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 async def create_admin(username: str, password: str) -> AdminUser:

@@ -19,14 +19,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 
 from graphql import (
-    GraphQLNamedType,
+    GraphQLInterfaceType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLType,
+    GraphQLUnionType,
     get_named_type,
-    is_abstract_type,
-    is_object_type,
 )
 
 from auth import acl
@@ -69,8 +68,9 @@ def _non_null_guarded(schema: GraphQLSchema, rules: Mapping[str, Rule]) -> Itera
         type_name, field_name = coordinate.split(".", 1)
         if rule.public or (mutation is not None and type_name == mutation.name):
             continue
-        field = schema.type_map[type_name].fields[field_name]  # type: ignore[union-attr]
-        if isinstance(field.type, GraphQLNonNull):
+        type_ = schema.type_map[type_name]
+        assert isinstance(type_, GraphQLObjectType)
+        if isinstance(type_.fields[field_name].type, GraphQLNonNull):
             yield f"{coordinate} is guarded but non-null, so a denial would null its parent"
 
 
@@ -82,10 +82,10 @@ def _unknown_resources(rules: Mapping[str, Rule]) -> Iterator[str]:
 
 
 def _object_types(type_: GraphQLType, schema: GraphQLSchema) -> list[GraphQLObjectType]:
-    named: GraphQLNamedType = get_named_type(type_)
-    if is_abstract_type(named):
-        return list(schema.get_possible_types(named))  # type: ignore[arg-type]
-    return [named] if is_object_type(named) else []  # type: ignore[list-item]
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+        return list(schema.get_possible_types(named))
+    return [named] if isinstance(named, GraphQLObjectType) else []
 
 
 def _data_types(type_: GraphQLType, schema: GraphQLSchema) -> list[GraphQLObjectType]:

@@ -201,6 +201,7 @@ SETTINGS: tuple[Flag | Number, ...] = (
 
 #: Setting by its GraphQL field name.
 BY_NAME: dict[str, Flag | Number] = {setting.name: setting for setting in SETTINGS}
+BY_PATH: dict[str, Flag | Number] = {setting.path: setting for setting in SETTINGS}
 
 #: Config path -> the default as stored text.
 DEFAULTS: dict[str, str] = {setting.path: setting.text(setting.default) for setting in SETTINGS}

@@ -242,6 +242,14 @@ class Requirements:
     rules: tuple[Rule, ...]
 
 
+def policy_of(schema: object) -> AccessPolicy:
+    """The access policy of a schema built with access control (``schema.Schema``)."""
+    policy = getattr(schema, "access_policy", None)
+    if not isinstance(policy, AccessPolicy):
+        raise TypeError("this schema was built without access control")
+    return policy
+
+
 class AccessControl(SchemaExtension):
     """Authorises the whole operation after validation and before execution.
 
@@ -249,12 +257,12 @@ class AccessControl(SchemaExtension):
     as the field guards.
     """
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         document = execution.graphql_document
         context: AccessContext = execution.context
         if document is not None and execution.query is not None:
-            policy: AccessPolicy = execution.schema.access_policy  # type: ignore[attr-defined]
+            policy = policy_of(execution.schema)
             access = policy.analyse(execution.query, document, execution.operation_name)
             denied = await policy.denials(access, context) if access.coordinates else {}
             if denied and access.operation is OperationType.MUTATION:

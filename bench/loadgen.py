@@ -319,11 +319,10 @@ def main(argv: list[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text())
     try:
         import uvloop
-
-        runner = uvloop.run
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        runner = asyncio.run
-    result = runner(Run(spec).main())
+        result = asyncio.run(Run(spec).main())
+    else:
+        result = uvloop.run(Run(spec).main())
     Path(argv[1]).write_text(json.dumps(result))
     return 0
 

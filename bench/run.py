@@ -307,7 +307,7 @@ class Bench:
                 break
             h.log(f"  {workload}: the signed corpus ran out; measuring again with a larger one")
         self.rates[workload] = max(self.rates.get(workload, 0.0), load.rps)
-        result = {
+        result: dict[str, Any] = {
             "workload": workload,
             "rps": load.rps,
             "p50_ms": load.p50_ms,

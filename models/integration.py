@@ -95,11 +95,11 @@ class IntegrationGrant(Model):
     )
     all_resources = fields.BooleanField(default=False)
     #: Resources held: the chosen nodes and their subtrees.
-    resources = fields.JSONField(default=list)
+    resources: fields.JSONField[list[str]] = fields.JSONField(default=list)
     #: Ancestors of chosen nodes, shown as partially selected, not held.
-    partial_resources = fields.JSONField(default=list)
+    partial_resources: fields.JSONField[list[str]] = fields.JSONField(default=list)
     #: What the admin ticked, for showing the tree again.
-    selected = fields.JSONField(default=list)
+    selected: fields.JSONField[list[str]] = fields.JSONField(default=list)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

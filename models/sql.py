@@ -100,7 +100,7 @@ async def execute(sql: str, *params: Any, conn: BaseDBAsyncClient | None = None)
     return count
 
 
-class PooledConnection(asyncpg.Connection):
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no type hints
     """A PostgreSQL connection that goes back to the pool without asyncpg's reset query.
 
     asyncpg sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`` whenever a connection
@@ -119,3 +119,14 @@ def postgres_connection(url: str) -> dict[str, Any]:
     config = expand_db_url(url)
     config["credentials"]["connection_class"] = PooledConnection
     return config
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` list of ``count`` values."""
+    return ", ".join("?" * count)
+
+
+def like_pattern(text: str) -> str:
+    """A case-insensitive "contains" pattern for ``LOWER(column) LIKE ? ESCAPE '\\'``."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

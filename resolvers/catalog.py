@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from errors import bad_user_input
 from models import Category, Product, ProductCategory
-from models.sql import fetch_all, fetch_one
+from models.sql import fetch_all, fetch_one, like_pattern, placeholders
 from models.store import (
     PRODUCT_ENABLED,
     VISIBILITY_BOTH,
@@ -29,7 +29,6 @@ from models.store import (
 from resolvers.loaders import LoadFn, get_loader
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
-from resolvers.rows import like_pattern, placeholders
 from resolvers.validation import InputChecker, given
 
 if TYPE_CHECKING:

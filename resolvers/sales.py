@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
-from models.sql import fetch_all, fetch_one
+from models.sql import fetch_all, fetch_one, placeholders
 from resolvers.loaders import get_loader
 from resolvers.pagination import Ordering, Page, keyset_page
-from resolvers.rows import placeholders
 
 if TYPE_CHECKING:
     from schema.context import Context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from auth import principal as auth_principal
-from auth.enforcement import Requirements
+from auth.enforcement import Requirements, policy_of
 from auth.rules import Access
 from resolvers import access as resolve
 from schema.directives import Resource, public, requires
@@ -95,7 +95,7 @@ class AccessQuery:
         "`requiredAccess` says so.",
     )
     def required_resources(self, info: strawberry.Info, query: str, operation_name: str | None = None) -> list[str]:
-        return list(resolve.requirements(info.context, info.schema.access_policy, query, operation_name).resources)
+        return list(resolve.requirements(info.context, policy_of(info.schema), query, operation_name).resources)
 
     @strawberry.field(
         extensions=[public()],
@@ -105,4 +105,4 @@ class AccessQuery:
     def required_access(
         self, info: strawberry.Info, query: str, operation_name: str | None = None
     ) -> RequiredAccess:
-        return RequiredAccess.of(resolve.requirements(info.context, info.schema.access_policy, query, operation_name))
+        return RequiredAccess.of(resolve.requirements(info.context, policy_of(info.schema), query, operation_name))

@@ -16,10 +16,10 @@ from models.store import (
     VISIBILITY_NOT_VISIBLE,
     VISIBILITY_SEARCH,
 )
+from models.values import as_datetime, as_float
 from resolvers import catalog as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.problems import Outcome
-from resolvers.rows import as_datetime, as_float
 from schema.core import UserError, user_errors
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection

@@ -7,10 +7,10 @@ from typing import Any
 
 import strawberry
 
+from models.values import as_datetime
 from resolvers import cms as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
 from resolvers.problems import Outcome
-from resolvers.rows import as_datetime
 from schema.core import UserError, user_errors
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection

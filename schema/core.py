@@ -9,6 +9,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from resolvers import problems
 
+#: The GraphQL enum is the resolvers' own enum, registered with Strawberry (which marks the class itself).
 UserErrorCode = strawberry.enum(problems.UserErrorCode, description="Why an input was refused.")
 
 
@@ -16,7 +17,7 @@ UserErrorCode = strawberry.enum(problems.UserErrorCode, description="Why an inpu
 class UserError:
     field: list[str] | None = strawberry.field(description="Path to the input field, if any.")
     message: str
-    code: UserErrorCode
+    code: problems.UserErrorCode
 
 
 def user_errors(found: Iterable[problems.Problem]) -> list[UserError]:

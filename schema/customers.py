@@ -7,9 +7,9 @@ from typing import Any
 
 import strawberry
 
+from models.values import as_datetime
 from resolvers import customers as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
-from resolvers.rows import as_datetime
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
 

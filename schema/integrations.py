@@ -12,11 +12,11 @@ from strawberry import relay
 
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
+from models.values import as_datetime
 from resolvers.integrations import activation, loaders, service, validation
 from resolvers.integrations.grants import held_resources
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome
-from resolvers.rows import as_datetime
 from schema.core import UserError, user_errors
 from schema.directives import Resource, admin_only, requires
 from schema.pagination import Connection, connection

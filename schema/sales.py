@@ -7,10 +7,10 @@ from typing import Any
 
 import strawberry
 
+from models.values import as_datetime, as_float
 from resolvers import customers as customer_resolvers
 from resolvers import sales as resolve
 from resolvers.pagination import DEFAULT_PAGE_SIZE
-from resolvers.rows import as_datetime, as_float
 from schema.customers import Customer
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection

@@ -13,7 +13,7 @@ from starlette.types import Message, Receive, Scope
 from auth import config as paths
 from auth.admin_tokens import InvalidTokenError
 from auth.middleware import AuthenticationFailed, Authenticator
-from auth.oauth.credentials import as_bool, granted_resources
+from auth.oauth.credentials import granted_resources
 from auth.oauth.params import FORM_MEDIA_TYPE, form_body_of
 from auth.oauth.problems import OAuthProblem
 from auth.oauth.signed_requests import authenticate_signed_request
@@ -23,6 +23,7 @@ from auth.proxy import request_url
 from auth.tokens import hash_token
 from models.integration import STATUS_ACTIVE
 from models.sql import fetch_one
+from models.values import as_bool
 
 BODY_TOO_LARGE = "The request body is too large."
 BEARER_DISABLED = (
@@ -35,7 +36,7 @@ INTEGRATION_INACTIVE = "The integration of this access token is not active."
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
-            return value.decode("latin-1")
+            return bytes(value).decode("latin-1")
     return None
 
 
@@ -106,7 +107,7 @@ async def integration_bearer_lookup(token: str) -> Principal | None:
     row = await fetch_one(_BEARER_SQL, paths.INTEGRATION_AS_BEARER, hash_token(token))
     if row is None or row["token_type"] != TYPE_ACCESS:
         return None
-    if str(row["as_bearer"] or "0").strip() not in {"1", "true"}:
+    if not paths.BY_PATH[paths.INTEGRATION_AS_BEARER].read(row["as_bearer"]):
         raise AuthenticationFailed(BEARER_DISABLED)
     if as_bool(row["token_revoked"]):
         raise InvalidTokenError

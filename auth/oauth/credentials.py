@@ -18,12 +18,12 @@ from typing import Any
 from auth import config as paths
 from auth import secret_box
 from auth.acl import ALL
-from auth.admin_tokens import as_datetime
 from auth.oauth.params import TOKEN_LENGTH
 from auth.oauth.tokens import TYPE_ACCESS
 from auth.principal import Principal, integration_principal
 from auth.tokens import hash_token
 from models.sql import fetch_one
+from models.values import as_bool, as_datetime
 
 #: One indexed lookup for everything a signed request needs; always exactly one row, so that the config values
 #: are there even when the consumer key is unknown.
@@ -62,24 +62,6 @@ def decrypt_or_dummy(ciphertext: str | None) -> str:
             dummy = _dummy_ciphertexts[id(box)] = box.encrypt("0" * TOKEN_LENGTH)
         return box.decrypt(dummy)
     return box.decrypt(ciphertext)
-
-
-def _flag(value: Any) -> bool:
-    return str(value or "0").strip() in {"1", "true", "True"}
-
-
-def _int(value: Any, default: str, *, positive: bool = False) -> int:
-    try:
-        number = int(str(value if value is not None else default).strip())
-    except ValueError:
-        number = int(default)
-    if positive and number <= 0:
-        return int(default)
-    return number
-
-
-def as_bool(value: Any) -> bool:
-    return bool(value) and value not in {"0", "false", "f"}
 
 
 def granted_resources(all_resources: Any, resources: Any) -> frozenset[str]:
@@ -144,7 +126,7 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
         hash_token(token) if token else "",
     )
     assert row is not None
-    defaults = paths.DEFAULTS
+    setting = paths.BY_PATH
     started = row["exchange_started_at"]
     return RequestCredentials(
         consumer_key=consumer_key,
@@ -161,12 +143,8 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
         integration_name=row["integration_name"] or "",
         integration_status=row["integration_status"],
         resources=granted_resources(row["all_resources"], row["resources"]),
-        allow_hmac_sha1=_flag(row["allow_hmac_sha1"]),
-        consumer_expiration_seconds=_int(
-            row["consumer_expiration"], defaults[paths.CONSUMER_EXPIRATION_PERIOD], positive=True
-        ),
-        cleanup_probability=_int(row["cleanup_probability"], defaults[paths.CLEANUP_PROBABILITY]),
-        cleanup_expiration_minutes=_int(
-            row["cleanup_expiration"], defaults[paths.CLEANUP_EXPIRATION_PERIOD], positive=True
-        ),
+        allow_hmac_sha1=bool(setting[paths.ALLOW_HMAC_SHA1].read(row["allow_hmac_sha1"])),
+        consumer_expiration_seconds=int(setting[paths.CONSUMER_EXPIRATION_PERIOD].read(row["consumer_expiration"])),
+        cleanup_probability=int(setting[paths.CLEANUP_PROBABILITY].read(row["cleanup_probability"])),
+        cleanup_expiration_minutes=int(setting[paths.CLEANUP_EXPIRATION_PERIOD].read(row["cleanup_expiration"])),
     )

@@ -65,7 +65,7 @@ SUCCESS_CALLBACK_PATH = "/admin/integration/success-callback"
 SUCCESS_CALLBACK_SCRIPT_PATH = "/admin/integration/success-callback.js"
 
 
-class _RequestTokenEndpoint(RequestTokenEndpoint):
+class _RequestTokenEndpoint(RequestTokenEndpoint):  # type: ignore[misc]  # oauthlib ships no type hints
     """Magento's clients send no ``oauth_callback``: integrations always use ``oob``."""
 
     def validate_request_token_request(self, request):  # type: ignore[no-untyped-def]
@@ -80,12 +80,14 @@ OAuthlibAnswer = tuple[dict[str, str], str | None, int]
 
 def _answer_request_token(validator: SnapshotValidator, call: dict[str, Any]) -> OAuthlibAnswer:
     endpoint = _RequestTokenEndpoint(validator, token_generator=secret_box.generate_token)
-    return endpoint.create_request_token_response(**call)
+    answer: OAuthlibAnswer = endpoint.create_request_token_response(**call)
+    return answer
 
 
 def _answer_access_token(validator: SnapshotValidator, call: dict[str, Any]) -> OAuthlibAnswer:
     endpoint = AccessTokenEndpoint(validator, token_generator=secret_box.generate_token)
-    return endpoint.create_access_token_response(**call)
+    answer: OAuthlibAnswer = endpoint.create_access_token_response(**call)
+    return answer
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

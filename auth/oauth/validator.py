@@ -18,7 +18,7 @@ from auth.oauth.params import (
 from auth.oauth.tokens import TYPE_REQUEST
 
 
-class SnapshotValidator(RequestValidator):
+class SnapshotValidator(RequestValidator):  # type: ignore[misc]  # oauthlib ships no type hints
     """oauthlib's validator over credentials fetched beforehand: pure CPU, so oauthlib runs inline.
 
     Why some of oauthlib's checks are switched off here: the policy they enforce (timestamps, nonces,

@@ -122,7 +122,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
         raise OutboundError(f"The callback host {host!r} could not be resolved.") from None
     addresses: list[IPAddress] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
