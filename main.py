@@ -24,9 +24,9 @@ from auth import secret_box
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
-from auth.proxy import TrustedProxyMiddleware
+from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount
-from middleware import DatabaseUnavailableMiddleware
+from middleware import DatabaseUnavailableMiddleware, StoreBaseRedirects
 from models.database import apply_migrations, open_database
 from models.sql import fetch_one
 from resolvers.integrations.config_file import sync_config_integrations
@@ -58,11 +58,12 @@ def create_app(
     """The ASGI app. ``schema`` and ``bearer_lookups`` let tests serve tiny schemas and extra principals."""
     settings = settings or Settings.from_env()
     schema = schema or build_schema(settings)
+    origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
     graphql = PrincipalMiddleware(
         GraphQLView(schema, settings),
         {
             "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
-            "oauth": oauth_authenticator(settings.max_body_bytes),
+            "oauth": oauth_authenticator(origins, settings.max_body_bytes),
         },
     )
 
@@ -77,7 +78,10 @@ def create_app(
                     await task(settings)
             yield
 
-    middleware = [Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips)]
+    middleware = [
+        Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips),
+        Middleware(StoreBaseRedirects, store_base_url=settings.store_base_url),
+    ]
     if settings.cors_allow_origins:
         middleware.append(
             Middleware(
@@ -93,7 +97,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            *oauth_routes(),
+            *oauth_routes(origins),
             console_mount(),  # last: a catch-all under /admin
         ],
         middleware=middleware,
@@ -140,9 +144,23 @@ async def _bootstrap(settings: Settings) -> None:
                 print(report.summary(), flush=True)
 
 
+def local_base_url(host: str, port: int) -> str:
+    """The URL this server answers on when STORE_BASE_URL is not set (a wildcard address means this machine)."""
+    if host in {"", "0.0.0.0"}:  # noqa: S104 - a display name, not a bind
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # Signed requests cover the host and port: by default the store is where this server listens.
+    if not os.environ.get("STORE_BASE_URL", "").strip():
+        os.environ["STORE_BASE_URL"] = local_base_url(args.host, args.port)
     settings = Settings.from_env()
     asyncio.run(_bootstrap(settings))
     os.environ[PREPARED_BY_SERVE] = "1"

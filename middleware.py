@@ -3,10 +3,17 @@
 ``DatabaseUnavailableMiddleware`` covers everything outside GraphQL execution (authentication, the OAuth
 token endpoints): a database outage raised there becomes HTTP 503 in the format of the path's clients,
 with a ``Retry-After``, instead of a 500. Inside execution ``schema.errors`` does the same for resolvers.
+
+``StoreBaseRedirects`` makes every redirect the server builds point at ``STORE_BASE_URL``: Starlette
+builds ``/admin`` -> ``/admin/`` (and the other trailing-slash redirects) from the request's ``Host``
+header, which a client chooses freely.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urljoin, urlsplit
+
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,3 +56,32 @@ class DatabaseUnavailableMiddleware:
                 raise
             log_unavailable(exc, scope.get("path", "?"))
             await _unavailable_response(scope)(scope, receive, send)
+
+
+class StoreBaseRedirects:
+    """Pure ASGI: a redirect to this server's own path is re-based onto ``STORE_BASE_URL``, whatever the Host."""
+
+    def __init__(self, app: ASGIApp, store_base_url: str) -> None:
+        self.app = app
+        self.base = store_base_url if store_base_url.endswith("/") else store_base_url + "/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_rebased(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                headers = MutableHeaders(scope=message)
+                location = headers.get("location")
+                if location is not None:
+                    headers["location"] = self.rebase(location)
+            await send(message)
+
+        await self.app(scope, receive, send_rebased)
+
+    def rebase(self, location: str) -> str:
+        """``scheme://any-host/path?query`` (or ``/path?query``) -> the same path and query under the base."""
+        parts = urlsplit(location)
+        path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
+        return urljoin(self.base, path_and_query.lstrip("/"))

@@ -58,6 +58,8 @@ class Settings:
     #: True when DATABASE_URL was not given: only then are the admin and the demo store created implicitly.
     embedded_default: bool = True
     store_base_url: str = "http://127.0.0.1:8000/"
+    #: Hosts besides STORE_BASE_URL's that the store answers to (OAuth signatures cover the host).
+    allowed_hosts: tuple[str, ...] = ()
     encryption_key: str | None = None
     integrations_file: Path | None = None
     allow_private_callbacks: bool = False
@@ -85,10 +87,12 @@ class Settings:
             store_base_url += "/"
         integrations_file = env.get("INTEGRATIONS_FILE", "").strip()
         origins = tuple(o.strip() for o in env.get("CORS_ALLOW_ORIGINS", "").split(",") if o.strip())
+        allowed_hosts = tuple(h.strip() for h in env.get("ALLOWED_HOSTS", "").split(",") if h.strip())
         return cls(
             database_url=database_url,
             embedded_default=embedded,
             store_base_url=store_base_url,
+            allowed_hosts=allowed_hosts,
             encryption_key=env.get("ENCRYPTION_KEY", "").strip() or None,
             integrations_file=Path(integrations_file) if integrations_file else None,
             allow_private_callbacks=parse_flag(env.get("ALLOW_PRIVATE_CALLBACKS"), False),
@@ -142,6 +146,7 @@ class Settings:
 SETTINGS_HELP: dict[str, str] = {
     "DATABASE_URL": "sqlite://path or postgres://user:pass@host:port/db (default: sqlite://data/db.sqlite3)",
     "STORE_BASE_URL": "store base URL sent to integrations as store_base_url (default http://127.0.0.1:8000/)",
+    "ALLOWED_HOSTS": "other host[:port]s the store answers to, comma-separated (default: STORE_BASE_URL's only)",
     "ENCRYPTION_KEY": "key for secrets at rest (default: a key file beside the SQLite database)",
     "INTEGRATIONS_FILE": "TOML file of config-file integrations (default: integrations.toml beside the database)",
     "ALLOW_PRIVATE_CALLBACKS": "1 lets activation callbacks reach loopback and private addresses (default 0)",

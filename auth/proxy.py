@@ -3,14 +3,25 @@
 ``X-Forwarded-Proto``/``-For`` (through uvicorn's own middleware) and ``X-Forwarded-Host`` are honoured only
 when the connecting peer is in ``FORWARDED_ALLOW_IPS``. The decision needs the real peer address, so the
 server runs uvicorn without its proxy handling and this middleware does it inside the app.
+
+The host a signature covers must be one the store answers to (``PublicOrigins``: the host of
+``STORE_BASE_URL`` plus ``ALLOWED_HOSTS``). Otherwise anyone could make the server verify a request
+signed for ``http://evil.example/graphql``, and a malformed ``Host`` header (``[``, ``127.0.0.1:99999``)
+would reach oauthlib's URL parser; both are refused here, before any signature work.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from errors import Refusal
+
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+HOST_NOT_ALLOWED = "This request was sent to a host the store does not answer to; sign it for the store's base URL."
 
 _FORBIDDEN_HOST_CHARACTERS = frozenset(" /\\@?#\t\r\n")
 
@@ -44,22 +55,43 @@ class TrustedProxyMiddleware:
         await self.app(scope, receive, send)  # type: ignore[arg-type]
 
 
-def request_url(scope: Scope) -> str:
-    """``scheme://host[:port]/path?query`` as the client sent it (path and query not re-encoded)."""
-    scheme = scope.get("scheme", "http")
-    host = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value.decode("latin-1")
-            break
-    if not host:
-        server = scope.get("server")
-        if server:
-            name, port = server[0], server[1]
-            host = name if port in {None, 80 if scheme == "http" else 443} else f"{name}:{port}"
-        else:
-            host = "localhost"
-    raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else quote(scope.get("root_path", "") + scope["path"])
-    query = scope.get("query_string", b"").decode("latin-1")
-    return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+class HostNotAllowed(Refusal):
+    """The request's ``Host`` is not one of the store's public hosts."""
+
+    def __init__(self) -> None:
+        super().__init__(HOST_NOT_ALLOWED)
+
+
+def _authority(scheme: str, host: str) -> str:
+    """``host[:port]`` lower-cased, without the scheme's default port (as OAuth's base string URI has it)."""
+    host = host.strip().lower()
+    name, colon, port = host.rpartition(":")
+    if colon and not name.endswith("]") and "]" in port:  # a bare IPv6 address: the colon is not a port
+        return host
+    if colon and port == DEFAULT_PORTS.get(scheme):
+        return name
+    return host
+
+
+class PublicOrigins:
+    """The hosts the store answers to: ``STORE_BASE_URL``'s, and any in ``ALLOWED_HOSTS``."""
+
+    def __init__(self, store_base_url: str, allowed_hosts: Iterable[str] = ()) -> None:
+        base = urlsplit(store_base_url)
+        self.base_scheme = base.scheme or "http"
+        self.base_path = base.path if base.path.endswith("/") else base.path + "/"
+        hosts = [base.netloc, *allowed_hosts]
+        self.authorities = frozenset(
+            _authority(scheme, host) for host in hosts if host for scheme in DEFAULT_PORTS
+        )
+
+    def url_of(self, scope: Scope) -> str:
+        """``scheme://host[:port]/path?query`` as the client sent it; ``HostNotAllowed`` for another host."""
+        scheme = scope.get("scheme", "http")
+        host = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"host"), "")
+        if _authority(scheme, host) not in self.authorities:
+            raise HostNotAllowed
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(scope.get("root_path", "") + scope["path"])
+        query = scope.get("query_string", b"").decode("latin-1")
+        return f"{scheme}://{host.strip()}{path}" + (f"?{query}" if query else "")

@@ -106,6 +106,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         integrations_file=tmp_path / "integrations.toml",
         encryption_key=None,
         store_base_url="http://store.test/",
+        allowed_hosts=("testserver",),  # the in-process client's host
     )
 
 

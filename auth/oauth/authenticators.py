@@ -19,7 +19,7 @@ from auth.oauth.problems import OAuthProblem
 from auth.oauth.signed_requests import authenticate_signed_request
 from auth.oauth.tokens import TYPE_ACCESS
 from auth.principal import Principal, integration_principal
-from auth.proxy import request_url
+from auth.proxy import HostNotAllowed, PublicOrigins
 from auth.tokens import hash_token
 from models.integration import STATUS_ACTIVE
 from models.sql import fetch_one
@@ -68,8 +68,12 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     return body, replay
 
 
-def oauth_authenticator(max_body_bytes: int = 1 << 20) -> Authenticator:
+def oauth_authenticator(origins: PublicOrigins, max_body_bytes: int = 1 << 20) -> Authenticator:
     async def authenticate(scope: Scope, receive: Receive, credentials: str) -> tuple[Principal, Receive]:
+        try:
+            url = origins.url_of(scope)
+        except HostNotAllowed as refusal:
+            raise AuthenticationFailed(refusal.message) from None
         content_type = _header(scope, b"content-type")
         form_body = ""
         if content_type and content_type.lower().startswith(FORM_MEDIA_TYPE):
@@ -80,7 +84,7 @@ def oauth_authenticator(max_body_bytes: int = 1 << 20) -> Authenticator:
                 raise AuthenticationFailed(problem.message) from None
         try:
             principal = await authenticate_signed_request(
-                request_url(scope), scope["method"], f"OAuth {credentials}", content_type, form_body
+                url, scope["method"], f"OAuth {credentials}", content_type, form_body
             )
         except OAuthProblem as problem:
             raise AuthenticationFailed(problem.message) from None

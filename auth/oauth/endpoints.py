@@ -53,7 +53,7 @@ from auth.oauth.problems import (
 )
 from auth.oauth.tokens import TYPE_ACCESS, TYPE_REQUEST, TYPE_VERIFIER, USER_TYPE_INTEGRATION
 from auth.oauth.validator import SnapshotValidator
-from auth.proxy import request_url
+from auth.proxy import HostNotAllowed, PublicOrigins
 from auth.tokens import hash_token
 from models import Integration, OAuthToken
 from models.availability import database_unavailable
@@ -121,12 +121,11 @@ def _oauthlib_problem(body: str | None, status: int) -> OAuthProblem:
     return OAuthProblem(SIGNATURE_INVALID)
 
 
-async def _read(request: Request, step: _Step) -> tuple[RequestCredentials, OAuthParams, dict[str, Any]]:
+async def _read(request: Request, uri: str, step: _Step) -> tuple[RequestCredentials, OAuthParams, dict[str, Any]]:
     """The step's parameters, checked as far as they can be without oauthlib, and the request as oauthlib reads it."""
     content_type = request.headers.get("content-type")
     form_body = form_body_of(content_type, await request.body())
     authorization = request.headers.get("authorization", "")
-    uri = request_url(request.scope)
     if authorization.lower().startswith("oauth "):
         params = read_params(authorization, uri.partition("?")[2], form_body)
     else:
@@ -141,9 +140,9 @@ async def _read(request: Request, step: _Step) -> tuple[RequestCredentials, OAut
     return creds, params, call
 
 
-async def _verify(request: Request, step: _Step) -> _Verified:
+async def _verify(request: Request, uri: str, step: _Step) -> _Verified:
     """What both token steps share: our checks, oauthlib's, Magento's refusals in its order, then the nonce."""
-    creds, params, call = await _read(request, step)
+    creds, params, call = await _read(request, uri, step)
     validator = SnapshotValidator(creds)
     _headers, body, status = step.answer(validator, call)
     if creds.consumer_id is None:
@@ -182,8 +181,8 @@ REQUEST_TOKEN_STEP = _Step(REQUIRED_BASE, False, _answer_request_token, _refuse_
 ACCESS_TOKEN_STEP = _Step(REQUIRED_ACCESS_TOKEN, True, _answer_access_token, _refuse_access_token)
 
 
-async def issue_request_token(request: Request) -> tuple[str, str]:
-    verified = await _verify(request, REQUEST_TOKEN_STEP)
+async def issue_request_token(request: Request, uri: str) -> tuple[str, str]:
+    verified = await _verify(request, uri, REQUEST_TOKEN_STEP)
     creds, token, secret = verified.creds, verified.token, verified.secret
     assert creds.consumer_id is not None
     row = await OAuthToken.get_or_none(consumer_id=creds.consumer_id, user_type=USER_TYPE_INTEGRATION)
@@ -203,8 +202,8 @@ async def issue_request_token(request: Request) -> tuple[str, str]:
     return token, secret
 
 
-async def issue_access_token(request: Request) -> tuple[str, str]:
-    verified = await _verify(request, ACCESS_TOKEN_STEP)
+async def issue_access_token(request: Request, uri: str) -> tuple[str, str]:
+    verified = await _verify(request, uri, ACCESS_TOKEN_STEP)
     creds, token, secret = verified.creds, verified.token, verified.secret
     async with in_transaction() as conn:
         converted = (
@@ -238,9 +237,15 @@ def form_response(pairs: list[tuple[str, str]], status: int = 200, headers: dict
     return Response(urlencode(pairs), status_code=status, headers=headers, media_type=FORM_MEDIA_TYPE)
 
 
-async def _token_endpoint(request: Request, issue: Callable[[Request], Awaitable[tuple[str, str]]]) -> Response:
+#: One token step: (request, the URL it was signed for) -> (token, secret).
+IssueToken = Callable[[Request, str], Awaitable[tuple[str, str]]]
+
+
+async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOrigins) -> Response:
     try:
-        token, secret = await issue(request)
+        token, secret = await issue(request, origins.url_of(request.scope))
+    except HostNotAllowed as refusal:
+        return form_response([("oauth_problem", refusal.message)], 401)
     except OAuthProblem as problem:
         return form_response([("oauth_problem", problem.message)], problem.status)
     except HTTPException:
@@ -253,12 +258,13 @@ async def _token_endpoint(request: Request, issue: Callable[[Request], Awaitable
     return form_response([("oauth_token", token), ("oauth_token_secret", secret)])
 
 
-async def request_token_endpoint(request: Request) -> Response:
-    return await _token_endpoint(request, issue_request_token)
+def token_endpoint(issue: IssueToken, origins: PublicOrigins) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of one token step, for the store's public hosts."""
 
+    async def endpoint(request: Request) -> Response:
+        return await _token_endpoint(request, issue, origins)
 
-async def access_token_endpoint(request: Request) -> Response:
-    return await _token_endpoint(request, issue_access_token)
+    return endpoint
 
 
 # ------------------------------------------------------------------------ end of the identity-link popup
@@ -309,10 +315,10 @@ async def success_callback_script(request: Request) -> Response:
     )
 
 
-def oauth_routes() -> list[Route]:
+def oauth_routes(origins: PublicOrigins) -> list[Route]:
     return [
-        Route("/oauth/token/request", request_token_endpoint, methods=["POST"]),
-        Route("/oauth/token/access", access_token_endpoint, methods=["POST"]),
+        Route("/oauth/token/request", token_endpoint(issue_request_token, origins), methods=["POST"]),
+        Route("/oauth/token/access", token_endpoint(issue_access_token, origins), methods=["POST"]),
         Route(SUCCESS_CALLBACK_PATH, success_callback_page, methods=["GET"]),
         Route(SUCCESS_CALLBACK_SCRIPT_PATH, success_callback_script, methods=["GET"]),
     ]
