@@ -21,6 +21,8 @@ class ErrorCode(enum.StrEnum):
     FORBIDDEN = "FORBIDDEN"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    #: Too many requests from this client for now; ``extensions.retryAfter`` says for how many seconds.
+    THROTTLED = "THROTTLED"
 
 
 class Refusal(Exception):

@@ -97,7 +97,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            *oauth_routes(origins),
+            *oauth_routes(origins, settings.oauth_token_rate_limit),
             console_mount(),  # last: a catch-all under /admin
         ],
         middleware=middleware,

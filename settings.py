@@ -60,6 +60,10 @@ class Settings:
     store_base_url: str = "http://127.0.0.1:8000/"
     #: Hosts besides STORE_BASE_URL's that the store answers to (OAuth signatures cover the host).
     allowed_hosts: tuple[str, ...] = ()
+    #: Requests per minute and client address to generateAdminToken (0: no limit).
+    sign_in_rate_limit: int = 20
+    #: Requests per minute and client address to the OAuth token endpoints (0: no limit).
+    oauth_token_rate_limit: int = 60
     encryption_key: str | None = None
     integrations_file: Path | None = None
     allow_private_callbacks: bool = False
@@ -103,6 +107,12 @@ class Settings:
             max_tokens=parse_int(env.get("MAX_TOKENS"), cls.max_tokens, name="MAX_TOKENS"),
             max_page_size=parse_int(env.get("MAX_PAGE_SIZE"), cls.max_page_size, name="MAX_PAGE_SIZE"),
             max_body_bytes=parse_int(env.get("MAX_BODY_BYTES"), cls.max_body_bytes, name="MAX_BODY_BYTES"),
+            sign_in_rate_limit=parse_int(
+                env.get("SIGN_IN_RATE_LIMIT"), cls.sign_in_rate_limit, name="SIGN_IN_RATE_LIMIT"
+            ),
+            oauth_token_rate_limit=parse_int(
+                env.get("OAUTH_TOKEN_RATE_LIMIT"), cls.oauth_token_rate_limit, name="OAUTH_TOKEN_RATE_LIMIT"
+            ),
             sqlite_synchronous=(env.get("SQLITE_SYNCHRONOUS", "").strip().upper() or cls.sqlite_synchronous),
             log_level=env.get("LOG_LEVEL", "").strip().lower() or cls.log_level,
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
@@ -157,6 +167,8 @@ SETTINGS_HELP: dict[str, str] = {
     "MAX_TOKENS": "lexical tokens allowed in a document (default 3000)",
     "MAX_PAGE_SIZE": "largest `first` a connection accepts (default 100)",
     "MAX_BODY_BYTES": "largest request body accepted (default 1048576)",
+    "SIGN_IN_RATE_LIMIT": "generateAdminToken calls per minute and client address (default 20; 0: no limit)",
+    "OAUTH_TOKEN_RATE_LIMIT": "OAuth token endpoint calls per minute and client address (default 60; 0: no limit)",
     "SQLITE_SYNCHRONOUS": "SQLite synchronous pragma, NORMAL or FULL (default NORMAL)",
     "LOG_LEVEL": "debug, info, warning or error (default info)",
     "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-Proto/-For/-Host headers are trusted (default 127.0.0.1)",

@@ -6,9 +6,6 @@ import dataclasses
 import datetime as dt
 import secrets
 
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
-
 from auth.clock import clock
 from auth.config import ConfigSnapshot
 from auth.passwords import hash_password, verify_password
@@ -51,37 +48,78 @@ async def create_admin(username: str, password: str) -> AdminUser:
     return await AdminUser.create(username=username, password_hash=await hash_password(password))
 
 
-async def _is_locked(username: str, now: dt.datetime) -> bool:
-    log = await TokenRequestLog.get_or_none(user_name=username, user_type=THROTTLE_ADMIN)
-    return bool(log and log.lock_expires_at and log.lock_expires_at > now)
+_COUNT_ATTEMPT_SQL = (
+    "INSERT INTO oauth_token_request_log (user_name, user_type, failures_count, last_attempt_at) "
+    "VALUES (?, ?, 1, ?) "
+    "ON CONFLICT (user_name, user_type) DO UPDATE SET "
+    "failures_count = oauth_token_request_log.failures_count + 1, last_attempt_at = excluded.last_attempt_at "
+    "RETURNING id, failures_count, lock_expires_at"
+)
 
 
-async def _record_failure(username: str, config: ConfigSnapshot, now: dt.datetime) -> None:
-    """Count one failure, locking the name at the limit. The count is incremented in SQL, not read,
-    changed and written back: concurrent attempts through several workers must each be counted."""
-    async with in_transaction() as conn:
-        await TokenRequestLog.get_or_create(user_name=username, user_type=THROTTLE_ADMIN, using_db=conn)
-        rows = TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN).using_db(conn)
-        # An expired lock starts a new count.
-        await rows.filter(lock_expires_at__lte=now).update(failures_count=0, lock_expires_at=None)
-        await rows.update(failures_count=F("failures_count") + 1)
-        log = await rows.get()
-        if config.max_failures > 0 and log.failures_count >= config.max_failures and log.lock_expires_at is None:
-            await rows.update(lock_expires_at=now + dt.timedelta(seconds=config.lock_timeout_seconds))
+@dataclasses.dataclass(frozen=True, slots=True)
+class Attempt:
+    """This sign-in attempt's place in its name's count since the last success (1 is the first)."""
+
+    number: int
+    locked: bool
+
+
+async def _count_attempt(username: str, now: dt.datetime) -> Attempt:
+    """Count the attempt before its password is checked, in one atomic upsert that also reads the count.
+
+    Concurrent guesses through any number of workers each get their own number, so no more than the
+    allowed number of them ever reaches the password check. A lock that has run out starts a new count
+    (once: the reset is conditional on the lock it read, and an attempt that loses that race counts again).
+    """
+    while True:
+        row = await fetch_one(_COUNT_ATTEMPT_SQL, username, THROTTLE_ADMIN, now)
+        assert row is not None
+        lock = as_datetime(row["lock_expires_at"]) if row["lock_expires_at"] else None
+        if lock is None or lock > now:
+            return Attempt(int(row["failures_count"]), locked=lock is not None)
+        rows = TokenRequestLog.filter(id=row["id"], lock_expires_at=lock)
+        if await rows.update(failures_count=1, lock_expires_at=None):
+            return Attempt(1, locked=False)
+
+
+async def _lock(username: str, config: ConfigSnapshot, now: dt.datetime) -> None:
+    until = now + dt.timedelta(seconds=config.lock_timeout_seconds)
+    await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN, lock_expires_at=None).update(
+        lock_expires_at=until
+    )
+
+
+async def _forget_stale_attempts(config: ConfigSnapshot, now: dt.datetime) -> None:
+    """Magento's ``outdated_authentication_failures_cleanup``, run with every failure (which costs an Argon2
+    verification anyway): names no longer locked, or not tried within the lock-out time, are forgotten, so
+    made-up names cannot pile up."""
+    await TokenRequestLog.filter(lock_expires_at__lte=now).delete()
+    stale = now - dt.timedelta(seconds=config.lock_timeout_seconds)
+    await TokenRequestLog.filter(lock_expires_at=None, last_attempt_at__lt=stale).delete()
 
 
 async def issue_admin_token(username: str, password: str, config: ConfigSnapshot) -> AdminTokenIssued:
-    """Check the password (unless locked out) and issue a token; every failure looks the same."""
+    """Count the attempt, check the password (unless over the limit) and issue a token.
+
+    Every refusal gives Magento's one message, and an unknown name costs the same as a wrong password.
+    """
     username = username.strip()
     if not username or not password:
         raise SignInError
     now = clock.now()
-    if await _is_locked(username, now):
+    attempt = await _count_attempt(username, now)
+    limited = config.max_failures > 0
+    if attempt.locked or (limited and attempt.number > config.max_failures):
+        if not attempt.locked:
+            await _lock(username, config, now)
         raise SignInError
     user = await AdminUser.get_or_none(username=username)
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
-        await _record_failure(username, config, now)
+        if limited and attempt.number >= config.max_failures:
+            await _lock(username, config, now)
+        await _forget_stale_attempts(config, now)
         raise SignInError
     await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN).delete()
     token = secrets.token_urlsafe(32)

@@ -1,6 +1,6 @@
 """Tortoise models only; migrations live in ``models/migrations``."""
 
-from models.admin import AdminToken, AdminUser, TokenRequestLog
+from models.admin import AdminToken, AdminUser, ClientThrottle, TokenRequestLog
 from models.config import ConfigValue
 from models.integration import (
     Integration,
@@ -28,6 +28,7 @@ __all__ = [
     "AdminToken",
     "AdminUser",
     "Category",
+    "ClientThrottle",
     "CmsBlock",
     "CmsPage",
     "ConfigValue",

@@ -34,14 +34,38 @@ class AdminToken(Model):
 
 
 class TokenRequestLog(Model):
-    """Failed sign-ins per user name (Magento's ``oauth_token_request_log``), also for unknown names."""
+    """Sign-in attempts per user name (Magento's ``oauth_token_request_log``), also for unknown names.
+
+    An attempt is counted before its password is checked, so ``failures_count`` counts attempts not yet
+    cleared by a success. Rows of names that are neither locked nor tried within the lock-out time are
+    deleted (``last_attempt_at``), so made-up names do not pile up.
+    """
 
     id = fields.IntField(primary_key=True)
     user_name = fields.CharField(max_length=255)
     user_type = fields.SmallIntField()
     failures_count = fields.IntField(default=0)
     lock_expires_at = fields.DatetimeField(null=True)
+    last_attempt_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "oauth_token_request_log"
         unique_together = (("user_name", "user_type"),)
+
+
+class ClientThrottle(Model):
+    """Requests per client address and minute, for the endpoints that guess at secrets (sign-in, OAuth tokens).
+
+    One row per (bucket, window); counted with one atomic upsert, so every worker and host shares it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    #: ``<what>:<client address>``, e.g. ``sign-in:203.0.113.9``.
+    bucket = fields.CharField(max_length=128)
+    #: Start of the window, in seconds since the epoch.
+    window_start = fields.BigIntField(db_index=True)
+    hits = fields.IntField(default=0)
+
+    class Meta:
+        table = "client_throttle"
+        unique_together = (("bucket", "window_start"),)

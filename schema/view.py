@@ -62,13 +62,14 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().process_result(request, result)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """HTTP 503 for a database outage, 429 for a throttled client, each with ``Retry-After``."""
         response = super().create_response(response_data, sub_response)
         results = response_data if isinstance(response_data, list) else [response_data]
-        if any(
-            (error.get("extensions") or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE
-            for result in results
-            for error in result.get("errors") or ()
-        ):
+        extensions = [error.get("extensions") or {} for result in results for error in result.get("errors") or ()]
+        if any(e.get("code") == ErrorCode.SERVICE_UNAVAILABLE for e in extensions):
             response.status_code = 503
             response.headers["retry-after"] = RETRY_AFTER
+        elif throttled := [e for e in extensions if e.get("code") == ErrorCode.THROTTLED]:
+            response.status_code = 429
+            response.headers["retry-after"] = str(max(int(e.get("retryAfter", 1)) for e in throttled))
         return response

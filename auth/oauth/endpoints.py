@@ -54,6 +54,7 @@ from auth.oauth.problems import (
 from auth.oauth.tokens import TYPE_ACCESS, TYPE_REQUEST, TYPE_VERIFIER, USER_TYPE_INTEGRATION
 from auth.oauth.validator import SnapshotValidator
 from auth.proxy import HostNotAllowed, PublicOrigins
+from auth.throttle import count_request
 from auth.tokens import hash_token
 from models import Integration, OAuthToken
 from models.availability import database_unavailable
@@ -241,7 +242,14 @@ def form_response(pairs: list[tuple[str, str]], status: int = 200, headers: dict
 IssueToken = Callable[[Request, str], Awaitable[tuple[str, str]]]
 
 
-async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOrigins) -> Response:
+TOO_MANY_REQUESTS = "Too many token requests from this address; try again later."
+
+
+async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOrigins, limit: int) -> Response:
+    throttled = await count_request("oauth-token", request.scope, limit)
+    if throttled is not None:
+        headers = {"retry-after": str(throttled.retry_after_seconds)}
+        return form_response([("oauth_problem", TOO_MANY_REQUESTS)], 429, headers)
     try:
         token, secret = await issue(request, origins.url_of(request.scope))
     except HostNotAllowed as refusal:
@@ -258,11 +266,11 @@ async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOr
     return form_response([("oauth_token", token), ("oauth_token_secret", secret)])
 
 
-def token_endpoint(issue: IssueToken, origins: PublicOrigins) -> Callable[[Request], Awaitable[Response]]:
-    """The Starlette endpoint of one token step, for the store's public hosts."""
+def token_endpoint(issue: IssueToken, origins: PublicOrigins, limit: int) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of one token step, for the store's public hosts, throttled per client address."""
 
     async def endpoint(request: Request) -> Response:
-        return await _token_endpoint(request, issue, origins)
+        return await _token_endpoint(request, issue, origins, limit)
 
     return endpoint
 
@@ -315,10 +323,10 @@ async def success_callback_script(request: Request) -> Response:
     )
 
 
-def oauth_routes(origins: PublicOrigins) -> list[Route]:
+def oauth_routes(origins: PublicOrigins, rate_limit: int) -> list[Route]:
     return [
-        Route("/oauth/token/request", token_endpoint(issue_request_token, origins), methods=["POST"]),
-        Route("/oauth/token/access", token_endpoint(issue_access_token, origins), methods=["POST"]),
+        Route("/oauth/token/request", token_endpoint(issue_request_token, origins, rate_limit), methods=["POST"]),
+        Route("/oauth/token/access", token_endpoint(issue_access_token, origins, rate_limit), methods=["POST"]),
         Route(SUCCESS_CALLBACK_PATH, success_callback_page, methods=["GET"]),
         Route(SUCCESS_CALLBACK_SCRIPT_PATH, success_callback_script, methods=["GET"]),
     ]

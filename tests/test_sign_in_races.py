@@ -1,0 +1,131 @@
+"""Sign-in under attack: concurrent guesses are limited exactly, clients are throttled before any password
+work, and made-up names leave no rows behind. Concurrency through real server processes (two workers on
+PostgreSQL, where several workers are supported)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from auth.admin_tokens import SIGN_IN_FAILED
+from auth.clock import clock
+from models import TokenRequestLog
+from tests.conftest import ADMIN_PASSWORD, POSTGRES_URL, gql
+from tests.servers import create_admin_account, query, running_server, sign_in
+from tests.servers import gql as server_gql
+
+VICTIM = ("victim", "victim-password-1")
+SIGN_IN = "mutation($u: String!, $p: String!) { generateAdminToken(username: $u, password: $p) { token } }"
+LOCK_AT_3 = "mutation { updateOAuthConfig(input: {maxFailuresCount: 3}) { userErrors { code } } }"
+
+
+@pytest.fixture
+def attacked_server(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    """A real server (two workers on PostgreSQL), lock-out after 3 failures, no per-address throttle."""
+    create_admin_account(database_url, "admin", ADMIN_PASSWORD)
+    create_admin_account(database_url, *VICTIM)
+    workers = ("--workers", "2") if POSTGRES_URL else ()
+    env = {"DATABASE_URL": database_url, "SIGN_IN_RATE_LIMIT": "0"}
+    with running_server(env, tmp_path / "server.log", args=workers) as server:
+        admin = sign_in(server.base_url, "admin", ADMIN_PASSWORD)
+        assert server_gql(server.base_url, LOCK_AT_3, token=admin).json()["data"]["updateOAuthConfig"] == {
+            "userErrors": []
+        }
+        yield server, database_url
+
+
+def attempt(base_url: str, password: str) -> dict[str, Any]:
+    with httpx.Client(timeout=60) as client:  # a connection each, so the kernel spreads them over the workers
+        body = {"query": SIGN_IN, "variables": {"u": VICTIM[0], "p": password}}
+        response = client.post(f"{base_url}/graphql", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.mark.parametrize("guesses", [15, 50])
+def test_concurrent_guesses_then_the_right_password_never_get_a_token_while_locked(
+    attacked_server: tuple[Any, str], guesses: int
+) -> None:
+    server, database_url = attacked_server
+    start = threading.Barrier(guesses + 1)
+
+    def guess(_: int) -> dict[str, Any]:
+        start.wait()
+        return attempt(server.base_url, "wrong-guess")
+
+    def right_password_a_little_later() -> dict[str, Any]:
+        start.wait()
+        time.sleep(0.3)
+        return attempt(server.base_url, VICTIM[1])
+
+    with concurrent.futures.ThreadPoolExecutor(guesses + 1) as pool:
+        wrong = [pool.submit(guess, n) for n in range(guesses)]
+        right = pool.submit(right_password_a_little_later)
+        answers = [future.result() for future in wrong]
+        after = right.result()
+    assert all(a["data"] is None and a["errors"][0]["message"] == SIGN_IN_FAILED for a in answers)
+    assert after["data"] is None, after  # locked: the right password is refused like any other attempt
+    assert after["errors"][0]["message"] == SIGN_IN_FAILED
+    rows = query(
+        database_url,
+        "SELECT failures_count, lock_expires_at FROM oauth_token_request_log WHERE user_name = $1",
+        VICTIM[0],
+    )
+    assert rows[0]["failures_count"] == guesses + 1 and rows[0]["lock_expires_at"] is not None, rows
+    assert "Traceback" not in server.output()
+
+
+async def test_clients_are_throttled_per_address_before_any_password_check(
+    client: httpx.AsyncClient, admin_token: str
+) -> None:
+    wrong = {"u": "admin", "p": "wrong"}
+    for _ in range(18):  # admin_token's sign-in was the first of this address's 20
+        assert (await gql(client, SIGN_IN, {"u": f"nobody-{uuid.uuid4()}", "p": "x"}))["errors"]
+    assert (await gql(client, SIGN_IN, {"u": "admin", "p": ADMIN_PASSWORD}))["data"]["generateAdminToken"]["token"]
+    response = await client.post("/graphql", json={"query": SIGN_IN, "variables": wrong})
+    assert response.status_code == 429, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "THROTTLED"
+    assert 0 < int(response.headers["retry-after"]) <= 60
+    assert error["extensions"]["retryAfter"] == int(response.headers["retry-after"])
+    # Refused before the attempt was counted against the name (so before any Argon2 work).
+    assert await TokenRequestLog.filter(user_name="admin").count() == 0
+    # Another client, named by the trusted proxy in front (the test client connects from 127.0.0.1).
+    other = await client.post(
+        "/graphql", json={"query": SIGN_IN, "variables": wrong}, headers={"X-Forwarded-For": "198.51.100.20"}
+    )
+    assert other.status_code == 200 and other.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    clock.advance(60)
+    assert (await gql(client, SIGN_IN, wrong))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_oauth_token_endpoints_are_throttled_per_address(client: httpx.AsyncClient) -> None:
+    for _ in range(60):
+        assert (await client.post("/oauth/token/request")).status_code == 400  # no OAuth parameters
+    throttled = await client.post("/oauth/token/request")
+    assert throttled.status_code == 429
+    assert "oauth_problem=Too+many+token+requests" in throttled.text
+    assert int(throttled.headers["retry-after"]) > 0
+
+
+async def test_made_up_names_leave_no_rows_behind(client: httpx.AsyncClient, settings: Any) -> None:
+    headers = {"X-Forwarded-For": "203.0.113.1"}
+    for n in range(40):
+        headers["X-Forwarded-For"] = f"203.0.113.{n % 2 + 1}"  # two addresses, each under its budget
+        body = await client.post(
+            "/graphql", json={"query": SIGN_IN, "variables": {"u": f"made-up-{n}", "p": "x"}}, headers=headers
+        )
+        assert body.json()["errors"][0]["message"] == SIGN_IN_FAILED
+    assert await TokenRequestLog.all().count() == 40
+    clock.advance(1801)  # past the lock-out time: one more failure forgets the stale names
+    headers["X-Forwarded-For"] = "203.0.113.3"
+    await client.post("/graphql", json={"query": SIGN_IN, "variables": {"u": "last", "p": "x"}}, headers=headers)
+    assert await TokenRequestLog.all().values_list("user_name", flat=True) == ["last"]
