@@ -42,13 +42,15 @@ class OAuthConsumer(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     #: When the token exchange last started: the consumer key expires ``expiration_period`` after it.
     exchange_started_at = fields.DatetimeField(null=True)
+    #: While an activation or reauthorization runs: concurrent ones are refused, so exactly one wins.
+    activation_started_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "oauth_consumer"
 
 
 class OAuthToken(Model):
-    """One row per consumer, mutated in place: verifier -> request -> access."""
+    """A consumer's access token, or the token of its running exchange (verifier -> request -> access)."""
 
     id = fields.IntField(primary_key=True)
     consumer: fields.ForeignKeyRelation[OAuthConsumer] = fields.ForeignKeyField(
@@ -70,7 +72,7 @@ class OAuthToken(Model):
 
     class Meta:
         table = "oauth_token"
-        unique_together = (("consumer", "user_type"),)
+        unique_together = (("consumer", "user_type", "type"),)
 
 
 class OAuthNonce(Model):

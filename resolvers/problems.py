@@ -37,6 +37,8 @@ class UserErrorCode(enum.Enum):
     NOT_SUPPORTED = "NOT_SUPPORTED"
     NO_ADMIN_TOKEN = "NO_ADMIN_TOKEN"
     TOO_LONG = "TOO_LONG"
+    #: Another request is changing the same thing right now (or just did): reload and try again.
+    IN_PROGRESS = "IN_PROGRESS"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from auth.oauth import problems
 from models import Integration, OAuthConsumer, OAuthNonce, OAuthToken
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
 from resolvers.integrations.activation import TokenExchangeFailed, TokenExchangeStarted, start_token_exchange
+from resolvers.integrations.callback import NOT_DELIVERED
 from settings import Settings
 from tests.conftest import free_port
 from tests.oauth_support import (
@@ -201,7 +202,7 @@ async def test_access_token_errors(client: httpx.AsyncClient, callback: Callback
     assert row.type == "access"
 
 
-async def test_reauthorize_drops_the_token_and_an_old_verifier_no_longer_works(
+async def test_reauthorize_keeps_the_old_token_until_the_new_exchange_completes(
     client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     creds, old_verifier = await exchange_ready(callback, settings)
@@ -210,45 +211,65 @@ async def test_reauthorize_drops_the_token_and_an_old_verifier_no_longer_works(
     assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
     await start_token_exchange(creds.integration_id, settings, await load_config())
-    assert (await Integration.get(id=creds.integration_id)).status == STATUS_INACTIVE
-    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
+    # The live connection keeps working while the third party completes the new exchange.
+    assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
+    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
     new_verifier = callback.received[-1].form["oauth_verifier"]
     assert new_verifier != old_verifier
     token, secret = token_pair(await request_token(client, creds))
+    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
     stale = await access_token(client, creds, token, secret, old_verifier)
     assert (stale.status_code, problem(stale)) == (401, "Token verifier and verifier token do not match")
-    token_pair(await access_token(client, creds, token, secret, new_verifier))
+    new = Creds(**{**dataclasses.asdict(creds), "token": None, "token_secret": None})
+    new.token, new.token_secret = token_pair(await access_token(client, creds, token, secret, new_verifier))
     assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
+    # Only now is the old access token revoked, and the new one works.
+    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
+    assert (await signed_gql(client, new, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
 
 async def _failed(creds: Creds, settings: Settings) -> str:
+    """Start an exchange that must fail; nothing half-made stays behind. Returns the detail for the log."""
+    status = (await Integration.get(id=creds.integration_id)).status
+    tokens_before = await OAuthToken.filter(consumer_id=creds.consumer_id).values_list("id", "type", "token_hash")
     with pytest.raises(TokenExchangeFailed) as failure:
         await start_token_exchange(creds.integration_id, settings, await load_config())
-    assert creds.consumer_secret not in failure.value.message
-    assert (await Integration.get(id=creds.integration_id)).status == STATUS_INACTIVE
-    assert not await OAuthToken.filter(consumer_id=creds.consumer_id).exists()
-    assert (await OAuthConsumer.get(id=creds.consumer_id)).exchange_started_at is None
-    return failure.value.message
+    # The caller learns only that delivery failed: no port-scan or DNS oracle, no secret.
+    assert failure.value.message == NOT_DELIVERED
+    assert creds.consumer_secret not in failure.value.detail
+    assert (await Integration.get(id=creds.integration_id)).status == status
+    # No exchange token is left; an access token the integration had is untouched.
+    tokens = await OAuthToken.filter(consumer_id=creds.consumer_id).values_list("id", "type", "token_hash")
+    assert tokens == [t for t in tokens_before if t[1] == "access"]
+    consumer = await OAuthConsumer.get(id=creds.consumer_id)
+    assert consumer.exchange_started_at is None and consumer.activation_started_at is None
+    return failure.value.detail
 
 
-async def test_only_a_2xx_answer_counts_and_a_retry_works(
+async def test_2xx_and_3xx_count_as_delivered_and_errors_fail_cleanly(
     client: httpx.AsyncClient, callback: CallbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     creds = await make_integration("Partner", endpoint=callback.url(), identity_link_url=IDENTITY_LINK)
     callback.behaviour["/callback"] = Behaviour(status=500)
     assert "answered HTTP 500" in await _failed(creds, settings)
+    assert "answered HTTP 500" in caplog.text  # the detail is in the log
     callback.behaviour["/callback"] = Behaviour(status=404)
     assert "answered HTTP 404" in await _failed(creds, settings)
-    callback.behaviour["/callback"] = Behaviour(status=302, location="/elsewhere")
-    message = await _failed(creds, settings)
-    assert "redirect (HTTP 302)" in message and "post_maxredirects" in message
+    # A POST/redirect/GET handler answers 303 after storing: delivered, and the redirect is not followed.
+    for status in (302, 303):
+        callback.behaviour["/callback"] = Behaviour(status=status, location="/elsewhere")
+        await start_token_exchange(creds.integration_id, settings, await load_config())
+        assert [r.path for r in callback.received[-1:]] == ["/callback"]
+        assert "oauth_verifier" in callback.received[-1].form
 
     await save_config({POST_MAXREDIRECTS: "1"})
     callback.behaviour["/callback"] = Behaviour(status=307, location="/second")
     callback.behaviour["/second"] = Behaviour(status=307, location="/third")
-    assert "redirect (HTTP 307)" in await _failed(creds, settings)
+    received = len(callback.received)
+    await start_token_exchange(creds.integration_id, settings, await load_config())
+    assert [r.path for r in callback.received[received:]] == ["/callback", "/second"]  # one redirect followed
     callback.behaviour["/second"] = Behaviour(status=204)
     started = await start_token_exchange(creds.integration_id, settings, await load_config())
     assert isinstance(started, TokenExchangeStarted)
@@ -256,7 +277,7 @@ async def test_only_a_2xx_answer_counts_and_a_retry_works(
     assert "oauth_verifier" in callback.received[-1].form
 
     callback.behaviour["/callback"] = Behaviour(status=301, location=f"http://0.0.0.0:{callback.port}/second")
-    assert "callbacks never go there" in await _failed(creds, settings)
+    assert "callbacks never go there" in await _failed(creds, settings)  # a followed redirect is checked too
     assert creds.consumer_secret not in caplog.text
 
 
@@ -338,7 +359,7 @@ async def test_cleanup_of_old_nonces_and_expired_request_tokens(
 
 
 async def test_authorize_and_reauthorize_through_graphql(
-    client: httpx.AsyncClient, admin_token: str, callback: CallbackServer
+    client: httpx.AsyncClient, admin_token: str, callback: CallbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     from tests.conftest import gql
     from tests.integration_helpers import AUTHORIZE, GET, REAUTHORIZE, codes, create
@@ -357,7 +378,8 @@ async def test_authorize_and_reauthorize_through_graphql(
         "authorizeIntegration"
     ]
     assert codes(failed) == [(("id",), "CALLBACK_FAILED")]
-    assert "answered HTTP 503" in failed["userErrors"][0]["message"]
+    assert failed["userErrors"][0]["message"] == NOT_DELIVERED
+    assert "answered HTTP 503" in caplog.text
     assert failed["integration"]["status"] == "INACTIVE"
     assert failed["identityLinkUrl"] is None and failed["credentials"] is None
 
@@ -393,6 +415,15 @@ async def test_authorize_and_reauthorize_through_graphql(
         "reauthorizeIntegration"
     ]
     assert redo["userErrors"] == []
-    assert redo["integration"]["status"] == "INACTIVE"
-    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
+    assert redo["integration"]["status"] == "ACTIVE"  # the old token works until the new exchange completes
+    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
     assert callback.received[-1].form["oauth_verifier"] != posted["oauth_verifier"]
+
+    callback.behaviour["/callback"] = Behaviour(status=503)
+    failed_again = (await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
+        "reauthorizeIntegration"
+    ]
+    assert codes(failed_again) == [(("id",), "CALLBACK_FAILED")]
+    # A failing callback never cuts the live connection.
+    assert failed_again["integration"]["status"] == "ACTIVE"
+    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"

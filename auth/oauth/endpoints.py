@@ -186,7 +186,9 @@ async def issue_request_token(request: Request, uri: str) -> tuple[str, str]:
     verified = await _verify(request, uri, REQUEST_TOKEN_STEP)
     creds, token, secret = verified.creds, verified.token, verified.secret
     assert creds.consumer_id is not None
-    row = await OAuthToken.get_or_none(consumer_id=creds.consumer_id, user_type=USER_TYPE_INTEGRATION)
+    row = await OAuthToken.get_or_none(
+        consumer_id=creds.consumer_id, user_type=USER_TYPE_INTEGRATION, type__in=(TYPE_VERIFIER, TYPE_REQUEST)
+    )
     if row is None:
         raise no_token_for_consumer(creds.consumer_id)
     converted = await OAuthToken.filter(id=row.id, type=TYPE_VERIFIER).update(
@@ -207,6 +209,12 @@ async def issue_access_token(request: Request, uri: str) -> tuple[str, str]:
     verified = await _verify(request, uri, ACCESS_TOKEN_STEP)
     creds, token, secret = verified.creds, verified.token, verified.secret
     async with in_transaction() as conn:
+        # The access token this exchange replaces stops working now, not when the exchange began.
+        await (
+            OAuthToken.filter(consumer_id=creds.consumer_id, user_type=USER_TYPE_INTEGRATION, type=TYPE_ACCESS)
+            .using_db(conn)
+            .delete()
+        )
         converted = (
             await OAuthToken.filter(
                 id=creds.token_id, type=TYPE_REQUEST, token_hash=hash_token(verified.params.token or "")

@@ -1,7 +1,12 @@
-"""The integration's OAuth token row: one per consumer, mutated in place (verifier -> request -> access).
+"""An integration's OAuth tokens: its access token, and the token of a running exchange.
 
-This mirrors Magento's ``Oauth\\Token`` lifecycle. The token itself is stored twice: as a SHA-256 hash for
-lookups (``token_hash``) and encrypted (``token_encrypted``) so that it can be shown to an admin again.
+Each consumer has at most one row of each type. An exchange token is mutated in place (verifier ->
+request -> access), mirroring Magento's ``Oauth\\Token`` lifecycle; the access token it replaces keeps
+working until that last step, so a reauthorization whose callback or third party fails never cuts a
+live connection. A unique (consumer, user type, type) index keeps two writers from both winning.
+
+The token itself is stored twice: as a SHA-256 hash for lookups (``token_hash``) and encrypted
+(``token_encrypted``) so that it can be shown to an admin again.
 The token secret and the verifier are encrypted too; nothing here ever holds them in clear at rest.
 Activation (manual and token exchange) and the OAuth token endpoints all go through these functions.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from auth import secret_box
@@ -62,9 +68,9 @@ def decrypt_token(row: OAuthToken) -> StoredToken:
     )
 
 
-async def get_token_row(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> OAuthToken | None:
-    """The consumer's integration token row, whatever its type."""
-    query = OAuthToken.filter(consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION)
+async def access_token_row(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> OAuthToken | None:
+    """The consumer's access token row, if it has one."""
+    query = OAuthToken.filter(consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION, type=TYPE_ACCESS)
     return await (query.using_db(conn) if conn is not None else query).first()
 
 
@@ -76,62 +82,60 @@ async def find_token_row(token: str, token_type: str | None = None) -> OAuthToke
     return await query.first()
 
 
-async def _put(
-    conn: BaseDBAsyncClient, consumer_id: int, token_type: str, verifier: str | None, callback_url: str
-) -> IssuedToken:
+async def _insert(conn: BaseDBAsyncClient, consumer_id: int, token_type: str, verifier: str | None) -> IssuedToken:
     token = secret_box.generate_token()
     secret = secret_box.generate_token()
-    row = await get_token_row(consumer_id, conn=conn)
-    fields = {
-        "type": token_type,
-        "token_hash": hash_token(token),
-        "token_encrypted": secret_box.encrypt(token),
-        "secret": secret_box.encrypt(secret),
-        "callback_url": callback_url,
-        "revoked": False,
-        "created_at": clock.now(),
-    }
-    if verifier is not None:
-        fields["verifier"] = secret_box.encrypt(verifier)
-    if row is None:
-        await OAuthToken.create(
-            using_db=conn, consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION, **{"verifier": None, **fields}
-        )
-    else:
-        await OAuthToken.filter(id=row.id).using_db(conn).update(**fields)
-        if verifier is None and row.verifier:
-            verifier = secret_box.decrypt(row.verifier)
+    await OAuthToken.create(
+        using_db=conn,
+        consumer_id=consumer_id,
+        user_type=USER_TYPE_INTEGRATION,
+        type=token_type,
+        token_hash=hash_token(token),
+        token_encrypted=secret_box.encrypt(token),
+        secret=secret_box.encrypt(secret),
+        verifier=secret_box.encrypt(verifier) if verifier is not None else None,
+        callback_url="oob",
+        revoked=False,
+        created_at=clock.now(),
+    )
     return IssuedToken(type=token_type, token=token, secret=secret, verifier=verifier)
 
 
-async def put_token_row(
-    consumer_id: int,
-    token_type: str,
-    *,
-    verifier: str | None = None,
-    callback_url: str = "oob",
-    conn: BaseDBAsyncClient | None = None,
-) -> IssuedToken:
-    """Create the consumer's token row, or turn the existing one into ``token_type`` in place.
+def _exchange_rows(consumer_id: int, conn: BaseDBAsyncClient) -> QuerySet[OAuthToken]:
+    return OAuthToken.filter(
+        consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION, type__in=(TYPE_VERIFIER, TYPE_REQUEST)
+    ).using_db(conn)
 
-    A fresh token and secret are generated every time, so whatever the row held before stops working at
-    once. ``verifier`` replaces the stored verifier when given; otherwise the stored one is kept (as
-    Magento keeps it when a verifier row becomes a request token). Pass ``conn`` to join a transaction.
+
+async def replace_access_token(
+    consumer_id: int, previous_id: int | None, *, conn: BaseDBAsyncClient
+) -> IssuedToken | None:
+    """A new access token in place of ``previous_id`` (the row the caller read; None: it had none).
+
+    None when another writer replaced that row first. A second writer that finds no row to replace
+    either fails on the unique index (``IntegrityError``): only one of concurrent writers wins. Any running
+    exchange ends too. Must run inside the caller's transaction (``conn``).
     """
-    if token_type not in TOKEN_TYPES:
-        raise ValueError(f"unknown token type {token_type!r}")
-    if conn is not None:
-        return await _put(conn, consumer_id, token_type, verifier, callback_url)
-    async with in_transaction() as tx:
-        return await _put(tx, consumer_id, token_type, verifier, callback_url)
+    await _exchange_rows(consumer_id, conn).delete()
+    if previous_id is not None and not await OAuthToken.filter(id=previous_id).using_db(conn).delete():
+        return None
+    return await _insert(conn, consumer_id, TYPE_ACCESS, None)
 
 
-async def issue_access_token(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> IssuedToken:
-    """A new access token and secret for the consumer; any previous token row is replaced."""
-    return await put_token_row(consumer_id, TYPE_ACCESS, conn=conn)
+async def start_exchange_token(consumer_id: int, verifier: str) -> IssuedToken:
+    """The verifier token of a new exchange; a running exchange's token is replaced, the access token kept."""
+    async with in_transaction() as conn:
+        await _exchange_rows(consumer_id, conn).delete()
+        return await _insert(conn, consumer_id, TYPE_VERIFIER, verifier)
 
 
-async def delete_token_row(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> int:
-    """Remove the consumer's integration token (Magento's ``deleteIntegrationToken``)."""
+async def drop_exchange_token(consumer_id: int) -> int:
+    """End a running exchange (its callback failed); the access token, if any, keeps working."""
+    async with in_transaction() as conn:
+        return await _exchange_rows(consumer_id, conn).delete()
+
+
+async def delete_token_rows(consumer_id: int, *, conn: BaseDBAsyncClient | None = None) -> int:
+    """Remove every token of the consumer (Magento's ``deleteIntegrationToken``)."""
     query = OAuthToken.filter(consumer_id=consumer_id, user_type=USER_TYPE_INTEGRATION)
     return await (query.using_db(conn) if conn is not None else query).delete()

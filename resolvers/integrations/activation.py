@@ -8,19 +8,28 @@ The token exchange is Magento's ``OauthService::postToConsumer``: the consumer-k
 a verifier token is made, and ``oauth_consumer_key``, ``oauth_consumer_secret``, ``store_base_url`` and
 ``oauth_verifier`` are POSTed, form-encoded, to the callback URL. The admin's browser then opens the identity
 link, where the third party completes the exchange through ``/oauth/token/request`` and
-``/oauth/token/access``. Stricter than Magento: only a 2xx answer counts as delivered, and when delivery fails
-nothing half-made stays behind (no verifier token, no running expiration window, status ``INACTIVE``), so the
-admin can simply retry.
+``/oauth/token/access``. As in Magento a 3xx answer counts as delivered (a POST/redirect/GET handler answers
+303 after storing); stricter than Magento, a 4xx, 5xx or transport error fails the activation, and then
+nothing half-made stays behind (no exchange token, no running expiration window), so the admin can retry.
+
+Every activation is a compare-and-set, so of overlapping ones exactly one wins and the others get the
+userError ``IN_PROGRESS``: an activation first claims the integration (one conditional update of
+``OAuthConsumer.activation_started_at``) and releases it when done; within it, manual activation changes
+the status and replaces exactly the access token row it read, in one transaction, and a token exchange
+POSTs the consumer secret once. A reauthorization by token exchange keeps the old access token working
+until the new exchange completes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from auth import secret_box
@@ -89,12 +98,36 @@ async def _activate(context: Context, value: str, *, reauthorize: bool) -> Outco
     )
     if problems:
         return Outcome(Activation(row), problems)
-    if is_token_exchange(row.endpoint, row.identity_link_url):
-        outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
-    else:
-        outcome = await activate_manually(row, reauthorize=reauthorize)
+    config = await context.config()
+    claimed_at = await _claim(row.id, config)
+    if claimed_at is None:
+        return Outcome(Activation(row), [Problem(("id",), IN_PROGRESS, UserErrorCode.IN_PROGRESS)])
+    try:
+        if is_token_exchange(row.endpoint, row.identity_link_url):
+            outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
+        else:
+            outcome = await activate_manually(row, reauthorize=reauthorize)
+    finally:
+        await OAuthConsumer.filter(integration_id=row.id, activation_started_at=claimed_at).update(
+            activation_started_at=None
+        )
     forget_loaders(context)
     return outcome
+
+
+IN_PROGRESS = "Another activation of this integration is running right now. Please reload it and try again."
+#: A claim older than the longest activation (the callback's post timeout) plus this margin was left by a
+#: crashed process.
+CLAIM_MARGIN_SECONDS = 5
+
+
+async def _claim(integration_id: int, config: ConfigSnapshot) -> dt.datetime | None:
+    """Claim the integration's activation with one conditional update; None while another one runs."""
+    now = clock.now()
+    stale = now - dt.timedelta(seconds=config.post_timeout_seconds + CLAIM_MARGIN_SECONDS)
+    free = Q(activation_started_at=None) | Q(activation_started_at__lt=stale)
+    claimed = await OAuthConsumer.filter(free, integration_id=integration_id).update(activation_started_at=now)
+    return now if claimed else None
 
 
 def _status_refusal(row: IntegrationRow, *, reauthorize: bool) -> list[Problem]:
@@ -110,18 +143,22 @@ def _status_refusal(row: IntegrationRow, *, reauthorize: bool) -> list[Problem]:
 
 
 class _StatusChanged(Exception):
-    """The integration's status changed (or it vanished) between the check and the write."""
+    """The integration's status or access token changed (or it vanished) between the check and the write."""
+
+
+CHANGED_MEANWHILE = "The integration was changed by another request meanwhile. Please reload it and try again."
 
 
 async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcome[Activation]:
     """Generate the access token and secret server-side and mark the integration active.
 
-    The status change is a conditional update in the same transaction as the token write, so two
-    concurrent activations produce exactly one access token: the second finds the status already
-    changed and gets ALREADY_ACTIVE. On reauthorize the token row is replaced in place, so the old
-    access token stops working at once; the consumer key and secret are kept.
+    One transaction changes the status conditionally and replaces exactly the access token row read before
+    it (a unique index stops two inserts), so of concurrent activations or reauthorizations exactly one
+    issues a token and the others are refused; the consumer key and secret are kept.
     """
     from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
+    consumer = await OAuthConsumer.filter(integration_id=row.id).first()
+    previous = await oauth_tokens.access_token_row(consumer.id) if consumer is not None else None
     try:
         async with in_transaction() as conn:
             changed = (
@@ -129,16 +166,17 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
                 .using_db(conn)
                 .update(status=STATUS_ACTIVE, updated_at=clock.now())
             )
-            if not changed:
+            if not changed or consumer is None:
                 raise _StatusChanged
-            consumer = await OAuthConsumer.filter(integration_id=row.id).using_db(conn).first()
-            if consumer is None:
+            issued = await oauth_tokens.replace_access_token(
+                consumer.id, previous.id if previous is not None else None, conn=conn
+            )
+            if issued is None:
                 raise _StatusChanged
-            issued = await oauth_tokens.issue_access_token(consumer.id, conn=conn)
-    except _StatusChanged:
+    except (_StatusChanged, IntegrityError):
         current = await IntegrationRow.get_or_none(id=row.id)
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
-        meanwhile = Problem(("id",), "The integration changed meanwhile. Please try again.", UserErrorCode.INVALID)
+        meanwhile = Problem(("id",), CHANGED_MEANWHILE, UserErrorCode.IN_PROGRESS)
         return Outcome(Activation(current), refusal or [meanwhile])
     logger.info("Integration %s %s", row.id, "re-authorized" if reauthorize else "activated")
     credentials = CredentialsView(
@@ -154,7 +192,11 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
 
 
 class TokenExchangeFailed(Refusal):
-    """The credentials could not be delivered to the callback URL; ``message`` says what happened."""
+    """The credentials could not be delivered: ``message`` for the caller, ``detail`` (what happened) for the log."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,9 +213,9 @@ async def activate_by_token_exchange(
     """Token-exchange activation: deliver the credentials, then let the admin's browser open the identity link.
 
     Called for integrations with both URLs set, after the existence, permission and status checks
-    (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). Either way the old token is dropped and the
-    integration is ``INACTIVE`` until ``/oauth/token/access`` succeeds. When the callback does not answer
-    2xx the outcome is ``CALLBACK_FAILED`` saying what happened.
+    (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). The status and the access token are left as they
+    are: ``/oauth/token/access`` makes the integration ``ACTIVE`` with its new token. When the callback does
+    not accept the credentials the outcome is ``CALLBACK_FAILED``.
     """
     try:
         started = await start_token_exchange(integration.id, context.settings, await context.config())
@@ -191,17 +233,18 @@ async def activate_by_token_exchange(
 
 
 async def start_token_exchange(integration_id: int, settings: Settings, config: ConfigSnapshot) -> TokenExchangeStarted:
-    """Drop any token, set ``INACTIVE``, deliver fresh credentials to the callback URL.
+    """Make a verifier token, start the expiration window, and deliver the credentials to the callback URL.
 
-    Used for activation and reauthorization alike: either way the third party has to complete a new exchange
-    before the integration is ``ACTIVE`` again. Raises ``TokenExchangeFailed`` when the callback is not delivered.
+    Used for activation and reauthorization alike (under the caller's claim on the integration). Raises
+    ``TokenExchangeFailed`` when the callback does not accept the credentials; then the exchange token and
+    window are gone again, and an access token the integration had keeps working.
     """
     integration = await IntegrationRow.get(id=integration_id)
     consumer = await OAuthConsumer.get(integration_id=integration_id)
     if not integration.endpoint or not integration.identity_link_url:
         raise TokenExchangeFailed("The integration needs both a callback URL and an identity link URL.")
-    await IntegrationRow.filter(id=integration_id).update(status=STATUS_INACTIVE, updated_at=clock.now())
-    verifier = await _new_verifier_token(consumer.id)
+    verifier = secret_box.generate_token()
+    await oauth_tokens.start_exchange_token(consumer.id, verifier)
     await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=clock.now())
     form = {
         "oauth_consumer_key": consumer.key,
@@ -218,11 +261,10 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
             allow_private=settings.allow_private_callbacks,
         )
     except OutboundError as error:
-        logger.warning("Credentials for integration %s were not delivered: %s", integration_id, error.message)
-        await oauth_tokens.delete_token_row(consumer.id)
+        logger.warning("Credentials for integration %s were not delivered: %s", integration_id, error.detail)
+        await oauth_tokens.drop_exchange_token(consumer.id)
         await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
-        await IntegrationRow.filter(id=integration_id).update(status=STATUS_INACTIVE)
-        raise TokenExchangeFailed(error.message) from None
+        raise TokenExchangeFailed(error.message, error.detail) from None  # the caller learns only that it failed
     logger.info("Credentials for integration %s were delivered to its callback URL", integration_id)
     callback = success_callback_url(settings)
     return TokenExchangeStarted(
@@ -232,16 +274,6 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
         ),
         success_callback_url=callback,
     )
-
-
-async def _new_verifier_token(consumer_id: int) -> str:
-    """Turn the consumer's integration token into a fresh verifier token (any other token stops working)."""
-    verifier = secret_box.generate_token()
-    try:
-        await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
-    except IntegrityError:  # a concurrent activation created the row first: take it over
-        await oauth_tokens.put_token_row(consumer_id, oauth_tokens.TYPE_VERIFIER, verifier=verifier)
-    return verifier
 
 
 def add_query_parameters(url: str, parameters: dict[str, str]) -> str:

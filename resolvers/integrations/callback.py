@@ -8,10 +8,15 @@ the server can reach (SSRF):
 - the host is resolved first and every address it resolves to is checked; the connection then goes to the
   checked address (pinned), with the original ``Host`` header and TLS server name, so that a second DNS answer
   cannot swap in another address (DNS rebinding);
-- redirects are followed by hand, up to the configured limit, each target checked the same way;
+- redirects are followed by hand, up to the configured limit (Magento's ``post_maxredirects``, default 0), each
+  target checked the same way; a redirect not followed counts as delivered, as Magento ignores the status and a
+  POST/redirect/GET handler answers 303 after storing;
 - one deadline covers resolving, connecting, sending and the answer; the answer body is not read.
 
-Errors name what happened in words an admin can act on, and never contain the data that was sent.
+The caller learns only that delivery failed (``OutboundError.message``): telling a closed port from an HTTP
+status, or naming the addresses a host resolves to, would make the activation a port scanner and a DNS
+oracle for whoever may create integrations. What happened, in words an admin can act on, is in
+``OutboundError.detail`` for the server log. Neither ever contains the data that was sent.
 """
 
 from __future__ import annotations
@@ -49,8 +54,18 @@ PRIVATE = "private"
 PUBLIC = "public"
 
 
+NOT_DELIVERED = (
+    "The credentials could not be delivered to the callback URL: it must be reachable from the store and "
+    "answer with a success status. The server log says what happened."
+)
+
+
 class OutboundError(Refusal):
-    """The request could not be delivered; ``message`` says why, for the admin."""
+    """The request could not be delivered: ``message`` for the caller, ``detail`` (what happened) for the log."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(NOT_DELIVERED)
+        self.detail = detail
 
 
 def _embedded_ipv4(address: IPAddress) -> IPAddress:
@@ -165,7 +180,7 @@ async def post_form(
     max_redirects: int,
     allow_private: bool,
 ) -> int:
-    """POST ``data`` form-encoded; the final status when it is 2xx, else ``OutboundError``."""
+    """POST ``data`` form-encoded; the final status when it is 2xx or 3xx, else ``OutboundError``."""
     target: Target | None = None
     timeout = timeout_seconds
     try:
@@ -194,19 +209,16 @@ async def post_form(
                     location = response.headers.get("location")
                     if 200 <= status < 300:
                         return status
-                    if 300 <= status < 400 and location:
-                        if redirects >= max_redirects:
-                            raise OutboundError(
-                                f"The callback URL {target.url} answered with a redirect (HTTP {status}); "
-                                f"at most {max_redirects} redirect(s) are followed (oauth/consumer/post_maxredirects)."
-                            )
+                    if 300 <= status < 400:
+                        if not location or redirects >= max_redirects:
+                            return status  # delivered; the redirect is not followed (as Magento)
                         redirects += 1
                         url = urljoin(target.url, location)
                         if status in {301, 302, 303}:
                             method, body = "GET", {}
                         continue
                     raise OutboundError(
-                        f"The callback URL {target.url} answered HTTP {status}; only a 2xx answer counts as delivered."
+                        f"The callback URL {target.url} answered HTTP {status}; 2xx or 3xx counts as delivered."
                     )
     except OutboundError:
         raise

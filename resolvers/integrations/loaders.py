@@ -38,8 +38,10 @@ async def _consumers(ids: list[int]) -> list[OAuthConsumer | None]:
     return [found.get(i) for i in ids]
 
 
-async def _tokens(consumer_ids: list[int]) -> list[OAuthToken | None]:
-    rows = await OAuthToken.filter(consumer_id__in=consumer_ids, user_type=oauth_tokens.USER_TYPE_INTEGRATION)
+async def _access_tokens(consumer_ids: list[int]) -> list[OAuthToken | None]:
+    rows = await OAuthToken.filter(
+        consumer_id__in=consumer_ids, user_type=oauth_tokens.USER_TYPE_INTEGRATION, type=oauth_tokens.TYPE_ACCESS
+    )
     found = {t.consumer_id: t for t in rows}  # type: ignore[attr-defined]
     return [found.get(i) for i in consumer_ids]
 
@@ -53,9 +55,9 @@ async def load_credentials(context: Context, integration_id: int) -> Credentials
     consumer: OAuthConsumer | None = await consumers.load(integration_id)
     if consumer is None:
         return None
-    tokens = get_loader(context, "integration.token", lambda _context: _tokens)
+    tokens = get_loader(context, "integration.access_token", lambda _context: _access_tokens)
     token: OAuthToken | None = await tokens.load(consumer.id)
-    access = oauth_tokens.decrypt_token(token) if token is not None and token.type == oauth_tokens.TYPE_ACCESS else None
+    access = oauth_tokens.decrypt_token(token) if token is not None else None
     return CredentialsView(
         consumer_key=consumer.key,
         consumer_secret=secret_box.decrypt(consumer.secret),
