@@ -42,7 +42,7 @@ class OAuthConsumer(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     #: When the token exchange last started: the consumer key expires ``expiration_period`` after it.
     exchange_started_at = fields.DatetimeField(null=True)
-    #: While an activation or reauthorization runs: concurrent ones are refused, so exactly one wins.
+    #: While a token exchange is being started (its credentials POSTed): overlapping ones are refused.
     activation_started_at = fields.DatetimeField(null=True)
 
     class Meta:

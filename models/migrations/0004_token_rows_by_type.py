@@ -21,8 +21,8 @@ class RemoveInlineUniqueTogether(ops.RemoveConstraint):
 
 class Migration(migrations.Migration):
     """A consumer's access token and the token of a running exchange are separate rows, so a reauthorization
-    keeps the old access token working until the new exchange completes; one activation of an integration
-    runs at a time (``activation_started_at``)."""
+    keeps the old access token working until the new exchange completes; one token exchange of an integration
+    is started at a time (``activation_started_at``)."""
 
     dependencies = [('models', '0003_sign_in_attempts')]
 
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='OAuthConsumer',
             name='activation_started_at',
-            field=fields.DatetimeField(null=True, description='While an activation or reauthorization runs: concurrent ones are refused, so exactly one wins.', auto_now=False, auto_now_add=False),
+            field=fields.DatetimeField(null=True, description='While a token exchange is being started (its credentials POSTed): overlapping ones are refused.', auto_now=False, auto_now_add=False),
         ),
         ops.AlterModelOptions(
             name='OAuthToken',

@@ -13,10 +13,10 @@ link, where the third party completes the exchange through ``/oauth/token/reques
 nothing half-made stays behind (no exchange token, no running expiration window), so the admin can retry.
 
 Every activation is a compare-and-set, so of overlapping ones exactly one wins and the others get the
-userError ``IN_PROGRESS``: an activation first claims the integration (one conditional update of
-``OAuthConsumer.activation_started_at``) and releases it when done; within it, manual activation changes
-the status and replaces exactly the access token row it read, in one transaction, and a token exchange
-POSTs the consumer secret once. A reauthorization by token exchange keeps the old access token working
+userError ``IN_PROGRESS``: manual activation changes the status and replaces exactly the access token row
+it read, in one transaction; a token exchange, which waits on the third party, first claims the integration
+(one conditional update of ``OAuthConsumer.activation_started_at``, released when done), so the consumer
+secret is POSTed once. A reauthorization by token exchange keeps the old access token working
 until the new exchange completes.
 """
 
@@ -89,6 +89,17 @@ async def reauthorize_integration(context: Context, value: str) -> Outcome[Activ
 
 
 async def _activate(context: Context, value: str, *, reauthorize: bool) -> Outcome[Activation]:
+    if value in _running_here:
+        current = await find_for_mutation(value, ("id",))
+        return Outcome(Activation(current.value), [Problem(("id",), IN_PROGRESS, UserErrorCode.IN_PROGRESS)])
+    _running_here.add(value)
+    try:
+        return await _activate_once(context, value, reauthorize=reauthorize)
+    finally:
+        _running_here.discard(value)
+
+
+async def _activate_once(context: Context, value: str, *, reauthorize: bool) -> Outcome[Activation]:
     found = await find_for_mutation(value, ("id",))
     row = found.value
     if row is None:
@@ -98,31 +109,29 @@ async def _activate(context: Context, value: str, *, reauthorize: bool) -> Outco
     )
     if problems:
         return Outcome(Activation(row), problems)
-    config = await context.config()
-    claimed_at = await _claim(row.id, config)
-    if claimed_at is None:
-        return Outcome(Activation(row), [Problem(("id",), IN_PROGRESS, UserErrorCode.IN_PROGRESS)])
-    try:
-        if is_token_exchange(row.endpoint, row.identity_link_url):
-            outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
-        else:
-            outcome = await activate_manually(row, reauthorize=reauthorize)
-    finally:
-        await OAuthConsumer.filter(integration_id=row.id, activation_started_at=claimed_at).update(
-            activation_started_at=None
-        )
+    if is_token_exchange(row.endpoint, row.identity_link_url):
+        outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
+    else:
+        outcome = await activate_manually(row, reauthorize=reauthorize)
     forget_loaders(context)
     return outcome
 
 
+#: Activations running in this process, by the id they were asked for, checked before any database access.
+#: One process serves SQLite, whose driver runs one statement or transaction at a time, so a request that
+#: arrives while another activation runs would otherwise queue behind it, read its result, and win too.
+#: Across processes (PostgreSQL) the transaction's compare-and-set and the exchange claim decide.
+_running_here: set[str] = set()
+
+
 IN_PROGRESS = "Another activation of this integration is running right now. Please reload it and try again."
-#: A claim older than the longest activation (the callback's post timeout) plus this margin was left by a
+#: A claim older than the longest delivery (the callback's post timeout) plus this margin was left by a
 #: crashed process.
 CLAIM_MARGIN_SECONDS = 5
 
 
 async def _claim(integration_id: int, config: ConfigSnapshot) -> dt.datetime | None:
-    """Claim the integration's activation with one conditional update; None while another one runs."""
+    """Claim the integration's token exchange with one conditional update; None while another one runs."""
     now = clock.now()
     stale = now - dt.timedelta(seconds=config.post_timeout_seconds + CLAIM_MARGIN_SECONDS)
     free = Q(activation_started_at=None) | Q(activation_started_at__lt=stale)
@@ -215,13 +224,22 @@ async def activate_by_token_exchange(
     Called for integrations with both URLs set, after the existence, permission and status checks
     (authorize: not ACTIVE; reauthorize: ACTIVE or RESET). The status and the access token are left as they
     are: ``/oauth/token/access`` makes the integration ``ACTIVE`` with its new token. When the callback does
-    not accept the credentials the outcome is ``CALLBACK_FAILED``.
+    not accept the credentials the outcome is ``CALLBACK_FAILED``; while another exchange is being started
+    (the claim on the integration is taken), ``IN_PROGRESS``.
     """
+    config = await context.config()
+    claimed_at = await _claim(integration.id, config)
+    if claimed_at is None:
+        return Outcome(Activation(integration), [Problem(("id",), IN_PROGRESS, UserErrorCode.IN_PROGRESS)])
     try:
-        started = await start_token_exchange(integration.id, context.settings, await context.config())
+        started = await start_token_exchange(integration.id, context.settings, config)
     except TokenExchangeFailed as failure:
         current = await IntegrationRow.get_or_none(id=integration.id)
         return Outcome(Activation(current), [Problem(("id",), failure.message, UserErrorCode.CALLBACK_FAILED)])
+    finally:
+        await OAuthConsumer.filter(integration_id=integration.id, activation_started_at=claimed_at).update(
+            activation_started_at=None
+        )
     logger.info("Integration %s sent for %s", integration.id, "re-authorization" if reauthorize else "activation")
     return Outcome(
         Activation(
