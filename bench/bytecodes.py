@@ -1,0 +1,132 @@
+"""Bytecodes executed per request, by Python function: where the Python-level work of a workload goes.
+
+callgrind counts instructions exactly but sees the interpreter, not the Python functions it runs. This
+names them: the same fixed batch as bench/instructions.py (``warmup`` requests, then ``requests`` identical
+ones, W3 each with its own pre-signed nonce) goes through the ASGI apps in this process under cProfile,
+whose clock is a count of the bytecodes executed (a trace function ticks on each one). So cProfile's
+"time" is bytecodes: a function's own (self) and with its callees (inclusive, each activation of a
+coroutine counted from resumption to suspension), plus its call counts. Unlike timings these repeat
+exactly from run to run (apart from W3's varying nonce and timestamp digits). They are a proxy for the
+interpreter's share of the instructions, not instructions: a bytecode that calls into C (SQLite, HMAC,
+JSON) counts as one. Only the event-loop thread is traced (aiosqlite's thread runs the SQL).
+
+Run by ``bench/run.py --instructions`` as ``python -m bench.bytecodes IN.json OUT.json``.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import sysconfig
+from types import FrameType
+from typing import Any
+
+from bench import harness as h
+from bench.sqlcount import in_process
+
+#: Prefixes cut from file names, longest first: the checkout, installed packages, the standard library.
+PREFIXES = sorted(
+    (f"{h.ROOT}/", f"{sysconfig.get_paths()['purelib']}/", f"{sysconfig.get_paths()['stdlib']}/"), key=len, reverse=True
+)
+
+
+class BytecodeClock:
+    """A clock for cProfile that ticks once per bytecode this thread executes (while it is the trace function)."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    def __call__(self) -> float:
+        return float(self.ticks)
+
+    def trace(self, frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_lines = False
+        frame.f_trace_opcodes = True
+        return self._opcode
+
+    def _opcode(self, frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            self.ticks += 1
+        return self._opcode
+
+
+def label(function: tuple[str, int, str]) -> str:
+    file, line, name = function
+    for prefix in PREFIXES:
+        if file.startswith(prefix):
+            file = file.removeprefix(prefix)
+            break
+    return f"{file}:{line}({name})"
+
+
+async def tally(spec: dict[str, Any]) -> dict[str, Any]:
+    body = spec["body"].encode()
+    warmup, requests = spec["warmup"], spec["requests"]
+    per_function: dict[str, dict[str, dict[str, float]]] = {}
+    totals: dict[str, float] = {}
+    async with in_process(spec) as apps:
+        for workload in spec["workloads"]:
+            client = apps.client(workload)
+            # Signed before the batch (W3), so that signing is not counted.
+            headers = [{"Content-Type": "application/json", **apps.headers(workload)} for _ in range(warmup + requests)]
+            clock = BytecodeClock()
+            profiler = cProfile.Profile(clock)
+            for index, request_headers in enumerate(headers):
+                if index == warmup:
+                    sys.settrace(clock.trace)
+                    profiler.enable()
+                response = await client.post("/graphql", content=body, headers=request_headers)
+                if response.status_code != 200 or b'"errors"' in response.content:
+                    profiler.disable()
+                    sys.settrace(None)
+                    raise SystemExit(f"{workload}: {response.status_code} {response.text[:500]}")
+            profiler.disable()
+            sys.settrace(None)
+            totals[workload] = clock.ticks / requests
+            per_function[workload] = {
+                label(function): {"self": tt / requests, "inclusive": ct / requests, "calls": nc / requests}
+                for function, (_cc, nc, tt, ct, _callers) in pstats.Stats(profiler).stats.items()  # type: ignore[attr-defined]
+            }
+    return {
+        workload: {
+            "bytecodes_per_request": totals[workload],
+            **({} if workload == "W4" else differences(per_function[workload], per_function["W4"], spec["top"])),
+        }
+        for workload in spec["workloads"]
+    }
+
+
+def differences(mine: dict[str, dict[str, float]], bare: dict[str, dict[str, float]], top: int) -> dict[str, Any]:
+    """The functions with the largest differences against W4, by own bytecodes and by bytecodes with callees.
+
+    Own bytecodes partition the total, so their differences add up to the whole difference. Inclusive ones
+    overlap, and the functions that hold most of a request (the middlewares, the router, the client) are
+    left out of that list: their difference is everything under them.
+    """
+    none = {"self": 0.0, "inclusive": 0.0, "calls": 0.0}
+    whole = sum(f["self"] for f in mine.values())
+    total = whole - sum(f["self"] for f in bare.values())
+    result: dict[str, Any] = {"bytecodes": total}
+    for kind in ("self", "inclusive"):
+        names = mine.keys() | bare.keys()
+        if kind == "inclusive":
+            names = {name for name in names if mine.get(name, none)["inclusive"] < whole / 2}
+        rows = [
+            {
+                "function": name,
+                "bytecodes": mine.get(name, none)[kind] - bare.get(name, none)[kind],
+                "calls": mine.get(name, none)["calls"],
+                "calls_w4": bare.get(name, none)["calls"],
+            }
+            for name in names
+        ]
+        rows = sorted((row for row in rows if row["bytecodes"]), key=lambda row: -abs(row["bytecodes"]))[:top]
+        for row in rows:
+            row["share"] = row["bytecodes"] / total if total else 0.0
+        result[kind] = rows
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(h.module_main(sys.argv[1:], tally))
