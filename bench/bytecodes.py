@@ -2,13 +2,15 @@
 
 callgrind counts instructions exactly but sees the interpreter, not the Python functions it runs. This
 names them: the same fixed batch as bench/instructions.py (``warmup`` requests, then ``requests`` identical
-ones, W3 each with its own pre-signed nonce) goes through the ASGI apps in this process under cProfile,
-whose clock is a count of the bytecodes executed (a trace function ticks on each one). So cProfile's
-"time" is bytecodes: a function's own (self) and with its callees (inclusive, each activation of a
-coroutine counted from resumption to suspension), plus its call counts. Unlike timings these repeat
-exactly from run to run (apart from W3's varying nonce and timestamp digits). They are a proxy for the
-interpreter's share of the instructions, not instructions: a bytecode that calls into C (SQLite, HMAC,
-JSON) counts as one. Only the event-loop thread is traced (aiosqlite's thread runs the SQL).
+ones, W3 each with its own nonce) goes through the ASGI apps in this process, and while a request is
+inside an app, cProfile runs on a clock that counts the bytecodes executed (a trace function ticks on
+each one). So cProfile's "time" is bytecodes: a function's own (self) and with its callees (inclusive,
+each activation of a coroutine counted from resumption to suspension), plus its call counts. Unlike
+timings these repeat exactly from run to run (``random`` is seeded; only W3's nonce and timestamp digits
+vary). They are a proxy for the interpreter's share of the instructions, not instructions: a bytecode
+that calls into C (SQLite, HMAC, JSON) counts as one. Only the event-loop thread is traced (aiosqlite's
+thread runs the SQL), and the loop is uvloop, as under uvicorn: its own work is C, in the instruction
+counts, not here.
 
 Run by ``bench/run.py --instructions`` as ``python -m bench.bytecodes IN.json OUT.json``.
 """
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+import random
 import sys
 import sysconfig
 from types import FrameType
 from typing import Any
 
 from bench import harness as h
-from bench.sqlcount import in_process
+from bench.sqlcount import InProcess, in_process
 
 #: Prefixes cut from file names, longest first: the checkout, installed packages, the standard library.
 PREFIXES = sorted(
@@ -60,40 +63,79 @@ def label(function: tuple[str, int, str]) -> str:
     return f"{file}:{line}({name})"
 
 
+class BytecodeProfiler:
+    """cProfile on the bytecode clock, switched on only while a request is inside an app (when ``on``).
+
+    The client (httpx, in this process) is left out, as the instruction counts leave it out of the server.
+    """
+
+    def __init__(self) -> None:
+        self.on = False
+        self.clock = BytecodeClock()
+        self.cprofile = cProfile.Profile(self.clock)
+
+    def reset(self) -> None:
+        self.clock = BytecodeClock()
+        self.cprofile = cProfile.Profile(self.clock)
+
+    def wrap(self, app: Any) -> Any:
+        async def counted(scope: Any, receive: Any, send: Any) -> None:
+            if not self.on:
+                return await app(scope, receive, send)
+            sys.settrace(self.clock.trace)
+            self.cprofile.enable()
+            try:
+                return await app(scope, receive, send)
+            finally:
+                self.cprofile.disable()
+                sys.settrace(None)
+
+        return counted
+
+
+async def profile(
+    apps: InProcess, profiler: BytecodeProfiler, workload: str, body: bytes, warmup: int, requests: int
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """One workload's batch: bytecodes per request (those cProfile saw run in a function), and per function
+    its own, inclusive and calls, per request."""
+    client = apps.client(workload)
+    headers = [{"Content-Type": "application/json", **apps.headers(workload)} for _ in range(warmup + requests)]
+    random.seed(0)  # as in the counted server: Magento's nonce cleanup falls on the same requests
+    profiler.reset()
+    for index, request_headers in enumerate(headers):
+        profiler.on = index >= warmup
+        response = await client.post("/graphql", content=body, headers=request_headers)
+        if response.status_code != 200 or b'"errors"' in response.content:
+            raise SystemExit(f"{workload}: {response.status_code} {response.text[:500]}")
+    profiler.on = False
+    stats = pstats.Stats(profiler.cprofile).stats  # type: ignore[attr-defined]
+    functions = {
+        label(function): {"self": tt / requests, "inclusive": ct / requests, "calls": nc / requests}
+        for function, (_cc, nc, tt, ct, _callers) in stats.items()
+    }
+    return sum(f["self"] for f in functions.values()), functions
+
+
+def own_code(functions: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The project's functions (this checkout's, outside bench/), for reading a breakdown in full."""
+    tops = {path.name for path in h.ROOT.iterdir() if path.name not in {"bench", "tests"}}
+    return {name: values for name, values in sorted(functions.items()) if name.split("/")[0].split(":")[0] in tops}
+
+
 async def tally(spec: dict[str, Any]) -> dict[str, Any]:
     body = spec["body"].encode()
-    warmup, requests = spec["warmup"], spec["requests"]
-    per_function: dict[str, dict[str, dict[str, float]]] = {}
-    totals: dict[str, float] = {}
-    async with in_process(spec) as apps:
+    profiler = BytecodeProfiler()
+    profiled = {}
+    async with in_process(spec, wrap=profiler.wrap) as apps:
         for workload in spec["workloads"]:
-            client = apps.client(workload)
-            # Signed before the batch (W3), so that signing is not counted.
-            headers = [{"Content-Type": "application/json", **apps.headers(workload)} for _ in range(warmup + requests)]
-            clock = BytecodeClock()
-            profiler = cProfile.Profile(clock)
-            for index, request_headers in enumerate(headers):
-                if index == warmup:
-                    sys.settrace(clock.trace)
-                    profiler.enable()
-                response = await client.post("/graphql", content=body, headers=request_headers)
-                if response.status_code != 200 or b'"errors"' in response.content:
-                    profiler.disable()
-                    sys.settrace(None)
-                    raise SystemExit(f"{workload}: {response.status_code} {response.text[:500]}")
-            profiler.disable()
-            sys.settrace(None)
-            totals[workload] = clock.ticks / requests
-            per_function[workload] = {
-                label(function): {"self": tt / requests, "inclusive": ct / requests, "calls": nc / requests}
-                for function, (_cc, nc, tt, ct, _callers) in pstats.Stats(profiler).stats.items()  # type: ignore[attr-defined]
-            }
+            profiled[workload] = await profile(apps, profiler, workload, body, spec["warmup"], spec["requests"])
     return {
         workload: {
-            "bytecodes_per_request": totals[workload],
-            **({} if workload == "W4" else differences(per_function[workload], per_function["W4"], spec["top"])),
+            "bytecodes_per_request": total,
+            **({} if workload == "W4" else differences(functions, profiled["W4"][1], spec["top"])),
+            "project_functions": own_code(functions),
         }
-        for workload in spec["workloads"]
+        for workload, (total, functions) in profiled.items()
     }
 
 
@@ -101,8 +143,8 @@ def differences(mine: dict[str, dict[str, float]], bare: dict[str, dict[str, flo
     """The functions with the largest differences against W4, by own bytecodes and by bytecodes with callees.
 
     Own bytecodes partition the total, so their differences add up to the whole difference. Inclusive ones
-    overlap, and the functions that hold most of a request (the middlewares, the router, the client) are
-    left out of that list: their difference is everything under them.
+    overlap, and the functions that hold most of a request (the middlewares, the router) are left out of
+    that list: their difference is everything under them.
     """
     none = {"self": 0.0, "inclusive": 0.0, "calls": 0.0}
     whole = sum(f["self"] for f in mine.values())
@@ -129,4 +171,6 @@ def differences(mine: dict[str, dict[str, float]], bare: dict[str, dict[str, flo
 
 
 if __name__ == "__main__":
-    sys.exit(h.module_main(sys.argv[1:], tally))
+    import uvloop
+
+    sys.exit(h.module_main(sys.argv[1:], tally, uvloop.run))

@@ -206,10 +206,12 @@ def run_module(module: str, spec: dict[str, Any], env: dict[str, str]) -> Any:
         return json.loads(out_path.read_text())
 
 
-def module_main(argv: list[str], work: Callable[[dict[str, Any]], Awaitable[Any]]) -> int:
-    """The other end of ``run_module``: ``work(spec)`` in an event loop, its result written as JSON."""
+def module_main(
+    argv: list[str], work: Callable[[dict[str, Any]], Awaitable[Any]], runner: Callable[[Any], Any] = asyncio.run
+) -> int:
+    """The other end of ``run_module``: ``work(spec)`` run by ``runner``, its result written as JSON."""
     spec = json.loads(Path(argv[0]).read_text())
-    Path(argv[1]).write_text(json.dumps(asyncio.run(work(spec)), indent=1))
+    Path(argv[1]).write_text(json.dumps(runner(work(spec)), indent=1))
     return 0
 
 

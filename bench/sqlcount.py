@@ -102,8 +102,8 @@ class InProcess:
 
 
 @contextlib.asynccontextmanager
-async def in_process(spec: dict[str, Any]) -> AsyncIterator[InProcess]:
-    """Both apps from the environment's settings, started (lifespan) for the duration of the block."""
+async def in_process(spec: dict[str, Any], wrap: Callable[[Any], Any] = lambda app: app) -> AsyncIterator[InProcess]:
+    """Both apps from the environment's settings, started (lifespan) for the block; ``wrap`` goes around each."""
     from bench.bare_app import create_bare_app
     from main import create_app
     from settings import Settings
@@ -114,8 +114,8 @@ async def in_process(spec: dict[str, Any]) -> AsyncIterator[InProcess]:
     base_url = spec["base_url"]
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as real,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url=base_url) as baseline,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=wrap(app)), base_url=base_url) as real,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=wrap(bare)), base_url=base_url) as baseline,
     ):
         yield InProcess(
             real,
