@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,11 @@ APPS = {
     "bare": ("bench.bare_app:create_bare_app", True),
     "ceiling": ("bench.ceiling_app:app", False),
 }
+
+
+def app_of(workload: str) -> str:
+    """The app (a key of ``APPS``) that serves a workload: W4 is the bare baseline, W1-W3 the server."""
+    return {"W4": "bare", "ceiling": "ceiling"}.get(workload, "app")
 
 
 def log(message: str) -> None:
@@ -183,6 +188,33 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def run_module(module: str, spec: dict[str, Any], env: dict[str, str]) -> Any:
+    """``python -m MODULE IN.json OUT.json`` in the checkout with ``env``: what it wrote, or SystemExit."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        spec_path, out_path = Path(tmp) / "in.json", Path(tmp) / "out.json"
+        spec_path.write_text(json.dumps(spec))
+        result = subprocess.run(
+            [sys.executable, "-m", module, str(spec_path), str(out_path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"python -m {module} failed:\n{result.stdout}{result.stderr}")
+        return json.loads(out_path.read_text())
+
+
+def module_main(
+    argv: list[str], work: Callable[[dict[str, Any]], Awaitable[Any]], runner: Callable[[Any], Any] = asyncio.run
+) -> int:
+    """The other end of ``run_module``: ``work(spec)`` run by ``runner``, its result written as JSON."""
+    spec = json.loads(Path(argv[0]).read_text())
+    Path(argv[1]).write_text(json.dumps(runner(work(spec)), indent=1))
+    return 0
+
+
 def has_command(env: dict[str, str], command: str) -> bool:
     result = subprocess.run(
         [sys.executable, "main.py", command, "--help"], cwd=ROOT, env=env, capture_output=True, check=False
@@ -191,9 +223,22 @@ def has_command(env: dict[str, str], command: str) -> bool:
 
 
 class Server:
-    """One uvicorn process (one worker, uvloop + httptools, no access log), pinned to the server core."""
+    """One uvicorn process (one worker, uvloop + httptools, no access log), pinned to the server core.
 
-    def __init__(self, app: str, env: dict[str, str], port: int, pin: bool = True, log_dir: Path | None = None) -> None:
+    ``wrapper`` goes before the interpreter (e.g. valgrind), so the uvicorn command itself stays the same.
+    """
+
+    def __init__(
+        self,
+        app: str,
+        env: dict[str, str],
+        port: int,
+        pin: bool = True,
+        log_dir: Path | None = None,
+        *,
+        wrapper: Sequence[str] = (),
+        ready_timeout: float = 90,
+    ) -> None:
         target, factory = APPS[app]
         self.app = app
         self.port = port
@@ -202,6 +247,7 @@ class Server:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [
             *(pinned(SERVER_CPU) if pin else []),
+            *wrapper,
             sys.executable,
             "-m",
             "uvicorn",
@@ -226,7 +272,7 @@ class Server:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, **session()
         )
-        self._wait_ready()
+        self._wait_ready(ready_timeout)
 
     @property
     def pid(self) -> int:
@@ -256,9 +302,9 @@ class Server:
 
 @contextlib.contextmanager
 def serving(
-    app: str, env: dict[str, str], port: int, pin: bool = True, log_dir: Path | None = None
+    app: str, env: dict[str, str], port: int, pin: bool = True, log_dir: Path | None = None, **options: Any
 ) -> Iterator[Server]:
-    server = Server(app, env, port, pin, log_dir)
+    server = Server(app, env, port, pin, log_dir, **options)
     try:
         yield server
     finally:
@@ -428,6 +474,16 @@ def run_loadgen(spec: dict[str, Any]) -> dict[str, Any]:
         return json.loads(out_path.read_text())
 
 
+def load_template(name: str, body: str, authorization: str | None = None, corpus: Path | None = None) -> dict[str, Any]:
+    """A bench/loadgen.py request template: one body, a fixed Authorization or one per request from ``corpus``."""
+    template: dict[str, Any] = {"name": name, "body": body}
+    if authorization:
+        template["headers"] = {"Authorization": authorization}
+    if corpus:
+        template["auth_file"] = str(corpus)
+    return template
+
+
 def measure_python(
     server: Server,
     body: str,
@@ -439,11 +495,6 @@ def measure_python(
     corpus: Path | None = None,
     check_body: bool = True,
 ) -> Load:
-    template: dict[str, Any] = {"name": "load", "body": body}
-    if authorization:
-        template["headers"] = {"Authorization": authorization}
-    if corpus:
-        template["auth_file"] = str(corpus)
     raw = run_loadgen(
         {
             "host": "127.0.0.1",
@@ -453,7 +504,7 @@ def measure_python(
             "duration": duration,
             "server_pid": server.pid,
             "check_body": check_body,
-            "templates": [template],
+            "templates": [load_template("load", body, authorization, corpus)],
         }
     )
     kind = raw["kinds"]["load"]

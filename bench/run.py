@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness as h
-from bench import profile
+from bench import instructions, profile
 
 NAMES = {
     "W1": "guest",
@@ -153,9 +153,22 @@ class Store:
             path.write_text(json.dumps({"query": document}))
         return path
 
+    def in_process_spec(self) -> dict[str, Any]:
+        """What bench/sqlcount.py's ``in_process`` needs to send each workload's requests to the apps."""
+        return {
+            "base_url": f"http://127.0.0.1:{self.port}",
+            "admin_token": self.admin_token,
+            "credentials": self.credentials.__dict__ if self.credentials else None,
+        }
+
+    def bearer(self, workload: str) -> str | None:
+        """The fixed Authorization value of a workload (W2's admin token); W3 signs each request instead."""
+        return f"Bearer {self.admin_token}" if workload == "W2" else None
+
     def headers(self, workload: str) -> dict[str, str]:
-        if workload == "W2":
-            return {"Authorization": f"Bearer {self.admin_token}"}
+        bearer = self.bearer(workload)
+        if bearer:
+            return {"Authorization": bearer}
         if workload == "W3":
             assert self.credentials is not None
             return {"Authorization": h.signed_headers(self.credentials, self.url, 1)[0]}
@@ -249,9 +262,9 @@ class Bench:
     def measure(self, store: Store, workload: str, *, connections: int | None = None) -> dict[str, Any]:
         args = self.args
         connections = connections or args.connections
-        app = {"W4": "bare", "ceiling": "ceiling"}.get(workload, "app")
+        app = h.app_of(workload)
         body_file = store.body_file(store.document)
-        authorization = f"Bearer {store.admin_token}" if workload == "W2" else None
+        authorization = store.bearer(workload)
         for attempt in range(2):
             warm_corpus = corpus = None
             if workload == "W3":
@@ -337,29 +350,14 @@ def rounds_order(workloads: list[str], round_index: int) -> list[str]:
 
 def count_statements(store: Store, workloads: list[str], query: str | None) -> dict[str, Any]:
     h.log("counting SQL statements per request (in-process) ...")
-    with tempfile.TemporaryDirectory(prefix="bench-sql-") as tmp:
-        spec_path, out_path = Path(tmp) / "in.json", Path(tmp) / "out.json"
-        spec = {
-            "base_url": f"http://127.0.0.1:{store.port}",
-            "admin_token": store.admin_token,
-            "credentials": store.credentials.__dict__ if store.credentials else None,
-            "workloads": workloads,
-            "page_sizes": list(PAGE_SIZES),
-            "repeat": 9,
-            "query": query,
-        }
-        spec_path.write_text(json.dumps(spec))
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.sqlcount", str(spec_path), str(out_path)],
-            cwd=h.ROOT,
-            env=store.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise SystemExit(f"counting SQL statements failed:\n{result.stdout}{result.stderr}")
-        counted = json.loads(out_path.read_text())
+    spec = {
+        **store.in_process_spec(),
+        "workloads": workloads,
+        "page_sizes": list(PAGE_SIZES),
+        "repeat": 9,
+        "query": query,
+    }
+    counted = h.run_module("bench.sqlcount", spec, store.env)
     if not counted["extensions"]["same"]:
         raise SystemExit(f"the bare app's extensions differ from the server's: {counted['extensions']}")
     return counted
@@ -534,6 +532,18 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
     finally:
         bench.close()
     summary = summarise(runs, [*workloads, *([] if args.no_ceiling else ["ceiling"])], sql)
+    counted = None
+    if args.instructions:
+        counted = instructions.measure(
+            store,
+            workloads,
+            runs=args.instruction_runs,
+            warmup=args.instruction_warmup,
+            requests=args.instruction_requests,
+        )
+        for workload, entry in counted["workloads"].items():
+            summary[workload]["instructions_per_request"] = entry["instructions_per_request"]
+            summary[workload]["instruction_ratio_to_w4"] = entry["ratio_to_w4"]
     env = environment(store, generator)
     title = (
         f"{env['database']}, {args.products:,} products, {args.connections} connections, {args.rounds} rounds "
@@ -541,6 +551,8 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
         f"server on CPU {h.SERVER_CPU}, generator on CPU {h.GENERATOR_CPU}, {env['date']}"
     )
     print_table(title, summary)
+    if counted is not None:
+        print(instructions.report(counted, summary))
     payload = {
         "kind": "main",
         "environment": env,
@@ -548,6 +560,7 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
         "seeded": store.seeded,
         "summary": summary,
         "sql": sql,
+        "instructions": counted,
         "runs": runs,
     }
     path = save("main", store, payload, args.save_latest)
@@ -801,6 +814,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not raise the server's and generator's priority (by default nice -20 when run as root)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per request under callgrind (bench/instructions.py; slow, deterministic)",
+    )
+    parser.add_argument("--instruction-runs", type=int, default=2, help="instructions: runs per workload (default 2)")
+    parser.add_argument(
+        "--instruction-warmup", type=int, default=instructions.WARMUP, help="instructions: warm-up requests"
+    )
+    parser.add_argument(
+        "--instruction-requests", type=int, default=instructions.REQUESTS, help="instructions: measured requests"
+    )
     parser.add_argument("--save-latest", action="store_true", help="also write bench/latest-<database>.json")
     parser.add_argument("--scale", action="store_true", help="W1 and W3 on small and large catalogs")
     parser.add_argument("--scale-small", type=int, default=1_000)
@@ -828,6 +853,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("W4 is the baseline of every ratio: keep it in --workloads")
     if args.rounds < 1:
         raise SystemExit("--rounds must be at least 1")
+    if args.instructions and (reason := instructions.missing()):
+        raise SystemExit(f"--instructions: {reason}")
     generator = h.generator_choice(args.generator)
     if args.priority and os.geteuid() == 0:
         # Other work on the machine then takes little from the measured processes (nice -20 has ~87x the

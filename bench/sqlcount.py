@@ -9,19 +9,18 @@ Run by ``bench/run.py`` as ``python -m bench.sqlcount IN.json OUT.json`` with th
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import contextvars
+import dataclasses
 import functools
-import json
 import statistics
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 
-from bench.harness import OAuthCredentials, products_document, signed_headers
+from bench.harness import OAuthCredentials, module_main, products_document, signed_headers
 
 EXECUTE_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
 TRANSACTION_METHODS = ("begin", "commit", "rollback")
@@ -66,49 +65,89 @@ class Counter:
 
 
 def _extension_check(real_schema: Any, bare_schema: Any) -> dict[str, Any]:
-    """The bare schema must have the real one's extensions minus access control (else the ratio is unfair)."""
+    """The bare schema must have the real one's extensions minus access control, and no field guards
+    (else the ratio is unfair)."""
     from auth.enforcement import AccessControl
+    from bench.bare_app import guarded_fields
 
     def kinds(schema: Any) -> list[str]:
         return [type(factory()).__name__ for factory in schema.extensions]
 
     real = [k for k in kinds(real_schema) if k != AccessControl.__name__]
     bare = kinds(bare_schema)
-    return {"real_minus_access_control": real, "bare": bare, "same": real == bare}
+    return {
+        "real_minus_access_control": real,
+        "bare": bare,
+        "same": real == bare,
+        "bare_guarded_fields": guarded_fields(bare_schema),
+        "real_guarded_fields": len(guarded_fields(real_schema)),
+    }
 
 
-async def count(spec: dict[str, Any]) -> dict[str, Any]:
+@dataclasses.dataclass
+class InProcess:
+    """The server and the bare app in this process, each behind an httpx client, and each workload's headers."""
+
+    real: httpx.AsyncClient
+    bare: httpx.AsyncClient
+    url: str
+    admin_token: str
+    credentials: OAuthCredentials | None
+    #: The bare schema's extensions against the real one's (see ``_extension_check``).
+    extensions: dict[str, Any]
+
+    def client(self, workload: str) -> httpx.AsyncClient:
+        return self.bare if workload == "W4" else self.real
+
+    def headers(self, workload: str) -> dict[str, str]:
+        """W2 the admin token, W3 freshly signed (a new nonce on every call), W1 and W4 nothing."""
+        if workload == "W2":
+            return {"Authorization": f"Bearer {self.admin_token}"}
+        if workload == "W3":
+            assert self.credentials is not None
+            return {"Authorization": signed_headers(self.credentials, self.url, 1)[0]}
+        return {}
+
+
+def _view_of(app: Any) -> Any:
+    """The GraphQL view served at the app's first route."""
+    return app.routes[0].endpoint
+
+
+@contextlib.asynccontextmanager
+async def in_process(spec: dict[str, Any], wrap: Callable[[Any], Any] = lambda app: app) -> AsyncIterator[InProcess]:
+    """Both apps from the environment's settings, started (lifespan) for the block; ``wrap`` goes around each."""
     from bench.bare_app import create_bare_app
     from main import create_app
     from settings import Settings
 
-    counter = Counter()
-    counter.install()
     settings = Settings.from_env()
-    bare = create_bare_app(settings)  # before create_app, which attaches guards to the shared types
+    bare = create_bare_app(settings)
     app = create_app(settings)
     base_url = spec["base_url"]
-    credentials = OAuthCredentials(**spec["credentials"]) if spec.get("credentials") else None
-    admin = {"Authorization": f"Bearer {spec['admin_token']}"}
-    bare_view: Any = bare.routes[0].endpoint  # type: ignore[attr-defined]
-    results: dict[str, Any] = {"extensions": _extension_check(app.state.schema, bare_view.schema)}
-    workloads: dict[str, Any] = {}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as real,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url=base_url) as baseline,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=wrap(app)), base_url=base_url) as real,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=wrap(bare)), base_url=base_url) as baseline,
     ):
+        yield InProcess(
+            real,
+            baseline,
+            f"{base_url}/graphql",
+            spec["admin_token"],
+            OAuthCredentials(**spec["credentials"]) if spec.get("credentials") else None,
+            _extension_check(app.state.schema, _view_of(bare).schema),
+        )
 
-        def headers_for(workload: str) -> dict[str, str]:
-            if workload == "W2":
-                return admin
-            if workload == "W3":
-                assert credentials is not None
-                return {"Authorization": signed_headers(credentials, f"{base_url}/graphql", 1)[0]}
-            return {}
 
+async def count(spec: dict[str, Any]) -> dict[str, Any]:
+    counter = Counter()
+    counter.install()
+    workloads: dict[str, Any] = {}
+    async with in_process(spec) as apps:
+        results: dict[str, Any] = {"extensions": apps.extensions}
         for workload in spec["workloads"]:
-            client = baseline if workload == "W4" else real
+            client = apps.client(workload)
             per_size: dict[str, Any] = {}
             for first in spec["page_sizes"]:
                 document = spec.get("query") or products_document(first)
@@ -116,7 +155,7 @@ async def count(spec: dict[str, Any]) -> dict[str, Any]:
                 statements: list[str] = []
                 for attempt in range(1 + spec["repeat"]):
                     counter.statements.clear()
-                    response = await client.post("/graphql", json={"query": document}, headers=headers_for(workload))
+                    response = await client.post("/graphql", json={"query": document}, headers=apps.headers(workload))
                     body = response.json()
                     if response.status_code != 200 or body.get("errors"):
                         raise SystemExit(f"{workload} first={first}: {response.status_code} {response.text[:500]}")
@@ -140,12 +179,5 @@ async def count(spec: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
-def main(argv: list[str]) -> int:
-    spec = json.loads(Path(argv[0]).read_text())
-    result = asyncio.run(count(spec))
-    Path(argv[1]).write_text(json.dumps(result, indent=1))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(module_main(sys.argv[1:], count))

@@ -1,4 +1,5 @@
-"""The benchmark harness itself: the load generator, the bare baseline and the SQL statement counter."""
+"""The benchmark harness itself: the load generator, the bare baseline, the SQL statement, instruction and
+bytecode counters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import harness
+import pytest
+
+from bench import harness, instructions
 from bench.loadgen import percentile
 from tests.servers import set_guest_access
 
@@ -67,22 +70,17 @@ def test_bare_baseline_and_statement_counts(database_url: str, tmp_path: Path) -
     }
     (tmp_path / "in.json").write_text(json.dumps(spec))
     set_guest_access(database_url, True)  # W1 is the guest reading the catalog, as the benchmark runs it
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ENCRYPTION_KEY": "bench-test-key",
-        "LOG_LEVEL": "warning",
-        "PYTHONPATH": str(ROOT),
-    }
     subprocess.run(
         [sys.executable, "-m", "bench.sqlcount", str(tmp_path / "in.json"), str(tmp_path / "out.json")],
         cwd=ROOT,
-        env=env,
+        env=_bench_env(database_url),
         check=True,
     )
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["extensions"]["same"], result["extensions"]
     assert "AccessControl" not in result["extensions"]["bare"]
+    assert result["extensions"]["bare_guarded_fields"] == []  # the baseline carries no access control
+    assert result["extensions"]["real_guarded_fields"] > 30
     bare, guest = result["workloads"]["W4"]["20"], result["workloads"]["W1"]["20"]
     assert bare["statements_per_request"] == len(bare["statements"])
     assert guest["statements_per_request"] == len(guest["statements"])
@@ -91,3 +89,55 @@ def test_bare_baseline_and_statement_counts(database_url: str, tmp_path: Path) -
     for statement in bare["statements"]:
         extra.remove(statement)
     assert len(extra) == 1 and "core_config_data" in extra[0], (bare, guest)
+
+
+def _bench_env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEY": "bench-test-key",
+        "LOG_LEVEL": "warning",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_the_measured_server_has_its_randomness_fixed() -> None:
+    env = instructions.deterministic_env({**os.environ, "PYTHONPATH": str(ROOT), "UNRELATED": "1"})
+    assert env["PYTHONHASHSEED"] == "0" and "UNRELATED" not in env
+    command = [sys.executable, "-c", "import random; print(random.random())"]
+    draws = {subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout for _ in range(2)}
+    assert len(draws) == 1 and draws != {""}  # random is seeded (bench/deterministic/sitecustomize.py)
+
+
+@pytest.mark.skipif(instructions.missing() is not None, reason=f"no instruction counts: {instructions.missing()}")
+def test_instruction_counter_on_a_tiny_batch(database_url: str, tmp_path: Path) -> None:
+    """A bare-app server under callgrind answers a warm-up and a counted batch; the dump adds up."""
+    template = harness.load_template("W4", json.dumps({"query": "{ viewer { kind } }"}))
+    env = _bench_env(database_url)
+    out = tmp_path / "W4.callgrind"
+    dump = instructions.count("bare", env, template, out, port=harness.free_port(), warmup=2, requests=3)
+    assert dump == out
+    total = instructions.total(dump)
+    objects = instructions.by_object(dump)
+    assert total > 0
+    assert sum(objects.values()) == pytest.approx(total, rel=0.05)
+    assert any(name.startswith("libpython") for name in objects)
+    assert any("(_json." in name for name in instructions.inclusive(dump))  # the response's JSON encoder
+
+
+def test_bytecodes_per_request_are_counted_by_function(database_url: str) -> None:
+    spec = {
+        "base_url": "http://127.0.0.1:8000",
+        "admin_token": "unused",
+        "credentials": None,
+        "workloads": ["W4", "W1"],
+        "body": json.dumps({"query": "{ viewer { kind } }"}),
+        "warmup": 1,
+        "requests": 2,
+        "top": 10,
+    }
+    result = harness.run_module("bench.bytecodes", spec, _bench_env(database_url))
+    assert result["W4"]["bytecodes_per_request"] > 0
+    guest = result["W1"]
+    assert guest["bytecodes"] > 0  # authentication and access control run for the guest, not in the bare app
+    assert any(row["function"].startswith("auth/") for row in guest["self"])
