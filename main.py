@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import getpass
 import logging
 import os
@@ -26,7 +27,7 @@ from auth.oauth.authenticators import integration_bearer_lookup, oauth_authentic
 from auth.oauth.endpoints import oauth_routes
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount
-from middleware import DatabaseUnavailableMiddleware, StoreBaseRedirects
+from middleware import DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
 from models.database import apply_migrations, open_database
 from models.sql import fetch_one
 from resolvers.integrations.config_file import sync_config_integrations
@@ -79,6 +80,7 @@ def create_app(
             yield
 
     middleware = [
+        Middleware(ResponseHeaders),
         Middleware(TrustedProxyMiddleware, trusted_hosts=settings.forwarded_allow_ips),
         Middleware(StoreBaseRedirects, store_base_url=settings.store_base_url),
     ]
@@ -144,6 +146,27 @@ async def _bootstrap(settings: Settings) -> None:
                 print(report.summary(), flush=True)
 
 
+class AccessLogWithoutQuery(logging.Filter):
+    """Drops the query string from access-log lines: a client may put a secret there (a password in a
+    refused GET, an OAuth parameter), and logs are kept and shared far longer than requests live."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with query strings kept out of the access log (in every worker)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["no_query"] = {"()": "main.AccessLogWithoutQuery"}  # importable in workers
+    config["handlers"]["access"]["filters"] = ["no_query"]
+    return config
+
+
 def local_base_url(host: str, port: int) -> str:
     """The URL this server answers on when STORE_BASE_URL is not set (a wildcard address means this machine)."""
     if host in {"", "0.0.0.0"}:  # noqa: S104 - a display name, not a bind
@@ -177,6 +200,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
+        log_config=_log_config(),
         # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
         proxy_headers=False,
     )

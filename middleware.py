@@ -7,6 +7,10 @@ with a ``Retry-After``, instead of a 500. Inside execution ``schema.errors`` doe
 ``StoreBaseRedirects`` makes every redirect the server builds point at ``STORE_BASE_URL``: Starlette
 builds ``/admin`` -> ``/admin/`` (and the other trailing-slash redirects) from the request's ``Host``
 header, which a client chooses freely.
+
+``ResponseHeaders`` marks every response ``nosniff``, and answers that may carry secrets (GraphQL, whose
+answers hold credentials and tokens; the OAuth token endpoints) ``no-store``, so no shared or browser
+cache keeps them.
 """
 
 from __future__ import annotations
@@ -85,3 +89,31 @@ class StoreBaseRedirects:
         parts = urlsplit(location)
         path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
         return urljoin(self.base, path_and_query.lstrip("/"))
+
+
+#: Paths whose answers may carry secrets: never stored by any cache.
+NO_STORE_PREFIXES = ("/graphql", "/oauth/token/")
+
+
+class ResponseHeaders:
+    """Pure ASGI: ``X-Content-Type-Options: nosniff`` on every response, ``Cache-Control: no-store`` where
+    answers may carry secrets (headers a response sets itself are kept)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope.get("path", "").startswith(NO_STORE_PREFIXES)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("x-content-type-options", "nosniff")
+                if no_store:
+                    headers.setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

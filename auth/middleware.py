@@ -82,13 +82,13 @@ class PrincipalMiddleware:
                 header = value.decode("latin-1").strip()
                 break
         principal = GUEST
-        if header:
+        if header is not None:  # present, even empty: a credential that is not accepted, never a guest
             scheme, _, credentials = header.partition(" ")
             authenticator = self.authenticators.get(scheme.lower())
             if authenticator is None:
                 await _drain(receive)
-                message = f"The authorization scheme {scheme[:20]!r} is not supported."
-                await send_unauthenticated(scope, receive, send, message)
+                # Never quote the header: a malformed one (``Bearer<TAB>token``) would echo the credential.
+                await send_unauthenticated(scope, receive, send, _unsupported(scheme))
                 return
             try:
                 principal, receive = await authenticator(scope, receive, credentials)
@@ -98,6 +98,17 @@ class PrincipalMiddleware:
                 return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+SCHEMES = ("Bearer", "OAuth")
+
+
+def _unsupported(scheme: str) -> str:
+    if not scheme:
+        return "The Authorization header is empty."
+    if scheme.isascii() and scheme.isalpha() and len(scheme) <= 20:  # a scheme word, not a credential
+        return f"The authorization scheme {scheme!r} is not supported; use {' or '.join(SCHEMES)}."
+    return f"The Authorization header is malformed; use {' or '.join(SCHEMES)} followed by a space."
 
 
 async def _drain(receive: Receive) -> None:

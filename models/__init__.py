@@ -4,6 +4,7 @@ from models.admin import AdminToken, AdminUser, ClientThrottle, TokenRequestLog
 from models.config import ConfigValue
 from models.integration import (
     Integration,
+    IntegrationDeclaration,
     IntegrationGrant,
     OAuthConsumer,
     OAuthNonce,
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigValue",
     "Customer",
     "Integration",
+    "IntegrationDeclaration",
     "IntegrationGrant",
     "OAuthConsumer",
     "OAuthNonce",

@@ -7,6 +7,7 @@ The server, the CLI commands, the benchmark's baseline app and the tests all ope
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,22 @@ if TYPE_CHECKING:
 
 
 def _prepare_database_dir(settings: Settings) -> None:
+    """The SQLite file and its folder exist, readable by this user only (0600 and 0700, as the key file).
+
+    The file holds password hashes, token hashes and encrypted secrets: nobody else on the machine should
+    be able to copy it. A folder this creates is 0700; a file with group or other bits set is tightened.
+    """
     path = sqlite_path(settings.database_url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+            file.chmod(0o600)
 
 
 async def apply_migrations(settings: Settings) -> None:

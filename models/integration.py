@@ -16,6 +16,8 @@ SETUP_CONFIG = 1
 class Integration(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=255, unique=True)
+    #: The name as compared (``resolvers.integrations.validation.name_key``): unique, so no twins by case or Unicode.
+    name_key = fields.CharField(max_length=255, null=True, unique=True)
     email = fields.CharField(max_length=255, default="")
     endpoint = fields.CharField(max_length=255, null=True)
     identity_link_url = fields.CharField(max_length=255, null=True)
@@ -106,3 +108,20 @@ class IntegrationGrant(Model):
 
     class Meta:
         table = "integration_grant"
+
+
+class IntegrationDeclaration(Model):
+    """What the integrations file declared at the last start: each name reserved, and what went wrong.
+
+    A row with a ``name_key`` reserves that name for the file (an integration created in the admin may not
+    take it); ``problem`` says why a declaration, or the file (no ``name_key``), was not applied, for the
+    admin to see in the console. Replaced as a whole at each start.
+    """
+
+    id = fields.IntField(primary_key=True)
+    name_key = fields.CharField(max_length=255, null=True, unique=True)
+    name = fields.CharField(max_length=255, null=True)
+    problem = fields.TextField(null=True)
+
+    class Meta:
+        table = "integration_declaration"

@@ -75,6 +75,10 @@ async def products_page(context: Context, filter: ProductFilter, first: int, aft
         source, ordering = "catalog_product p", PRODUCTS
     search = (filter.search or "").strip()
     if context.principal.is_guest:
+        if filter.category_id is not None:
+            # A guest never sees an inactive category, nor lists its products through the filter.
+            where.append("EXISTS (SELECT 1 FROM catalog_category c WHERE c.id = pc.category_id AND c.is_active = ?)")
+            params.append(True)
         visibility = GUEST_SEARCH_VISIBILITY if search else GUEST_BROWSE_VISIBILITY
         # "+p.status" keeps SQLite off the (status, visibility, id) index: with two visibility values it
         # would read every visible product and sort them, where the primary key in order stops after n.

@@ -77,6 +77,7 @@ class Integration(relay.Node):
     setup_type: IntegrationSetupType
     created_at: dt.datetime
     updated_at: dt.datetime
+    name_key: strawberry.Private[str | None]
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Integration:
@@ -93,6 +94,7 @@ class Integration(relay.Node):
             ),
             created_at=as_datetime(row["created_at"]),
             updated_at=as_datetime(row["updated_at"]),
+            name_key=row["name_key"],
         )
 
     @classmethod
@@ -114,6 +116,15 @@ class Integration(relay.Node):
     @strawberry.field(description="False when the callback or identity link URL is plain http:.")
     def is_secure(self) -> bool:
         return service.is_secure(self.callback_url, self.identity_link_url)
+
+    @strawberry.field(
+        description="For CONFIG integrations: whether the integrations file still declares it. One removed from "
+        "the file is kept (read-only) until an admin deletes it."
+    )
+    async def declared_in_file(self, info: strawberry.Info) -> bool:
+        if self.setup_type is not IntegrationSetupType.CONFIG or self.name_key is None:
+            return False
+        return await loaders.is_declared(info.context, self.name_key)
 
     @strawberry.field
     async def resource_access(self, info: strawberry.Info) -> ResourceAccess:
@@ -226,6 +237,14 @@ class AuthorizeIntegrationPayload:
 
 @strawberry.type
 class IntegrationQuery:
+    @strawberry.field(
+        extensions=[requires(Resource.INTEGRATIONS)],
+        description="What went wrong with the integrations file (INTEGRATIONS_FILE) at the last start: skipped "
+        "declarations and why. Empty when all went well.",
+    )
+    async def integrations_file_problems(self) -> list[str] | None:
+        return await loaders.file_problems()
+
     @strawberry.field(
         extensions=[requires(Resource.INTEGRATIONS)], description="An integration by its (global) id, or null."
     )

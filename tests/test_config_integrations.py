@@ -1,5 +1,6 @@
 """Integrations declared in the TOML integrations file: created at start, re-created as Reset when
-changed, removed when no longer declared, read-only for admins, and robust to bad files."""
+changed, kept (deletable) when no longer declared, read-only for admins, their names reserved, and
+robust to bad files, whose problems admins see through the API."""
 
 from __future__ import annotations
 
@@ -178,12 +179,34 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
     assert "Magento_Cms::page" in again["resources"] and "Magento_Catalog::products" not in again["resources"]
 
 
-async def test_an_integration_removed_from_the_file_is_deleted(settings: Settings) -> None:
+DECLARED = "query($id: ID!) { integration(id: $id) { setupType declaredInFile } }"
+
+
+async def test_an_integration_removed_from_the_file_is_kept_until_an_admin_deletes_it(settings: Settings) -> None:
+    """A typo in the file must not delete a live integration (Magento keeps it too)."""
     write(settings, ERP + FEED)
     async with running(settings) as (client, token):
-        assert set(await integrations(client, token)) == {"ERP connector", "Feed"}
+        listed = await integrations(client, token)
+        assert set(listed) == {"ERP connector", "Feed"}
+        await authorize(client, token, listed["ERP connector"]["id"])
     write(settings, FEED)
     async with running(settings) as (client, token):
+        listed = await integrations(client, token)
+        assert set(listed) == {"ERP connector", "Feed"}
+        erp, feed = listed["ERP connector"], listed["Feed"]
+        assert erp["status"] == "ACTIVE" and erp["credentials"]["accessToken"]
+        shown = await gql(client, DECLARED, {"id": erp["id"]}, token=token)
+        assert shown["data"]["integration"] == {"setupType": "CONFIG", "declaredInFile": False}
+        assert (await gql(client, DECLARED, {"id": feed["id"]}, token=token))["data"]["integration"][
+            "declaredInFile"
+        ] is True
+        # Still read-only; but an admin may now delete it, unlike one the file declares.
+        edited = await gql(client, UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}}, token=token)
+        assert codes(edited["data"]["updateIntegration"]) == [(("input", "id"), "READ_ONLY")]
+        refused = await gql(client, DELETE, {"id": feed["id"]}, token=token)
+        assert codes(refused["data"]["deleteIntegration"]) == [(("id",), "READ_ONLY")]
+        deleted = await gql(client, DELETE, {"id": erp["id"]}, token=token)
+        assert codes(deleted["data"]["deleteIntegration"]) == []
         assert set(await integrations(client, token)) == {"Feed"}
 
 
@@ -289,4 +312,27 @@ async def test_a_name_taken_by_an_admin_made_integration_is_skipped(
         assert found["setupType"] == "MANUAL"
         body = await gql(client, UPDATE, {"input": {"id": found["id"], "email": "you@x.example"}}, token=token)
         assert codes(body["data"]["updateIntegration"]) == []
+        # The admin sees the clash through the API (the console shows it), not only in the log.
+        problems = (await gql(client, "{ integrationsFileProblems }", token=token))["data"]
+        assert len(problems["integrationsFileProblems"]) == 1
+        assert "declares 'Feed', but an integration with this name was created in the admin" in (
+            problems["integrationsFileProblems"][0]
+        )
     assert any("created in the admin" in e for e in config_log(caplog))
+
+
+async def test_declared_names_are_reserved_for_the_file(settings: Settings) -> None:
+    from tests.integration_helpers import CREATE, create
+
+    # "Later" is declared with a typo, so it is skipped: its name stays reserved for the file all the same.
+    write(settings, FEED + '\n[[integrations]]\nname = "Later"\nresorces = []\n')
+    async with running(settings) as (client, token):
+        for name in ("Feed", "FEED", " feed ", "LATER"):
+            body = await gql(client, CREATE, {"input": {"name": name}}, token=token)
+            assert codes(body["data"]["createIntegration"]) == [(("input", "name"), "UNIQUE")], name
+        other = await create(client, token, name="Other")
+        renamed = await gql(client, UPDATE, {"input": {"id": other["id"], "name": "later"}}, token=token)
+        assert codes(renamed["data"]["updateIntegration"]) == [(("input", "name"), "UNIQUE")]
+        assert "declared in the integrations file" in renamed["data"]["updateIntegration"]["userErrors"][0]["message"]
+        problems = (await gql(client, "{ integrationsFileProblems }", token=token))["data"]["integrationsFileProblems"]
+        assert len(problems) == 1 and "unknown key 'resorces'" in problems[0]

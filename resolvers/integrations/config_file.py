@@ -3,10 +3,15 @@
 At start-up (``sync_config_integrations`` in ``main.STARTUP_TASKS``) the file named by
 ``settings.resolved_integrations_file`` is read. Each declared integration is created with setup type
 CONFIG; when its declaration changes it is deleted and re-created with status RESET and new
-credentials (it must be reauthorized); when it is removed from the file it is deleted ("uninstalled").
-Admins cannot edit or delete these integrations (``updateIntegration``/``deleteIntegration`` refuse).
-A missing file changes nothing. A file that cannot be read or parsed is logged and changes nothing; a
-bad entry is logged and skipped (an integration it declared before is kept as it is).
+credentials (it must be reauthorized). Admins cannot edit or delete a declared integration
+(``updateIntegration``/``deleteIntegration`` refuse), and the declared names are reserved: an integration
+created in the admin may not take one. An integration removed from the file is kept (a typo must not
+delete a live integration), shown as no longer declared, until an admin deletes it.
+
+What the file declared, and every problem found in it, is remembered (``IntegrationDeclaration``) so that
+admins see the problems in the console, not only in the log: a missing file declares nothing; a file that
+cannot be read or parsed changes nothing but its problem; a bad entry is skipped (an integration it
+declared before is kept as it is), and so is a declaration whose name an admin-made integration took.
 The format is documented in ``docs/config-file-integrations.md``.
 """
 
@@ -20,11 +25,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from errors import Refusal
 from models import Integration as IntegrationRow
+from models import IntegrationDeclaration
 from models.integration import SETUP_CONFIG, STATUS_INACTIVE, STATUS_RESET
-from resolvers.integrations.service import create_integration, delete_integration_row
-from resolvers.integrations.validation import RESOURCE_ACCESS_CUSTOM, IntegrationInput, validate_input
+from resolvers.integrations.service import create_integration
+from resolvers.integrations.validation import RESOURCE_ACCESS_CUSTOM, IntegrationInput, name_key, validate_input
 from settings import Settings
 
 logger = logging.getLogger("integrations.config_file")
@@ -129,12 +137,12 @@ def read_declarations(path: Path) -> ParsedFile:
         if declaration is None:
             problems.append(f"{label} skipped: {'; '.join(entry_problems)}")
             if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"].strip():
-                skipped.add(entry["name"].strip().casefold())
+                skipped.add(entry["name"].strip())
             continue
-        if declaration.name.casefold() in seen:
+        if name_key(declaration.name) in seen:
             problems.append(f"{label} skipped: the name {declaration.name!r} is declared more than once")
             continue
-        seen.add(declaration.name.casefold())
+        seen.add(name_key(declaration.name))
         declarations.append(declaration)
     return ParsedFile(declarations, problems, skipped)
 
@@ -144,37 +152,61 @@ async def sync_config_integrations(settings: Settings) -> None:
     path = settings.resolved_integrations_file
     if not path.exists():
         logger.debug("No integrations file at %s: config-file integrations are left as they are.", path)
+        await _remember(declared={}, problems=[])
         return
     try:
         parsed = read_declarations(path)
     except ConfigFileError as error:
         logger.error("Integrations file %s %s. No config-file integration was changed.", path, error)
+        await _remember_file_problem(f"The integrations file {path} {error}. No integration was changed.")
         return
-    for problem in parsed.problems:
-        logger.error("Integrations file %s: %s", path, problem)
-    declared: set[str] = set()
+    problems = [f"The integrations file {path}: {problem}" for problem in parsed.problems]
+    for problem in problems:
+        logger.error("%s", problem)
+    declared = {name_key(name): name for name in parsed.skipped_names}
     for declaration in parsed.declarations:
-        declared.add(declaration.name.casefold())
-        await _apply(path, declaration)
-    keep = declared | parsed.skipped_names
+        declared[name_key(declaration.name)] = declaration.name
+        clash = await _apply(path, declaration)
+        if clash:
+            problems.append(clash)
+    await _remember(declared, problems)
     for row in await IntegrationRow.filter(setup_type=SETUP_CONFIG):
-        if row.name.casefold() not in keep and await delete_integration_row(row.id):
-            logger.warning("Integration %r is no longer declared in %s and was removed.", row.name, path)
+        if row.name_key not in declared:
+            logger.warning(
+                "Integration %r is no longer declared in %s; it is kept until an admin deletes it.", row.name, path
+            )
 
 
-async def _apply(path: Path, declaration: Declaration) -> None:
+async def _remember(declared: dict[str, str], problems: list[str]) -> None:
+    """Replace what the file declared (names by key) and its problems, in one transaction."""
+    async with in_transaction() as conn:
+        await IntegrationDeclaration.all().using_db(conn).delete()
+        for key, name in declared.items():
+            await IntegrationDeclaration.create(using_db=conn, name_key=key, name=name)
+        for problem in problems:
+            await IntegrationDeclaration.create(using_db=conn, problem=problem)
+
+
+async def _remember_file_problem(problem: str) -> None:
+    """The file could not be used: its declarations stay reserved as they were; its problem replaces the old."""
+    async with in_transaction() as conn:
+        await IntegrationDeclaration.filter(name_key=None).using_db(conn).delete()
+        await IntegrationDeclaration.create(using_db=conn, problem=problem)
+
+
+async def _apply(path: Path, declaration: Declaration) -> str | None:
+    """Create or re-create the declared integration; the problem for the admin when it cannot be."""
     fingerprint = declaration.fingerprint()
-    existing = await IntegrationRow.filter(name__iexact=declaration.name).first()
+    existing = await IntegrationRow.filter(name_key=name_key(declaration.name)).first()
     if existing is not None and existing.setup_type != SETUP_CONFIG:
-        logger.error(
-            "Integrations file %s: integration %r skipped: an integration with this name was created in the "
-            "admin. Rename one of them.",
-            path,
-            declaration.name,
+        problem = (
+            f"The integrations file {path} declares {declaration.name!r}, but an integration with this name was "
+            f"created in the admin ({existing.name!r}); the declaration is not applied. Rename one of them."
         )
-        return
+        logger.error("%s", problem)
+        return problem
     if existing is not None and existing.config_hash == fingerprint:
-        return
+        return None
     outcome = await create_integration(
         declaration.as_input(),
         principal=None,
@@ -201,3 +233,4 @@ async def _apply(path: Path, declaration: Declaration) -> None:
             declaration.name,
             path,
         )
+    return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from auth import secret_box
 from auth.oauth import tokens as oauth_tokens
-from models import IntegrationGrant, OAuthConsumer, OAuthToken
+from models import IntegrationDeclaration, IntegrationGrant, OAuthConsumer, OAuthToken
 from resolvers.loaders import get_loader
 
 if TYPE_CHECKING:
@@ -64,3 +64,19 @@ async def load_credentials(context: Context, integration_id: int) -> Credentials
         access_token=access.token if access else None,
         access_token_secret=access.secret if access else None,
     )
+
+
+async def _declared(keys: list[str]) -> list[bool]:
+    declared = set(await IntegrationDeclaration.filter(name_key__in=keys).values_list("name_key", flat=True))
+    return [key in declared for key in keys]
+
+
+async def is_declared(context: Context, name_key: str) -> bool:
+    """Whether the integrations file (as last read) declares this name."""
+    return bool(await get_loader(context, "integration.declared", lambda _context: _declared).load(name_key))
+
+
+async def file_problems() -> list[str]:
+    """What went wrong with the integrations file at the last start, for the admin."""
+    rows = await IntegrationDeclaration.filter(problem__isnull=False).order_by("id").values_list("problem", flat=True)
+    return [str(problem) for problem in rows]

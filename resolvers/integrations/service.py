@@ -20,11 +20,11 @@ from auth import secret_box
 from auth.clock import clock
 from auth.principal import Principal
 from models import Integration as IntegrationRow
-from models import IntegrationGrant, OAuthConsumer
+from models import IntegrationDeclaration, IntegrationGrant, OAuthConsumer
 from models.integration import SETUP_CONFIG, SETUP_MANUAL, STATUS_INACTIVE
 from models.sql import like_pattern
 from resolvers.integrations.grants import check_manage_permission, grant_guard, manage_guard, save_grant
-from resolvers.integrations.validation import IntegrationInput, validate_input
+from resolvers.integrations.validation import IntegrationInput, name_key, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
 
@@ -35,7 +35,18 @@ if TYPE_CHECKING:
 NODE_TYPE = "Integration"
 
 #: What the integration type shows, as the list reads it.
-COLUMNS = ("id", "name", "email", "endpoint", "identity_link_url", "status", "setup_type", "created_at", "updated_at")
+COLUMNS = (
+    "id",
+    "name",
+    "name_key",
+    "email",
+    "endpoint",
+    "identity_link_url",
+    "status",
+    "setup_type",
+    "created_at",
+    "updated_at",
+)
 #: Magento's grid order: by name (unique), the id breaking ties.
 BY_NAME = Ordering("integration", name="name")
 
@@ -134,11 +145,29 @@ def is_secure(callback_url: str | None, identity_link_url: str | None) -> bool:
 
 
 async def name_taken(name: str, exclude_id: int | None = None) -> bool:
-    """Names are unique regardless of case, as on Magento's (case-insensitive) MySQL column."""
-    query = IntegrationRow.filter(name__iexact=name)
+    """Names are unique by their key (case, Unicode form and surrounding space do not make a new name)."""
+    query = IntegrationRow.filter(name_key=name_key(name))
     if exclude_id is not None:
         query = query.exclude(id=exclude_id)
     return await query.exists()
+
+
+def declared_name_message(name: str) -> str:
+    return f'The name "{name}" is declared in the integrations file; choose another name.'
+
+
+async def declared_in_file(name: str) -> bool:
+    """Whether the integrations file declares this name (reserved for it, even when not applied)."""
+    return await IntegrationDeclaration.filter(name_key=name_key(name)).exists()
+
+
+async def _name_problem(name: str, field: tuple[str, ...], *, exclude_id: int | None, for_file: bool) -> Outcome[Any]:
+    """A refusal when the name is taken (or, outside the file, reserved by it); else an empty outcome."""
+    if await name_taken(name, exclude_id=exclude_id):
+        return Outcome.refused(field, name_exists_message(name), UserErrorCode.UNIQUE)
+    if not for_file and await declared_in_file(name):
+        return Outcome.refused(field, declared_name_message(name), UserErrorCode.UNIQUE)
+    return Outcome()
 
 
 async def create_integration(
@@ -166,11 +195,9 @@ async def create_integration(
     if problems:
         return Outcome(problems=problems)
     name = checked.fields["name"]
-    duplicate: Outcome[IntegrationRow] = Outcome.refused(
-        (*path, "name"), name_exists_message(name), UserErrorCode.UNIQUE
-    )
-    if await name_taken(name, exclude_id=replace_id):
-        return duplicate
+    taken = await _name_problem(name, (*path, "name"), exclude_id=replace_id, for_file=setup_type == SETUP_CONFIG)
+    if taken.problems:
+        return taken
     try:
         async with in_transaction() as conn:
             if replace_id is not None and not await delete_integration_row(replace_id, conn=conn):
@@ -190,9 +217,9 @@ async def create_integration(
         message = f"The integration '{name}' was replaced meanwhile."
         return Outcome.refused((*path, "name"), message, UserErrorCode.NOT_FOUND)
     except IntegrityError:
-        # Another request created the same name between the check and the insert.
+        # Another request created the same name (by key) between the check and the insert.
         if await name_taken(name, exclude_id=replace_id):
-            return duplicate
+            return Outcome.refused((*path, "name"), name_exists_message(name), UserErrorCode.UNIQUE)
         raise
     return Outcome(row)
 
@@ -224,11 +251,10 @@ async def update_integration(
         if problems:
             return Outcome(problems=problems)
     name = checked.fields.get("name")
-    duplicate: Outcome[IntegrationRow] = Outcome.refused(
-        ("input", "name"), name_exists_message(name or ""), UserErrorCode.UNIQUE
-    )
-    if name is not None and await name_taken(name, exclude_id=row.id):
-        return duplicate
+    if name is not None and name_key(name) != row.name_key:
+        taken = await _name_problem(name, ("input", "name"), exclude_id=row.id, for_file=False)
+        if taken.problems:
+            return taken
     try:
         async with in_transaction() as conn:
             updated = (
@@ -238,7 +264,7 @@ async def update_integration(
                 await save_grant(row.id, checked.grant, conn)
     except IntegrityError:
         if name is not None and await name_taken(name, exclude_id=row.id):
-            return duplicate
+            return Outcome.refused(("input", "name"), name_exists_message(name), UserErrorCode.UNIQUE)
         raise
     if not updated:
         return Outcome.refused(("input", "id"), not_found_message(value), UserErrorCode.NOT_FOUND)
@@ -251,7 +277,8 @@ async def delete_integration(value: str, *, principal: Principal | None) -> Outc
     row = found.value
     if row is None:
         return Outcome(problems=found.problems)
-    if row.setup_type == SETUP_CONFIG:
+    if row.setup_type == SETUP_CONFIG and await IntegrationDeclaration.exists(name_key=row.name_key):
+        # Still declared in the file; one removed from it is kept until an admin deletes it (here).
         return Outcome.refused(("id",), config_delete_message(row.name), UserErrorCode.READ_ONLY)
     problems = await check_manage_permission(principal, row, ("id",))
     if problems:

@@ -7,6 +7,7 @@ Every problem is collected at once and nothing is written when there is any. Mes
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,7 +69,8 @@ def validate_input(
     check = InputChecker(path)
     fields: dict[str, Any] = {}
     if creating or _given(data.name):
-        fields["name"] = _name(check, _text(data.name))
+        fields["name"] = name = _name(check, _text(data.name))
+        fields["name_key"] = name_key(name) if name is not None else None
     if creating or _given(data.email):
         fields["email"] = check.email("email", _text(data.email)) or ""
     if creating or _given(data.callback_url):
@@ -77,6 +79,17 @@ def validate_input(
         fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
     grant = _grant(check, data, creating=creating, stored_selection=stored_selection)
     return ValidatedInput(fields, grant, check.problems)
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same name: compatibility-normalised (NFKC), case-folded, spaces collapsed.
+
+    "Café" and "Cafe\u0301", "Élan" and "élan", "ERP" and a full-width "\uff25\uff32\uff30", "ERP  Sync" and
+    "ERP Sync" (a page shows them alike) share a key. The database keeps keys unique, so neither a race nor
+    Unicode can make twins. Case-folding can undo normalisation, hence the second pass (Unicode's
+    recommended ``NFKC(casefold(NFKC(s)))``).
+    """
+    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).split())
 
 
 def _name(check: InputChecker, name: str | None) -> str | None:

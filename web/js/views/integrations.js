@@ -11,12 +11,15 @@ export const NOT_SECURE = "Integration not secure";
 export const NO_RECORDS = "We couldn't find any records.";
 export const DELETE_CONFIRM = "Are you sure you want to delete this integration? You can't undo this action.";
 export const UNINSTALL_TITLE = "Uninstall the extension to remove this integration";
+export const NO_LONGER_DECLARED = "No longer in the integrations file";
+export const FILE_PROBLEMS_TITLE = "The integrations file has problems";
 
 const GRID = `query Integrations($first: Int, $after: String, $status: IntegrationStatus, $search: String) {
   integrations(first: $first, after: $after, status: $status, search: $search) {
-    edges { cursor node { id name email status setupType isSecure isTokenExchange } }
+    edges { cursor node { id name email status setupType declaredInFile isSecure isTokenExchange } }
     pageInfo { hasNextPage endCursor }
   }
+  integrationsFileProblems
 }`;
 
 const DELETE = `mutation DeleteIntegration($id: ID!) {
@@ -32,6 +35,7 @@ export async function renderIntegrations() {
   document.title = "Integrations · Admin";
   const body = h("tbody");
   const pager = h("div", { class: "pager" });
+  const fileProblems = h("div", { class: "file-problems", role: "alert", hidden: true });
   const searchBox = field({
     label: "Search by name or email",
     control: h("input", { type: "search", name: "search", value: state.search, autocomplete: "off" }),
@@ -102,6 +106,7 @@ export async function renderIntegrations() {
     } finally {
       body.removeAttribute("aria-busy");
     }
+    showFileProblems(data.integrationsFileProblems || []);
     const connection = data.integrations;
     const edges = connection ? connection.edges : [];
     if (!edges.length && state.cursors.length > 1) {
@@ -113,6 +118,15 @@ export async function renderIntegrations() {
     renderPager(connection ? connection.pageInfo : { hasNextPage: false });
   }
 
+  function showFileProblems(problems) {
+    fileProblems.hidden = problems.length === 0;
+    replace(
+      fileProblems,
+      h("strong", { text: FILE_PROBLEMS_TITLE }),
+      h("ul", {}, problems.map((problem) => h("li", { text: problem }))),
+    );
+  }
+
   function emptyRow() {
     return h("tr", { class: "empty" }, h("td", { colspan: "5", text: NO_RECORDS }));
   }
@@ -121,6 +135,11 @@ export async function renderIntegrations() {
     const nameCell = h("td", { class: "col-name" }, h("span", { class: "name", text: node.name }));
     if (!node.isSecure) {
       nameCell.append(h("span", { class: "not-secure", title: NOT_SECURE, text: NOT_SECURE }));
+    }
+    // A config-file integration the file no longer declares is kept until an admin deletes it.
+    const undeclared = node.setupType === "CONFIG" && !node.declaredInFile;
+    if (undeclared) {
+      nameCell.append(h("span", { class: "undeclared", text: NO_LONGER_DECLARED }));
     }
     const isConfig = node.setupType === "CONFIG";
     const activateLabel = node.status === "INACTIVE" ? "Activate" : "Reauthorize";
@@ -149,8 +168,8 @@ export async function renderIntegrations() {
         type: "button",
         class: "link-button",
         "aria-label": `Delete ${node.name}`,
-        disabled: isConfig,
-        title: isConfig ? UNINSTALL_TITLE : null,
+        disabled: isConfig && !undeclared,
+        title: isConfig && !undeclared ? UNINSTALL_TITLE : null,
         onclick: () => deleteIntegration(node),
       },
       "Delete",
@@ -243,6 +262,7 @@ export async function renderIntegrations() {
       h("h1", { id: "page-title", text: "Integrations" }),
       h("a", { class: "button primary", href: "#/integrations/new" }, "Add New Integration"),
     ),
+    fileProblems,
     filters,
     h("div", { class: "grid-wrap" }, table),
     pager,
