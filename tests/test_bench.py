@@ -10,9 +10,8 @@ from pathlib import Path
 
 from bench import harness
 from bench.loadgen import percentile
-from tests.servers import set_guest_access
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.database import store_guest_access
+from tests.support.servers import ROOT
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -66,7 +65,7 @@ def test_bare_baseline_and_statement_counts(database_url: str, tmp_path: Path) -
         "query": "{ products(first: 2) { edges { node { sku } } } }",
     }
     (tmp_path / "in.json").write_text(json.dumps(spec))
-    set_guest_access(database_url, True)  # W1 is the guest reading the catalog, as the benchmark runs it
+    store_guest_access(database_url, True)  # W1 is the guest reading the catalog, as the benchmark runs it
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import urllib.parse
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,8 +17,9 @@ from models import Integration, OAuthConsumer, OAuthNonce, OAuthToken
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
 from resolvers.integrations.activation import TokenExchangeFailed, TokenExchangeStarted, start_token_exchange
 from settings import Settings
-from tests.conftest import free_port
-from tests.oauth_support import (
+from tests.support.graphql import GraphQLClient
+from tests.support.integrations import AUTHORIZE, GET, REAUTHORIZE, create
+from tests.support.oauth import (
     ACCESS_TOKEN_URL,
     REQUEST_TOKEN_URL,
     VIEWER,
@@ -32,6 +32,7 @@ from tests.oauth_support import (
     sign,
     signed_gql,
 )
+from tests.support.servers import free_port
 
 IDENTITY_LINK = "https://partner.example/link?plan=pro#start"
 
@@ -39,12 +40,6 @@ IDENTITY_LINK = "https://partner.example/link?plan=pro#start"
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, allow_private_callbacks=True)
-
-
-@pytest.fixture
-def callback() -> Iterator[CallbackServer]:
-    with CallbackServer() as server:
-        yield server
 
 
 async def exchange_ready(callback: CallbackServer, settings: Settings, name: str = "Partner") -> tuple[Creds, str]:
@@ -84,7 +79,7 @@ async def access_token(
 
 
 async def test_full_exchange_delivers_credentials_and_activates(
-    client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+    guest: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     creds = await make_integration(
         "Partner", endpoint=callback.url(), identity_link_url=IDENTITY_LINK, with_access_token=False
@@ -116,7 +111,7 @@ async def test_full_exchange_delivers_credentials_and_activates(
     assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
 
     creds.token, creds.token_secret = access, access_secret
-    body = await signed_gql(client, creds, VIEWER)
+    body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"]["kind"] == "INTEGRATION"
 
 
@@ -202,16 +197,16 @@ async def test_access_token_errors(client: httpx.AsyncClient, callback: Callback
 
 
 async def test_reauthorize_drops_the_token_and_an_old_verifier_no_longer_works(
-    client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+    guest: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     creds, old_verifier = await exchange_ready(callback, settings)
     token, secret = token_pair(await request_token(client, creds))
     creds.token, creds.token_secret = token_pair(await access_token(client, creds, token, secret, old_verifier))
-    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
     await start_token_exchange(creds.integration_id, settings, await load_config())
     assert (await Integration.get(id=creds.integration_id)).status == STATUS_INACTIVE
-    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
+    assert gql_problem(await signed_gql(guest, creds, VIEWER, status=401)) == "Specified token does not exist"
 
     new_verifier = callback.received[-1].form["oauth_verifier"]
     assert new_verifier != old_verifier
@@ -308,7 +303,7 @@ async def test_success_callback_page_closes_the_popup_under_a_strict_csp(client:
 
 
 async def test_cleanup_of_old_nonces_and_expired_request_tokens(
-    client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+    guest: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     signer = await make_integration("Signer")
     creds, _ = await exchange_ready(callback, settings)
@@ -319,11 +314,11 @@ async def test_cleanup_of_old_nonces_and_expired_request_tokens(
     now = int(clock.time())
     await OAuthNonce.create(consumer_id=signer.consumer_id, nonce="ancient", timestamp=now - 121 * 60)
     await OAuthNonce.create(consumer_id=signer.consumer_id, nonce="recent", timestamp=now - 60)
-    await signed_gql(client, signer, VIEWER)
+    await signed_gql(guest, signer, VIEWER)
     assert await OAuthNonce.filter(nonce="ancient").exists()
 
     await save_config({CLEANUP_PROBABILITY: "1"})
-    await signed_gql(client, signer, VIEWER)
+    await signed_gql(guest, signer, VIEWER)
     assert not await OAuthNonce.filter(nonce="ancient").exists()
     assert await OAuthNonce.filter(nonce="recent").exists()
     assert await OAuthToken.filter(consumer_id=creds.consumer_id, type="request").exists()
@@ -338,14 +333,10 @@ async def test_cleanup_of_old_nonces_and_expired_request_tokens(
 
 
 async def test_authorize_and_reauthorize_through_graphql(
-    client: httpx.AsyncClient, admin_token: str, callback: CallbackServer
+    guest: GraphQLClient, admin: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer
 ) -> None:
-    from tests.conftest import gql
-    from tests.integration_helpers import AUTHORIZE, GET, REAUTHORIZE, codes, create
-
     integration = await create(
-        client,
-        admin_token,
+        admin,
         name="Partner",
         callbackUrl=callback.url(),
         identityLinkUrl="https://partner.example/link",
@@ -353,18 +344,14 @@ async def test_authorize_and_reauthorize_through_graphql(
         resources=["Magento_Catalog::products"],
     )
     callback.behaviour["/callback"] = Behaviour(status=503)
-    failed = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "authorizeIntegration"
-    ]
-    assert codes(failed) == [(("id",), "CALLBACK_FAILED")]
+    failed = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    assert admin.user_errors(failed) == [(("id",), "CALLBACK_FAILED")]
     assert "answered HTTP 503" in failed["userErrors"][0]["message"]
     assert failed["integration"]["status"] == "INACTIVE"
     assert failed["identityLinkUrl"] is None and failed["credentials"] is None
 
     callback.behaviour["/callback"] = Behaviour(status=200)
-    payload = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "authorizeIntegration"
-    ]
+    payload = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
     assert payload["userErrors"] == []
     assert payload["credentials"] is None
     assert payload["integration"]["status"] == "INACTIVE"
@@ -380,19 +367,17 @@ async def test_authorize_and_reauthorize_through_graphql(
     creds.token, creds.token_secret = token_pair(
         await access_token(client, creds, token, secret, posted["oauth_verifier"])
     )
-    shown = (await gql(client, GET, {"id": integration["id"]}, token=admin_token))["data"]["integration"]
+    shown = (await admin.query(GET, {"id": integration["id"]}))["data"]["integration"]
     assert shown["status"] == "ACTIVE"
     assert shown["credentials"]["accessToken"] == creds.token
-    body = await signed_gql(client, creds, VIEWER)
+    body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"]["resources"] == ["Magento_Catalog::edit_product_design", "Magento_Catalog::products"]
 
-    again = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"]["authorizeIntegration"]
-    assert codes(again) == [(("id",), "ALREADY_ACTIVE")]
+    again = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    assert admin.user_errors(again) == [(("id",), "ALREADY_ACTIVE")]
 
-    redo = (await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "reauthorizeIntegration"
-    ]
+    redo = (await admin.query(REAUTHORIZE, {"id": integration["id"]}))["data"]["reauthorizeIntegration"]
     assert redo["userErrors"] == []
     assert redo["integration"]["status"] == "INACTIVE"
-    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
+    assert gql_problem(await signed_gql(guest, creds, VIEWER, status=401)) == "Specified token does not exist"
     assert callback.received[-1].form["oauth_verifier"] != posted["oauth_verifier"]
