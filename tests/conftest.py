@@ -134,33 +134,3 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
     yield start
     for server in started:
         server.stop()
-
-
-# ---- legacy helpers, removed once every test uses the callers above
-
-
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    *,
-    token: str | None = None,
-    headers: dict[str, str] | None = None,
-    status: int | None = 200,
-) -> dict[str, Any]:
-    all_headers = dict(headers or {})
-    if token:
-        all_headers["Authorization"] = f"Bearer {token}"
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
-    if status is not None:
-        assert response.status_code == status, response.text
-    return response.json()
-
-
-async def login(client: httpx.AsyncClient, username: str = "admin", password: str = ADMIN_PASSWORD) -> str:
-    return (await GraphQLClient(client).sign_in(username, password)).token  # type: ignore[return-value]
-
-
-@pytest.fixture
-async def admin_token(admin: GraphQLClient) -> str:
-    return admin.token  # type: ignore[return-value]

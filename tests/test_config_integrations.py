@@ -8,16 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from auth.admin_tokens import create_admin
-from auth.oauth.tokens import find_token_row
 from settings import Settings
-from tests.conftest import ADMIN_PASSWORD, gql, login
-from tests.integration_helpers import DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes
-
-pytestmark = pytest.mark.anyio
+from tests.support.graphql import GraphQLClient, asgi_client
+from tests.support.integrations import DELETE, GET, REAUTHORIZE, UPDATE, authorize, create
+from tests.support.oauth import find_token_row
+from tests.support.principals import ADMIN_PASSWORD, serving
 
 LIST = """{ integrations(first: 50) { edges { node {
     id name email callbackUrl identityLinkUrl status setupType resourceAccess resources partialResources
@@ -40,18 +38,15 @@ resources = ["Magento_Backend::all"]
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    """Start the app (running its start-up tasks), yield a client and an admin token, then stop it."""
-    from main import create_app
+async def running(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    """Start the app (running its start-up tasks), yield the admin signed in, then stop it."""
     from models import AdminUser
 
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with serving(settings) as app:
         if not await AdminUser.exists(username="admin"):
             await create_admin("admin", ADMIN_PASSWORD)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client, await login(client)
+        async with asgi_client(app) as http:
+            yield await GraphQLClient(http).sign_in("admin", ADMIN_PASSWORD)
 
 
 def write(settings: Settings, text: str | bytes) -> None:
@@ -59,8 +54,8 @@ def write(settings: Settings, text: str | bytes) -> None:
     settings.resolved_integrations_file.write_bytes(data)
 
 
-async def integrations(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
-    body = await gql(client, LIST, token=token)
+async def integrations(admin: GraphQLClient) -> dict[str, dict[str, Any]]:
+    body = await admin.query(LIST)
     return {e["node"]["name"]: e["node"] for e in body["data"]["integrations"]["edges"]}
 
 
@@ -70,8 +65,8 @@ def config_log(caplog: pytest.LogCaptureFixture, level: int = logging.ERROR) -> 
 
 async def test_declared_integrations_are_created_at_start(settings: Settings) -> None:
     write(settings, ERP + FEED)
-    async with running(settings) as (client, token):
-        found = await integrations(client, token)
+    async with running(settings) as admin:
+        found = await integrations(admin)
     assert set(found) == {"ERP connector", "Feed"}
     erp = found["ERP connector"]
     assert erp["setupType"] == "CONFIG"
@@ -102,9 +97,9 @@ async def test_declared_integrations_are_created_at_start(settings: Settings) ->
 
 async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Settings) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
-        body = await gql(client, UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}}, token=token)
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
+        body = await admin.query(UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}})
         assert body["data"]["updateIntegration"]["userErrors"] == [
             {
                 "field": ["input", "id"],
@@ -112,7 +107,7 @@ async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Sett
                 "code": "READ_ONLY",
             }
         ]
-        body = await gql(client, DELETE, {"id": erp["id"]}, token=token)
+        body = await admin.query(DELETE, {"id": erp["id"]})
         assert body["data"]["deleteIntegration"] == {
             "deletedId": None,
             "userErrors": [
@@ -123,19 +118,19 @@ async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Sett
                 }
             ],
         }
-        payload = await authorize(client, token, erp["id"])
+        payload = await authorize(admin, erp["id"])
         assert payload["integration"]["status"] == "ACTIVE"
-        body = await gql(client, GET, {"id": erp["id"]}, token=token)
+        body = await admin.query(GET, {"id": erp["id"]})
         assert body["data"]["integration"]["email"] == "ops@erp.example"
 
 
 async def test_unchanged_declarations_survive_a_restart(settings: Settings) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
-        credentials = (await authorize(client, token, erp["id"]))["credentials"]
-    async with running(settings) as (client, token):
-        again = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
+        credentials = (await authorize(admin, erp["id"]))["credentials"]
+    async with running(settings) as admin:
+        again = (await integrations(admin))["ERP connector"]
     assert again["id"] == erp["id"]
     assert again["status"] == "ACTIVE"
     assert again["credentials"] == {
@@ -148,14 +143,14 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
-        old = (await authorize(client, token, erp["id"]))["credentials"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
+        old = (await authorize(admin, erp["id"]))["credentials"]
 
     write(settings, ERP.replace("ops@erp.example", "it@erp.example"))
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        reset = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        reset = (await integrations(admin))["ERP connector"]
         assert reset["id"] != erp["id"]
         assert reset["status"] == "RESET"
         assert reset["email"] == "it@erp.example"
@@ -164,7 +159,7 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
         assert await find_token_row(old["accessToken"]) is None
         assert any("re-created" in m and "Reauthorize" in m for m in config_log(caplog, logging.WARNING))
 
-        body = await gql(client, REAUTHORIZE, {"id": reset["id"]}, token=token)
+        body = await admin.query(REAUTHORIZE, {"id": reset["id"]})
         payload = body["data"]["reauthorizeIntegration"]
         assert payload["userErrors"] == []
         assert payload["integration"]["status"] == "ACTIVE"
@@ -172,28 +167,28 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
 
     # A change of resources counts too.
     write(settings, ERP.replace('"Magento_Catalog::products"', '"Magento_Cms::page"'))
-    async with running(settings) as (client, token):
-        again = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        again = (await integrations(admin))["ERP connector"]
     assert again["status"] == "RESET"
     assert "Magento_Cms::page" in again["resources"] and "Magento_Catalog::products" not in again["resources"]
 
 
 async def test_an_integration_removed_from_the_file_is_deleted(settings: Settings) -> None:
     write(settings, ERP + FEED)
-    async with running(settings) as (client, token):
-        assert set(await integrations(client, token)) == {"ERP connector", "Feed"}
+    async with running(settings) as admin:
+        assert set(await integrations(admin)) == {"ERP connector", "Feed"}
     write(settings, FEED)
-    async with running(settings) as (client, token):
-        assert set(await integrations(client, token)) == {"Feed"}
+    async with running(settings) as admin:
+        assert set(await integrations(admin)) == {"Feed"}
 
 
 async def test_a_missing_file_changes_nothing(settings: Settings) -> None:
     write(settings, FEED)
-    async with running(settings) as (client, token):
-        feed = (await integrations(client, token))["Feed"]
+    async with running(settings) as admin:
+        feed = (await integrations(admin))["Feed"]
     settings.resolved_integrations_file.unlink()
-    async with running(settings) as (client, token):
-        assert (await integrations(client, token))["Feed"]["id"] == feed["id"]
+    async with running(settings) as admin:
+        assert (await integrations(admin))["Feed"]["id"] == feed["id"]
 
 
 @pytest.mark.parametrize(
@@ -208,12 +203,12 @@ async def test_a_malformed_file_is_reported_and_changes_nothing(
     settings: Settings, caplog: pytest.LogCaptureFixture, text: str | bytes, problem: str
 ) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
     write(settings, text)
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        assert (await integrations(client, token))["ERP connector"]["id"] == erp["id"]
+    async with running(settings) as admin:
+        assert (await integrations(admin))["ERP connector"]["id"] == erp["id"]
     errors = config_log(caplog)
     assert len(errors) == 1
     assert str(settings.resolved_integrations_file) in errors[0]
@@ -223,8 +218,8 @@ async def test_a_malformed_file_is_reported_and_changes_nothing(
 
 async def test_bad_entries_are_reported_and_skipped(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
 
     write(
         settings,
@@ -255,8 +250,8 @@ name = "Feed"
 """,
     )
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        found = await integrations(client, token)
+    async with running(settings) as admin:
+        found = await integrations(admin)
     # The good entry is applied; the bad ones are skipped; the ERP integration its bad entry declared is kept.
     assert set(found) == {"Feed", "ERP connector"}
     assert found["ERP connector"]["id"] == erp["id"]
@@ -277,16 +272,14 @@ name = "Feed"
 async def test_a_name_taken_by_an_admin_made_integration_is_skipped(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.integration_helpers import create
-
-    async with running(settings) as (client, token):
-        manual = await create(client, token, name="Feed", email="me@x.example")
+    async with running(settings) as admin:
+        manual = await create(admin, name="Feed", email="me@x.example")
     write(settings, FEED)
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        found = (await integrations(client, token))["Feed"]
+    async with running(settings) as admin:
+        found = (await integrations(admin))["Feed"]
         assert found["id"] == manual["id"]
         assert found["setupType"] == "MANUAL"
-        body = await gql(client, UPDATE, {"input": {"id": found["id"], "email": "you@x.example"}}, token=token)
-        assert codes(body["data"]["updateIntegration"]) == []
+        body = await admin.query(UPDATE, {"input": {"id": found["id"], "email": "you@x.example"}})
+        assert admin.user_errors(body["data"]["updateIntegration"]) == []
     assert any("created in the admin" in e for e in config_log(caplog))
