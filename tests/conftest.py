@@ -6,7 +6,9 @@ server processes. The helpers they use live in ``tests/support/``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from tests.support.database import POSTGRES_URL, fresh_database, reset_postgres
 from tests.support.graphql import GraphQLClient, asgi_client
 from tests.support.oauth import CallbackServer
 from tests.support.principals import ADMIN_PASSWORD, IntegrationCaller, grant_token, serving
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, running_server
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -121,16 +123,11 @@ def callback() -> Iterator[CallbackServer]:
 
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Any]:
-    started: list[ServerProcess] = []
+    """``server_factory(env, args=(), port=None)``: a server process that serves, stopped after the test."""
+    logs = (tmp_path / f"server-{n}.log" for n in itertools.count())
+    with contextlib.ExitStack() as started:
 
-    def start(env: dict[str, str], args: tuple[str, ...] = (), port: int | None = None) -> ServerProcess:
-        server = ServerProcess(
-            {"SERVER_LOG": str(tmp_path / f"server-{len(started)}.log"), **env}, port=port, args=args
-        )
-        started.append(server)
-        server.wait_ready()
-        return server
+        def start(env: dict[str, str], args: tuple[str, ...] = (), port: int | None = None) -> ServerProcess:
+            return started.enter_context(running_server(env, next(logs), args=args, port=port))
 
-    yield start
-    for server in started:
-        server.stop()
+        yield start
