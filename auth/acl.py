@@ -294,9 +294,6 @@ class ResourceTree:
     def __contains__(self, resource_id: object) -> bool:
         return resource_id == ALL or resource_id in self._nodes
 
-    def ids(self) -> frozenset[str]:
-        return frozenset(self._nodes)
-
     def get(self, resource_id: str) -> AclResource:
         return self._nodes[resource_id]
 
@@ -330,17 +327,6 @@ class ResourceTree:
             held.update(self.subtree(resource_id))
         partial = {a for r in held for a in self.ancestors(r)} - held
         return frozenset(held), frozenset(partial)
-
-    def with_resource(self, parent_id: str, resource: AclResource) -> ResourceTree:
-        """A copy of the tree with ``resource`` added under ``parent_id`` (as a module's acl.xml would)."""
-
-        def add(node: AclResource) -> AclResource:
-            children = tuple(add(c) for c in node.children)
-            if node.id == parent_id:
-                children = tuple(sorted((*children, resource), key=lambda c: c.sort_order))
-            return dataclasses.replace(node, children=children)
-
-        return ResourceTree(add(self.root))
 
 
 #: The tree every part of the server uses.

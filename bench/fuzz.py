@@ -20,8 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import fuzzing  # noqa: E402
-from tests.servers import create_admin_account, running_server, seed_demo_store, sign_in  # noqa: E402
+from tests.support import fuzzing  # noqa: E402
+from tests.support.database import create_admin_account, seed_demo_store  # noqa: E402
+from tests.support.graphql import SyncGraphQLClient  # noqa: E402
+from tests.support.servers import running_server  # noqa: E402
 
 ADMIN = ("fuzz-admin", "fuzz-admin-password-1")
 
@@ -51,14 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         with running_server({"DATABASE_URL": database_url}, Path(tmp) / "server.log") as server:
             total = fuzzing.FuzzReport()
             started = time.monotonic()
-            admin_token = sign_in(server.base_url, *ADMIN)
-            fuzzing.seed_integrations(server.base_url, admin_token)
-            lookup_token = sign_in(server.base_url, *ADMIN)
-            known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(server.base_url, lookup_token))
-            fuzzing.allow_guest_access(server.base_url, admin_token)  # (admin's generated writes may switch it)
+            guest = SyncGraphQLClient(server.base_url)
+            admin = guest.sign_in(*ADMIN)
+            fuzzing.seed_integrations(admin)
+            lookup = guest.sign_in(*ADMIN)
+            known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(lookup))
+            fuzzing.allow_guest_access(admin)  # (admin's generated writes may switch it)
             for name in args.callers.split(","):
                 # A fresh token: the admin's generated operations may have revoked the previous one.
-                caller = fuzzing.make_caller(name.strip(), server.base_url, sign_in(server.base_url, *ADMIN), ADMIN)
+                caller = fuzzing.make_caller(name.strip(), guest.sign_in(*ADMIN), ADMIN)
                 t0 = time.monotonic()
                 report = fuzzing.fuzz_graphql(
                     f"{server.base_url}/graphql", caller, args.examples, seed=seed, known_ids=known_ids

@@ -16,15 +16,18 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser import DESKTOP, Api, first_admin_password, launch, sign_in  # noqa: E402
-from tests.conftest import ServerProcess  # noqa: E402
+from tests.support.browser import DESKTOP, console_sign_in, first_admin_password, launch  # noqa: E402
+from tests.support.graphql import SyncGraphQLClient  # noqa: E402
+from tests.support.integrations import create_on_server  # noqa: E402
+from tests.support.servers import ServerProcess  # noqa: E402
 
 DOCS = ROOT / "docs"
 
 
-def seed(api: Api) -> dict[str, str]:
+def seed(admin: SyncGraphQLClient) -> dict[str, str]:
     ids = {}
-    ids["erp"] = api.create_integration(
+    ids["erp"] = create_on_server(
+        admin,
         name="ERP Connector",
         email="integrations@erp.example.com",
         callbackUrl="https://erp.example.com/magento/callback",
@@ -32,22 +35,24 @@ def seed(api: Api) -> dict[str, str]:
         resourceAccess="CUSTOM",
         resources=["Magento_Sales::sales_operation", "Magento_Catalog::catalog_inventory"],
     )["id"]
-    ids["reports"] = api.create_integration(name="Nightly Reports", email="reports@example.com", resourceAccess="ALL")[
+    ids["reports"] = create_on_server(admin, name="Nightly Reports", email="reports@example.com", resourceAccess="ALL")[
         "id"
     ]
-    ids["legacy"] = api.create_integration(
+    ids["legacy"] = create_on_server(
+        admin,
         name="Legacy Feed",
         callbackUrl="http://feeds.example.net/credentials",
         resourceAccess="CUSTOM",
         resources=["Magento_Catalog::products"],
     )["id"]
-    ids["shipping"] = api.create_integration(
+    ids["shipping"] = create_on_server(
+        admin,
         name="Shipping Labels",
         email="ops@shiplabels.example.org",
         resourceAccess="CUSTOM",
         resources=["Magento_Sales::shipment", "Magento_Customer::manage"],
     )["id"]
-    api(
+    admin.data(
         "mutation($id: ID!) { authorizeIntegration(id: $id) { userErrors { message } } }",
         {"id": ids["reports"]},
     )
@@ -62,12 +67,11 @@ def main() -> int:
         try:
             server.wait_ready()
             password = first_admin_password(server)
-            api = Api.sign_in(server.base_url, "admin", password)
-            seed(api)
+            seed(SyncGraphQLClient(server.base_url).sign_in("admin", password))
             with sync_playwright() as playwright:
                 browser = launch(playwright)
                 page = browser.new_page(viewport=DESKTOP)
-                sign_in(page, server.base_url, password)
+                console_sign_in(page, server.base_url, password)
                 page.locator("table.grid tbody tr").first.wait_for()
                 page.screenshot(path=DOCS / "admin-console-grid.png")
 
@@ -92,7 +96,7 @@ def main() -> int:
                 page.screenshot(path=DOCS / "admin-console-web-api-security.png")
 
                 narrow = browser.new_page(viewport={"width": 390, "height": 844})
-                sign_in(narrow, server.base_url, password)
+                console_sign_in(narrow, server.base_url, password)
                 narrow.locator("table.grid tbody tr").first.wait_for()
                 narrow.screenshot(path=DOCS / "admin-console-narrow.png")
                 browser.close()

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
-import httpx
 import pytest
 import strawberry
 from graphql import GraphQLObjectType
 
-from auth.acl import ALL
 from auth.enforcement import UnguardedFieldError
-from auth.principal import Principal, integration_principal
 from auth.rules import AccessRule
 from schema import Schema, build_schema
 from schema.access import AccessQuery
@@ -20,7 +17,8 @@ from schema.admin import AdminMutation
 from schema.config import ConfigMutation, ConfigQuery
 from schema.directives import RequiresResource, Resource, public, requires
 from settings import Settings
-from tests.conftest import gql
+from tests.support.graphql import GraphQLClient
+from tests.support.principals import IntegrationCaller, serving, set_guest_access
 
 SIDE_EFFECTS: list[str] = []
 
@@ -70,135 +68,102 @@ class TinyMutation:
         return len(SIDE_EFFECTS)
 
 
-TOKENS: dict[str, Principal] = {
-    "catalog-integration": integration_principal(7, "Catalog Sync", frozenset({"Magento_Catalog::products"})),
-    "all-integration": integration_principal(8, "Everything", frozenset({ALL})),
-}
-
-
-async def lookup(token: str) -> Principal | None:
-    return TOKENS.get(token)
-
-
 @pytest.fixture
-async def tiny(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from main import create_app
-
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    """The real app serving the tiny schema (the callers' fixtures then call it)."""
     SIDE_EFFECTS.clear()
     schema = build_schema(
         settings,
         query_parts=(AccessQuery, ConfigQuery, TinyQuery),
         mutation_parts=(AdminMutation, ConfigMutation, TinyMutation),
     )
-    app = create_app(settings, schema=schema, bearer_lookups=(lookup,))
-    transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        yield c
+    async with serving(settings, schema=schema) as application:
+        yield application
 
 
-@pytest.fixture
-async def tiny_admin(tiny: httpx.AsyncClient) -> str:
-    from auth.admin_tokens import create_admin
-    from tests.conftest import ADMIN_PASSWORD, login
-
-    await create_admin("admin", ADMIN_PASSWORD)
-    return await login(tiny)
-
-
-def codes(body: dict[str, Any]) -> dict[str, str]:
-    return {".".join(map(str, e["path"])): e["extensions"]["code"] for e in body.get("errors", [])}
-
-
-async def set_guest(client: httpx.AsyncClient, admin: str, allow: bool) -> None:
-    body = await gql(
-        client,
-        "mutation($a: Boolean!) { setGuestAccess(allow: $a) { webApiSecurity { allowAnonymousGuestAccess } } }",
-        {"a": allow},
-        token=admin,
-    )
-    assert body["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is allow
-
-
-async def test_guest_with_guest_access_off_is_unauthenticated(tiny: httpx.AsyncClient) -> None:
-    body = await gql(tiny, "{ hello widgets { name } orderCount }")
+async def test_guest_with_guest_access_off_is_unauthenticated(guest: GraphQLClient) -> None:
+    body = await guest.query("{ hello widgets { name } orderCount }")
     assert body["data"] == {"hello": "hi", "widgets": None, "orderCount": None}
-    assert codes(body) == {"widgets": "UNAUTHENTICATED", "orderCount": "UNAUTHENTICATED"}
+    assert guest.error_codes_by_path(body) == {"widgets": "UNAUTHENTICATED", "orderCount": "UNAUTHENTICATED"}
     error = next(e for e in body["errors"] if e["path"] == ["widgets"])
     assert error["extensions"]["requiredResources"] == ["Magento_Catalog::products"]
     assert error["message"] == "The consumer isn't authorized to access Magento_Catalog::products."
 
 
-async def test_guest_with_guest_access_on_reads_guest_fields_only(tiny: httpx.AsyncClient, tiny_admin: str) -> None:
-    await set_guest(tiny, tiny_admin, True)
-    body = await gql(tiny, "{ widgets { name } orderCount }")
+async def test_guest_with_guest_access_on_reads_guest_fields_only(guest: GraphQLClient, admin: GraphQLClient) -> None:
+    await set_guest_access(admin, True)
+    body = await guest.query("{ widgets { name } orderCount }")
     assert body["data"] == {"widgets": [{"name": "a"}, {"name": "b"}], "orderCount": None}
-    assert codes(body) == {"orderCount": "UNAUTHENTICATED"}
-    await set_guest(tiny, tiny_admin, False)
-    assert codes(await gql(tiny, "{ widgets { name } }")) == {"widgets": "UNAUTHENTICATED"}
+    assert guest.error_codes_by_path(body) == {"orderCount": "UNAUTHENTICATED"}
+    await set_guest_access(admin, False)
+    assert guest.error_codes_by_path(await guest.query("{ widgets { name } }")) == {"widgets": "UNAUTHENTICATED"}
 
 
-async def test_admin_sees_everything(tiny: httpx.AsyncClient, tiny_admin: str) -> None:
-    body = await gql(tiny, "{ widgets { name owner } orderCount catalogSize }", token=tiny_admin)
+async def test_admin_sees_everything(admin: GraphQLClient) -> None:
+    body = await admin.query("{ widgets { name owner } orderCount catalogSize }")
     assert "errors" not in body
     assert body["data"]["widgets"][0] == {"name": "a", "owner": "owner of a"}
     assert body["data"]["catalogSize"] == 42
 
 
-async def test_partial_data_with_one_allowed_and_one_denied_field(tiny: httpx.AsyncClient) -> None:
-    body = await gql(tiny, "{ widgets { name } orderCount catalogSize }", token="catalog-integration")
+async def test_partial_data_with_one_allowed_and_one_denied_field(integration: IntegrationCaller) -> None:
+    catalog = integration(Resource.PRODUCTS)
+    body = await catalog.query("{ widgets { name } orderCount catalogSize }")
     assert body["data"] == {"widgets": [{"name": "a"}, {"name": "b"}], "orderCount": None, "catalogSize": None}
-    assert codes(body) == {"orderCount": "FORBIDDEN", "catalogSize": "FORBIDDEN"}
+    assert catalog.error_codes_by_path(body) == {"orderCount": "FORBIDDEN", "catalogSize": "FORBIDDEN"}
     size = next(e for e in body["errors"] if e["path"] == ["catalogSize"])["extensions"]
     assert size["requiredResources"] == ["Magento_Catalog::products", "Magento_Catalog::categories"]
     assert size["missingResources"] == ["Magento_Catalog::categories"]
 
 
-async def test_denied_nested_field_is_null_at_its_path(tiny: httpx.AsyncClient) -> None:
-    body = await gql(tiny, "{ widgets { name owner } }", token="catalog-integration")
+async def test_denied_nested_field_is_null_at_its_path(integration: IntegrationCaller) -> None:
+    catalog = integration(Resource.PRODUCTS)
+    body = await catalog.query("{ widgets { name owner } }")
     assert body["data"]["widgets"] == [{"name": "a", "owner": None}, {"name": "b", "owner": None}]
-    assert codes(body) == {"widgets.0.owner": "FORBIDDEN", "widgets.1.owner": "FORBIDDEN"}
+    assert catalog.error_codes_by_path(body) == {"widgets.0.owner": "FORBIDDEN", "widgets.1.owner": "FORBIDDEN"}
 
 
-async def test_denied_field_behind_fragments_and_aliases_is_denied(tiny: httpx.AsyncClient) -> None:
+async def test_denied_field_behind_fragments_and_aliases_is_denied(integration: IntegrationCaller) -> None:
+    catalog = integration(Resource.PRODUCTS)
     query = """
       query { ...Top  w: widgets { ... on Widget { who: owner } } }
       fragment Top on Query { count: orderCount }
     """
-    body = await gql(tiny, query, token="catalog-integration")
+    body = await catalog.query(query)
     assert body["data"]["count"] is None and body["data"]["w"][0]["who"] is None
-    assert codes(body)["count"] == "FORBIDDEN"
+    assert catalog.error_codes_by_path(body)["count"] == "FORBIDDEN"
 
 
-async def test_all_grant_integration_holds_every_resource(tiny: httpx.AsyncClient) -> None:
-    body = await gql(tiny, "{ widgets { owner } orderCount }", token="all-integration")
+async def test_all_grant_integration_holds_every_resource(integration: IntegrationCaller) -> None:
+    body = await integration("Magento_Backend::all").query("{ widgets { owner } orderCount }")
     assert "errors" not in body
 
 
-async def test_denied_mutation_fails_whole_operation_without_side_effects(tiny: httpx.AsyncClient) -> None:
-    body = await gql(tiny, "mutation { addWidget createOrder }", token="catalog-integration")
+async def test_denied_mutation_fails_whole_operation_without_side_effects(integration: IntegrationCaller) -> None:
+    catalog = integration(Resource.PRODUCTS)
+    body = await catalog.query("mutation { addWidget createOrder }")
     assert body["data"] is None
-    assert codes(body) == {"createOrder": "FORBIDDEN"}
+    assert catalog.error_codes_by_path(body) == {"createOrder": "FORBIDDEN"}
     assert SIDE_EFFECTS == []
-    allowed = await gql(tiny, "mutation { addWidget }", token="catalog-integration")
+    allowed = await catalog.query("mutation { addWidget }")
     assert allowed["data"] == {"addWidget": 1}
     assert SIDE_EFFECTS == ["widget"]
 
 
-async def test_guest_mutation_is_unauthenticated(tiny: httpx.AsyncClient) -> None:
-    body = await gql(tiny, "mutation { addWidget }")
-    assert body["data"] is None and codes(body) == {"addWidget": "UNAUTHENTICATED"}
+async def test_guest_mutation_is_unauthenticated(guest: GraphQLClient) -> None:
+    body = await guest.query("mutation { addWidget }")
+    assert body["data"] is None and guest.error_codes_by_path(body) == {"addWidget": "UNAUTHENTICATED"}
     assert SIDE_EFFECTS == []
 
 
-async def test_required_resources_of_nested_document_with_fragments(tiny: httpx.AsyncClient) -> None:
+async def test_required_resources_of_nested_document_with_fragments(guest: GraphQLClient) -> None:
     document = """
       query Shop { widgets { ...W } ...Counts }
       query Other { hello }
       fragment W on Widget { name owner }
       fragment Counts on Query { orderCount catalogSize }
     """
-    body = await gql(
-        tiny,
+    body = await guest.query(
         "query($q: String!, $o: String) { requiredResources(query: $q, operationName: $o) }",
         {"q": document, "o": "Shop"},
     )
@@ -208,33 +173,32 @@ async def test_required_resources_of_nested_document_with_fragments(tiny: httpx.
         "Magento_Customer::manage",
         "Magento_Sales::actions_view",
     ]
-    other = await gql(
-        tiny,
+    other = await guest.query(
         "query($q: String!, $o: String) { requiredResources(query: $q, operationName: $o) }",
         {"q": document, "o": "Other"},
     )
     assert other["data"]["requiredResources"] == []
-    bad = await gql(tiny, 'query { requiredResources(query: "{ widgets {") }')
+    bad = await guest.query('query { requiredResources(query: "{ widgets {") }')
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_unexpected_errors_are_masked(tiny: httpx.AsyncClient, tiny_admin: str, caplog: Any) -> None:
-    body = await gql(tiny, "{ broken hello }", token=tiny_admin)
+async def test_unexpected_errors_are_masked(admin: GraphQLClient, caplog: Any) -> None:
+    body = await admin.query("{ broken hello }")
     assert body["data"] == {"broken": None, "hello": "hi"}
     assert body["errors"][0]["message"] == "Internal server error."
     assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert "hunter2" not in str(body)
 
 
-async def test_depth_and_alias_limits(tiny: httpx.AsyncClient, settings: Settings) -> None:
+async def test_depth_and_alias_limits(guest: GraphQLClient, settings: Settings) -> None:
     deep = "{ resourceTree " + "{ children " * 15 + "{ id }" + " }" * 15 + " }"
-    body = await gql(tiny, deep, status=None)
+    body = await guest.query(deep, expect_status=None)
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
     aliases = "{ " + " ".join(f"a{i}: hello" for i in range(settings.max_aliases + 1)) + " }"
-    body = await gql(tiny, aliases, status=None)
+    body = await guest.query(aliases, expect_status=None)
     assert "aliases found" in body["errors"][0]["message"]
     within = "{ " + " ".join(f"a{i}: hello" for i in range(settings.max_aliases)) + " }"
-    assert (await gql(tiny, within))["data"]["a0"] == "hi"
+    assert (await guest.query(within))["data"]["a0"] == "hi"
 
 
 def test_startup_refuses_an_unguarded_root_field() -> None:

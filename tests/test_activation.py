@@ -8,37 +8,25 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from auth.oauth.tokens import find_token_row
 from auth.tokens import hash_token
 from resolvers.integrations import activation
 from resolvers.integrations.callback import NOT_DELIVERED
-from resolvers.integrations.service import parse_global_id
 from resolvers.problems import Outcome
 from settings import Settings, sqlite_path
-from tests.conftest import gql
-from tests.integration_helpers import AUTHORIZE, DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes, create
-
-pytestmark = pytest.mark.anyio
+from tests.support.graphql import GraphQLClient
+from tests.support.integrations import AUTHORIZE, DELETE, GET, REAUTHORIZE, UPDATE, authorize, create, db_id
+from tests.support.oauth import find_token_row
 
 TOKEN_FORMAT = re.compile(r"^[0-9a-z]{32}$")
 
 
-def db_id(integration: dict[str, Any]) -> int:
-    number = parse_global_id(integration["id"])
-    assert number is not None
-    return number
-
-
-async def test_authorize_generates_access_credentials_and_activates(
-    client: httpx.AsyncClient, admin_token: str
-) -> None:
+async def test_authorize_generates_access_credentials_and_activates(admin: GraphQLClient) -> None:
     from models import OAuthToken
 
-    integration = await create(client, admin_token, name="Manual", callbackUrl="https://cb.example/")
-    payload = await authorize(client, admin_token, integration["id"])
+    integration = await create(admin, name="Manual", callbackUrl="https://cb.example/")
+    payload = await authorize(admin, integration["id"])
     credentials = payload["credentials"]
     assert credentials["consumerKey"] == integration["credentials"]["consumerKey"]
     assert credentials["consumerSecret"] == integration["credentials"]["consumerSecret"]
@@ -56,14 +44,14 @@ async def test_authorize_generates_access_credentials_and_activates(
     assert row.token_hash == hash_token(credentials["accessToken"])
     assert credentials["accessToken"] not in (row.token_encrypted, row.secret)
 
-    body = await gql(client, GET, {"id": integration["id"]}, token=admin_token)
+    body = await admin.query(GET, {"id": integration["id"]})
     assert body["data"]["integration"]["credentials"] == credentials
 
 
-async def test_authorizing_an_active_integration_is_refused(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="Manual")
-    first = await authorize(client, admin_token, integration["id"])
-    body = await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token)
+async def test_authorizing_an_active_integration_is_refused(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Manual")
+    first = await authorize(admin, integration["id"])
+    body = await admin.query(AUTHORIZE, {"id": integration["id"]})
     payload = body["data"]["authorizeIntegration"]
     assert payload["credentials"] is None
     assert payload["userErrors"] == [
@@ -76,32 +64,28 @@ async def test_authorizing_an_active_integration_is_refused(client: httpx.AsyncC
     assert payload["integration"]["credentials"] == first["credentials"]
 
 
-async def test_concurrent_authorizations_issue_one_access_token(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_concurrent_authorizations_issue_one_access_token(admin: GraphQLClient) -> None:
     from models import OAuthToken
 
-    integration = await create(client, admin_token, name="Manual")
-    bodies = await asyncio.gather(
-        *(gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token) for _ in range(6))
-    )
+    integration = await create(admin, name="Manual")
+    bodies = await asyncio.gather(*(admin.query(AUTHORIZE, {"id": integration["id"]}) for _ in range(6)))
     payloads = [b["data"]["authorizeIntegration"] for b in bodies]
     winners = [p for p in payloads if p["credentials"] is not None]
     assert len(winners) == 1
     # The others overlapped the winner (IN_PROGRESS) or came after it (ALREADY_ACTIVE).
-    losers = [codes(p) for p in payloads if p is not winners[0]]
+    losers = [admin.user_errors(p) for p in payloads if p is not winners[0]]
     assert all(c in ([(("id",), "IN_PROGRESS")], [(("id",), "ALREADY_ACTIVE")]) for c in losers), losers
     rows = await OAuthToken.filter(consumer__integration_id=db_id(integration))
     assert len(rows) == 1
     assert rows[0].token_hash == hash_token(winners[0]["credentials"]["accessToken"])
 
 
-async def test_reauthorize_replaces_the_access_token_and_keeps_the_consumer(
-    client: httpx.AsyncClient, admin_token: str
-) -> None:
+async def test_reauthorize_replaces_the_access_token_and_keeps_the_consumer(admin: GraphQLClient) -> None:
     from models import OAuthToken
 
-    integration = await create(client, admin_token, name="Manual")
-    first = (await authorize(client, admin_token, integration["id"]))["credentials"]
-    body = await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    integration = await create(admin, name="Manual")
+    first = (await authorize(admin, integration["id"]))["credentials"]
+    body = await admin.query(REAUTHORIZE, {"id": integration["id"]})
     payload = body["data"]["reauthorizeIntegration"]
     assert payload["userErrors"] == []
     second = payload["credentials"]
@@ -115,42 +99,41 @@ async def test_reauthorize_replaces_the_access_token_and_keeps_the_consumer(
     assert await OAuthToken.filter(consumer__integration_id=db_id(integration)).count() == 1
 
 
-async def test_reauthorize_needs_an_activated_integration(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="Manual")
-    body = await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token)
+async def test_reauthorize_needs_an_activated_integration(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Manual")
+    body = await admin.query(REAUTHORIZE, {"id": integration["id"]})
     payload = body["data"]["reauthorizeIntegration"]
-    assert codes(payload) == [(("id",), "NOT_ACTIVE")]
+    assert admin.user_errors(payload) == [(("id",), "NOT_ACTIVE")]
     assert payload["integration"]["status"] == "INACTIVE"
 
 
-async def test_unknown_ids_are_not_found(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_unknown_ids_are_not_found(admin: GraphQLClient) -> None:
     for document, field in ((AUTHORIZE, "authorizeIntegration"), (REAUTHORIZE, "reauthorizeIntegration")):
-        body = await gql(client, document, {"id": "SW50ZWdyYXRpb246OTk5"}, token=admin_token)
-        assert codes(body["data"][field]) == [(("id",), "NOT_FOUND")]
+        body = await admin.query(document, {"id": "SW50ZWdyYXRpb246OTk5"})
+        assert admin.user_errors(body["data"][field]) == [(("id",), "NOT_FOUND")]
 
 
-async def test_a_callback_url_alone_means_manual_activation(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_a_callback_url_alone_means_manual_activation(admin: GraphQLClient) -> None:
     """Magento starts the token exchange only when both URLs are set (magento/magento2#31108)."""
-    integration = await create(client, admin_token, name="Half", identityLinkUrl="https://id.example/")
+    integration = await create(admin, name="Half", identityLinkUrl="https://id.example/")
     assert integration["isTokenExchange"] is False
-    payload = await authorize(client, admin_token, integration["id"])
+    payload = await authorize(admin, integration["id"])
     assert payload["credentials"]["accessToken"]
 
 
 async def test_token_exchange_integrations_go_through_the_seam(
-    client: httpx.AsyncClient, admin_token: str, caplog: pytest.LogCaptureFixture
+    admin: GraphQLClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     from models import OAuthToken
 
     integration = await create(
-        client,
-        admin_token,
+        admin,
         name="Exchange",
         callbackUrl="http://127.0.0.1:9/callback",
         identityLinkUrl="http://127.0.0.1:9/login",
     )
     assert integration["isTokenExchange"] is True
-    body = await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    body = await admin.query(AUTHORIZE, {"id": integration["id"]})
     payload = body["data"]["authorizeIntegration"]
     # Loopback callbacks are refused unless ALLOW_PRIVATE_CALLBACKS=1 (tests/test_oauth_token_exchange.py).
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["id"], "CALLBACK_FAILED")]
@@ -162,7 +145,7 @@ async def test_token_exchange_integrations_go_through_the_seam(
 
 
 async def test_the_seam_receives_the_integration_and_its_outcome_is_the_payload(
-    client: httpx.AsyncClient, admin_token: str, monkeypatch: pytest.MonkeyPatch
+    admin: GraphQLClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, bool]] = []
 
@@ -178,30 +161,28 @@ async def test_the_seam_receives_the_integration_and_its_outcome_is_the_payload(
 
     monkeypatch.setattr(activation, "activate_by_token_exchange", fake_exchange)
     integration = await create(
-        client, admin_token, name="Exchange", callbackUrl="https://a.example/cb", identityLinkUrl="https://a.example/id"
+        admin, name="Exchange", callbackUrl="https://a.example/cb", identityLinkUrl="https://a.example/id"
     )
-    payload = await authorize(client, admin_token, integration["id"])
+    payload = await authorize(admin, integration["id"])
     assert calls == [("Exchange", False)]
     assert payload["identityLinkUrl"] == "https://a.example/id?oauth_consumer_key=k"
     assert payload["successCallbackUrl"] == "https://store.test/back"
     assert payload["credentials"] is None
 
 
-async def test_deleting_an_active_integration_removes_its_access_token(
-    client: httpx.AsyncClient, admin_token: str
-) -> None:
-    integration = await create(client, admin_token, name="Manual")
-    credentials = (await authorize(client, admin_token, integration["id"]))["credentials"]
+async def test_deleting_an_active_integration_removes_its_access_token(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Manual")
+    credentials = (await authorize(admin, integration["id"]))["credentials"]
     assert await find_token_row(credentials["accessToken"]) is not None
-    body = await gql(client, DELETE, {"id": integration["id"]}, token=admin_token)
+    body = await admin.query(DELETE, {"id": integration["id"]})
     assert body["data"]["deleteIntegration"]["userErrors"] == []
     assert await find_token_row(credentials["accessToken"]) is None
 
 
-async def test_editing_an_active_integration_keeps_it_working(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="Manual")
-    credentials = (await authorize(client, admin_token, integration["id"]))["credentials"]
-    await gql(client, UPDATE, {"input": {"id": integration["id"], "email": "x@y.example"}}, token=admin_token)
+async def test_editing_an_active_integration_keeps_it_working(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Manual")
+    credentials = (await authorize(admin, integration["id"]))["credentials"]
+    await admin.query(UPDATE, {"input": {"id": integration["id"], "email": "x@y.example"}})
     assert await find_token_row(credentials["accessToken"], "access") is not None
 
 
@@ -232,14 +213,14 @@ def _database_files(settings: Settings) -> bytes:
 
 
 async def test_no_secret_is_stored_or_logged_in_clear(
-    client: httpx.AsyncClient, admin_token: str, settings: Settings, caplog: pytest.LogCaptureFixture
+    admin: GraphQLClient, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    integration = await create(client, admin_token, name="Secretive", resources=["Magento_Cms::page"])
-    first = (await authorize(client, admin_token, integration["id"]))["credentials"]
-    body = await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token)
+    integration = await create(admin, name="Secretive", resources=["Magento_Cms::page"])
+    first = (await authorize(admin, integration["id"]))["credentials"]
+    body = await admin.query(REAUTHORIZE, {"id": integration["id"]})
     second = body["data"]["reauthorizeIntegration"]["credentials"]
-    await gql(client, GET, {"id": integration["id"]}, token=admin_token)
+    await admin.query(GET, {"id": integration["id"]})
 
     secrets = {
         "consumer secret": second["consumerSecret"],

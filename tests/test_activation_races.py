@@ -18,15 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from requests_oauthlib import OAuth1
 
-from tests.conftest import POSTGRES_URL, free_port
-from tests.oauth_support import CallbackServer
-from tests.servers import create_admin_account, query, running_server, sign_in, sqlite_file
+from tests.support.database import POSTGRES_URL, create_admin_account, query, sqlite_file
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.oauth import CallbackServer
+from tests.support.servers import free_port, running_server
 
 ADMIN = ("race-admin", "race-admin-password")
 CREATE = """mutation($input: CreateIntegrationInput!) {
@@ -39,12 +39,6 @@ ACTIVATE = """mutation($id: ID!) {{
 
 
 @pytest.fixture
-def callback() -> Iterator[CallbackServer]:
-    with CallbackServer() as server:
-        yield server
-
-
-@pytest.fixture
 def store(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     """(base URL, admin token, database URL) of a real server; two workers on PostgreSQL."""
     create_admin_account(database_url, *ADMIN)
@@ -52,20 +46,12 @@ def store(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     env = {"DATABASE_URL": database_url, "ALLOW_PRIVATE_CALLBACKS": "1", "STORE_BASE_URL": f"http://127.0.0.1:{port}/"}
     workers = ("--workers", "2") if POSTGRES_URL else ()
     with running_server(env, tmp_path / "server.log", port=port, args=workers) as server:
-        yield server.base_url, sign_in(server.base_url, *ADMIN), database_url
+        yield server.base_url, SyncGraphQLClient(server.base_url).sign_in(*ADMIN).token or "", database_url
 
 
 def call(base_url: str, token: str, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-    with httpx.Client(timeout=60) as client:  # a connection each, so the kernel spreads them over the workers
-        response = client.post(
-            f"{base_url}/graphql",
-            json={"query": document, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
+    """One request on a connection of its own, so the kernel spreads them over the workers."""
+    return SyncGraphQLClient(base_url, token).data(document, variables)
 
 
 def create(base_url: str, token: str, **fields: Any) -> str:

@@ -5,14 +5,7 @@ Skipped when ``chromium`` or the ``playwright`` package is missing; CI installs 
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import contextlib
 import dataclasses
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import DESKTOP, Api, chromium_path, first_admin_password, launch, sign_in
-from tests.conftest import POSTGRES_URL, ROOT, ServerProcess, free_port, truncate_postgres
+from tests.support.browser import DESKTOP, chromium_path, console_sign_in, first_admin_password, launch
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.integrations import GET, create_on_server
+from tests.support.servers import ROOT, ServerProcess, ThirdPartyApp, free_port, running
 
 if chromium_path() is None:
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
@@ -44,13 +39,25 @@ POPUP_BLOCKED = "Popup Blocker is enabled! Please add this site to your exceptio
 
 @dataclasses.dataclass
 class Console:
+    """A server, the first admin's password, and that admin signed in through the API."""
+
     base_url: str
     password: str
-    api: Api
+    admin: SyncGraphQLClient
 
     @property
     def admin_url(self) -> str:
         return f"{self.base_url}/admin/"
+
+    def create_integration(self, **fields: Any) -> dict[str, Any]:
+        return create_on_server(self.admin, **fields)
+
+    def integration(self, integration_id: str) -> dict[str, Any] | None:
+        return self.admin.data(GET, {"id": integration_id})["integration"]
+
+
+def signed_in_console(base_url: str, password: str) -> Console:
+    return Console(base_url, password, SyncGraphQLClient(base_url).sign_in("admin", password))
 
 
 @pytest.fixture(scope="module")
@@ -61,25 +68,10 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, migrated_template: Path | None) -> str:
-    """As conftest's, but cleans PostgreSQL from another thread: Playwright's sync API keeps an event
-    loop running in this one, where ``asyncio.run`` refuses to start. (``migrated_template`` is
-    session-scoped, so it is made before the module's browser starts.)"""
-    if POSTGRES_URL:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, truncate_postgres(POSTGRES_URL)).result()
-        return POSTGRES_URL
-    assert migrated_template is not None
-    target = tmp_path / "db.sqlite3"
-    shutil.copyfile(migrated_template, target)
-    return f"sqlite://{target}"
-
-
 def start_console(server_factory: Any, database_url: str, **env: str) -> Console:
     server = server_factory({"DATABASE_URL": database_url, **env})
     password = first_admin_password(server)
-    return Console(server.base_url, password, Api.sign_in(server.base_url, "admin", password))
+    return signed_in_console(server.base_url, password)
 
 
 @pytest.fixture
@@ -156,7 +148,8 @@ def test_sign_in_keeps_token_for_the_tab_and_sign_out_revokes_it(page: Any, cons
     expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
     expect(page.locator("table.grid tbody")).to_have_text("We couldn't find any records.")
     token = page.evaluate("sessionStorage.getItem('integrations-admin-token')")
-    assert token and console.api.post("{ viewer { kind } }", token=token).json()["data"]["viewer"]["kind"] == "ADMIN"
+    tab = console.admin.with_token(token)  # the API, as the console's tab calls it
+    assert token and tab.query("{ viewer { kind } }")["data"]["viewer"]["kind"] == "ADMIN"
 
     page.reload()  # the tab keeps its session
     expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
@@ -165,14 +158,14 @@ def test_sign_in_keeps_token_for_the_tab_and_sign_out_revokes_it(page: Any, cons
     page.get_by_role("button", name="Sign Out").click()
     expect(page.get_by_text("You have logged out.")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('integrations-admin-token')") is None
-    assert console.api.post("{ viewer { kind } }", token=token).status_code == 401
+    assert tab.post("{ viewer { kind } }").status_code == 401
 
 
 def test_expired_session_returns_to_sign_in_with_a_message(page: Any, console: Console) -> None:
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     token = page.evaluate("sessionStorage.getItem('integrations-admin-token')")
     # The token stops working on the server (as when it expires).
-    revoked = console.api.post("mutation { revokeAdminToken { revoked } }", token=token).json()
+    revoked = console.admin.with_token(token).query("mutation { revokeAdminToken { revoked } }")
     assert revoked["data"]["revokeAdminToken"]["revoked"] is True
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("heading", name="Welcome, please sign in")).to_be_visible()
@@ -184,7 +177,7 @@ def test_expired_session_returns_to_sign_in_with_a_message(page: Any, console: C
 
 
 def test_create_custom_integration_by_ticking_tree_nodes(page: Any, console: Console) -> None:
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     page.get_by_role("link", name="Add New Integration").click()
     expect(page.get_by_role("heading", name="New Integration")).to_be_visible()
     expect(page.get_by_role("tab", name="Integration Info")).to_have_attribute("aria-selected", "true")
@@ -229,7 +222,7 @@ def test_create_custom_integration_by_ticking_tree_nodes(page: Any, console: Con
     expect(row.get_by_role("button", name="Activate Catalog Sync")).to_have_text("Activate")
 
     # The stored grant, read back through GraphQL: the ticked nodes with their whole subtrees.
-    node = console.api("{ integrations(first: 5) { edges { node { id resourceAccess resources } } } }")
+    node = console.admin.data("{ integrations(first: 5) { edges { node { id resourceAccess resources } } } }")
     stored = node["integrations"]["edges"][0]["node"]
     assert stored["resourceAccess"] == "CUSTOM"
     resources = set(stored["resources"])
@@ -250,13 +243,13 @@ def test_create_custom_integration_by_ticking_tree_nodes(page: Any, console: Con
 
 
 def test_edit_integration_prefills_and_saves_changes(page: Any, console: Console) -> None:
-    created = console.api.create_integration(
+    created = console.create_integration(
         name="Warehouse",
         email="wh@example.com",
         resourceAccess="CUSTOM",
         resources=["Magento_Sales::sales_order", "Magento_Customer::manage"],
     )
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     grid_row(page, "Warehouse").get_by_role("link", name="Edit Warehouse").click()
     expect(page.get_by_role("heading", name='Edit "Warehouse" Integration')).to_be_visible()
     expect(page.get_by_label("Email", exact=True)).to_have_value("wh@example.com")
@@ -274,7 +267,7 @@ def test_edit_integration_prefills_and_saves_changes(page: Any, console: Console
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("The integration 'Warehouse East' has been saved.")).to_be_visible()
 
-    stored = console.api.integration(created["id"])
+    stored = console.integration(created["id"])
     assert stored["name"] == "Warehouse East"
     assert stored["identityLinkUrl"] == "https://wh.example.com/link"
     assert "Magento_Customer::manage" not in stored["resources"]
@@ -287,15 +280,15 @@ def test_edit_integration_prefills_and_saves_changes(page: Any, console: Console
     expect(page.locator(".tree")).to_be_hidden()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("The integration 'Warehouse East' has been saved.")).to_be_visible()
-    stored = console.api.integration(created["id"])
+    stored = console.integration(created["id"])
     assert stored["resourceAccess"] == "ALL" and stored["resources"] == ["Magento_Backend::all"]
 
 
 def test_activate_manual_integration_shows_the_four_tokens(page: Any, console: Console) -> None:
-    created = console.api.create_integration(
+    created = console.create_integration(
         name="Reports Bot", resourceAccess="CUSTOM", resources=["Magento_Reports::report"]
     )
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     grid_row(page, "Reports Bot").get_by_role("button", name="Activate Reports Bot").click()
     dialog = page.get_by_role("dialog", name="Reports Bot")
     expect(dialog).to_contain_text("The integration you selected asks you to approve access to the following:")
@@ -309,7 +302,7 @@ def test_activate_manual_integration_shows_the_four_tokens(page: Any, console: C
         label: tokens.get_by_label(label, exact=True).input_value()
         for label in ("Consumer Key", "Consumer Secret", "Access Token", "Access Token Secret")
     }
-    stored = console.api.integration(created["id"])
+    stored = console.integration(created["id"])
     assert stored["status"] == "ACTIVE"
     assert shown == {
         "Consumer Key": stored["credentials"]["consumerKey"],
@@ -334,8 +327,8 @@ def test_activate_manual_integration_shows_the_four_tokens(page: Any, console: C
 
 
 def test_activation_without_permissions_says_so(page: Any, console: Console) -> None:
-    console.api.create_integration(name="Nothing Needed", resourceAccess="CUSTOM", resources=[])
-    sign_in(page, console.base_url, console.password)
+    console.create_integration(name="Nothing Needed", resourceAccess="CUSTOM", resources=[])
+    console_sign_in(page, console.base_url, console.password)
     grid_row(page, "Nothing Needed").get_by_role("button", name="Activate Nothing Needed").click()
     dialog = page.get_by_role("dialog", name="Nothing Needed")
     expect(dialog).to_contain_text("No permissions requested")
@@ -345,7 +338,7 @@ def test_activation_without_permissions_says_so(page: Any, console: Console) -> 
 
 
 def test_save_and_activate_from_the_form(page: Any, console: Console) -> None:
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     page.get_by_role("link", name="Add New Integration").click()
     page.get_by_label("Name", exact=True).fill("Quick Start")
     page.get_by_role("tab", name="API").click()
@@ -359,8 +352,8 @@ def test_save_and_activate_from_the_form(page: Any, console: Console) -> None:
 
 
 def test_delete_asks_first(page: Any, console: Console) -> None:
-    created = console.api.create_integration(name="Old Feed")
-    sign_in(page, console.base_url, console.password)
+    created = console.create_integration(name="Old Feed")
+    console_sign_in(page, console.base_url, console.password)
     grid_row(page, "Old Feed").get_by_role("button", name="Delete Old Feed").click()
     confirm = page.get_by_role("dialog", name="Are you sure?")
     expect(confirm).to_contain_text(DELETE_CONFIRM)
@@ -371,14 +364,14 @@ def test_delete_asks_first(page: Any, console: Console) -> None:
     page.get_by_role("dialog", name="Are you sure?").get_by_role("button", name="OK").click()
     expect(page.get_by_text("The integration 'Old Feed' has been deleted.")).to_be_visible()
     expect(page.locator("table.grid tbody")).to_have_text("We couldn't find any records.")
-    assert console.api.integration(created["id"]) is None
+    assert console.integration(created["id"]) is None
 
 
 def test_grid_search_filter_and_paging(page: Any, console: Console) -> None:
     for i in range(23):
-        console.api.create_integration(name=f"Feed {i:02d}", email=f"feed{i}@example.com")
-    console.api.create_integration(name="Zeta Partner", callbackUrl="https://zeta.example.com/cb")
-    sign_in(page, console.base_url, console.password)
+        console.create_integration(name=f"Feed {i:02d}", email=f"feed{i}@example.com")
+    console.create_integration(name="Zeta Partner", callbackUrl="https://zeta.example.com/cb")
+    console_sign_in(page, console.base_url, console.password)
     rows = page.locator("table.grid tbody tr")
     expect(rows).to_have_count(20)
     expect(rows.first.locator(".name")).to_have_text("Feed 00")
@@ -417,7 +410,7 @@ def test_config_file_integration_opens_read_only(
         'resources = ["Magento_Sales::sales_invoice"]\n'
     )
     console = start_console(server_factory, database_url, INTEGRATIONS_FILE=str(declared))
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     row = grid_row(page, "ERP Extension")
     expect(row.get_by_role("button", name="Delete ERP Extension")).to_be_disabled()
     expect(row.get_by_role("button", name="Delete ERP Extension")).to_have_attribute(
@@ -437,8 +430,8 @@ def test_config_file_integration_opens_read_only(
 
 def test_rendered_data_is_escaped(page: Any, console: Console) -> None:
     name = "<img src=x onerror=\"document.title='pwned'\"><b>bold</b>"
-    console.api.create_integration(name=name)
-    sign_in(page, console.base_url, console.password)
+    console.create_integration(name=name)
+    console_sign_in(page, console.base_url, console.password)
     expect(page.locator("table.grid .name")).to_have_text(name)
     assert page.locator("table.grid img, table.grid b").count() == 0
     assert page.title() != "pwned"
@@ -447,68 +440,24 @@ def test_rendered_data_is_escaped(page: Any, console: Console) -> None:
 # ------------------------------------------------------------------------------------------- token exchange
 
 
-class ThirdPartyApp:
-    """``examples/third_party_app.py`` in its own process: the integration's callback and identity link."""
-
-    def __init__(self, state_file: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = state_file.with_suffix(".log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "examples/third_party_app.py", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env={**os.environ, "THIRD_PARTY_STATE": str(state_file)},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "the third-party app exited"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base_url}/", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError("the third-party app did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-        self.log.close()
-
-
 @pytest.fixture
 def exchange(database_url: str, tmp_path: Path) -> Iterator[tuple[Console, ThirdPartyApp]]:
     """A store that knows its own address (the popup comes back to it) and the third-party app."""
     if not (ROOT / "examples" / "third_party_app.py").exists():
         pytest.skip("examples/third_party_app.py is not in this tree")
     port = free_port()
-    store = ServerProcess(
-        {
-            "DATABASE_URL": database_url,
-            "STORE_BASE_URL": f"http://127.0.0.1:{port}/",
-            "ALLOW_PRIVATE_CALLBACKS": "1",  # the app listens on loopback
-            "SERVER_LOG": str(tmp_path / "store.log"),
-        },
-        port=port,
-    )
-    app = None
-    try:
-        store.wait_ready()
-        app = ThirdPartyApp(tmp_path / "third-party.json")
-        password = first_admin_password(store)
-        yield Console(store.base_url, password, Api.sign_in(store.base_url, "admin", password)), app
-    finally:
-        if app is not None:
-            app.stop()
-        store.stop()
+    env = {
+        "DATABASE_URL": database_url,
+        "STORE_BASE_URL": f"http://127.0.0.1:{port}/",
+        "ALLOW_PRIVATE_CALLBACKS": "1",  # the app listens on loopback
+        "SERVER_LOG": str(tmp_path / "store.log"),
+    }
+    with running(ServerProcess(env, port=port)) as store, running(ThirdPartyApp(tmp_path / "third-party.json")) as app:
+        yield signed_in_console(store.base_url, first_admin_password(store)), app
 
 
 def create_exchange_integration(console: Console, app: ThirdPartyApp, name: str) -> dict[str, Any]:
-    return console.api.create_integration(
+    return console.create_integration(
         name=name,
         email="partner@example.com",
         callbackUrl=f"{app.base_url}/callback",
@@ -528,7 +477,7 @@ def test_token_exchange_activation_through_the_identity_link_popup(
         "const open = window.open; window.opened = [];"
         "window.open = (...args) => { window.opened.push(args); return open.apply(window, args); };"
     )
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     row = grid_row(page, "Partner Shop")
     expect(row.locator(".not-secure")).to_have_text("Integration not secure")
     row.get_by_role("button", name="Activate Partner Shop").click()
@@ -551,7 +500,7 @@ def test_token_exchange_activation_through_the_identity_link_popup(
     popup.wait_for_event("close")
     expect(row.locator(".col-status")).to_have_text("Active")
     expect(row.get_by_role("button", name="Reauthorize Partner Shop")).to_be_visible()
-    assert console.api.integration(created["id"])["status"] == "ACTIVE"
+    assert console.integration(created["id"])["status"] == "ACTIVE"
     # The third party now calls the API with its own (OAuth-signed) credentials.
     viewer = httpx.post(f"{app.base_url}/query", json={"query": "{ viewer { kind name } }"}, timeout=30).json()
     assert viewer["data"]["viewer"]["kind"] == "INTEGRATION"
@@ -561,7 +510,7 @@ def test_popup_blocked_alert(page: Any, exchange: tuple[Console, ThirdPartyApp])
     console, app = exchange
     create_exchange_integration(console, app, "Blocked Partner")
     page.add_init_script("window.open = () => null;")  # as a popup blocker does
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     alerts: list[str] = []
 
     def on_dialog(dialog: Any) -> None:
@@ -580,20 +529,20 @@ def test_popup_blocked_alert(page: Any, exchange: tuple[Console, ThirdPartyApp])
 
 def test_callback_failure_is_shown_and_nothing_activates(page: Any, exchange: tuple[Console, ThirdPartyApp]) -> None:
     console, app = exchange
-    created = console.api.create_integration(
+    created = console.create_integration(
         name="Unreachable Partner",
         callbackUrl=f"http://127.0.0.1:{free_port()}/callback",  # nothing listens there
         identityLinkUrl=f"{app.base_url}/login",
     )
     page.add_init_script("window.opened = 0; window.open = () => { window.opened += 1; return null; };")
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     grid_row(page, "Unreachable Partner").get_by_role("button", name="Activate Unreachable Partner").click()
     page.get_by_role("dialog", name="Unreachable Partner").get_by_role("button", name="Allow").click()
     expect(page.locator(".messages .message-error")).to_be_visible()
     expect(page.locator(".messages .message-error")).not_to_be_empty()
     expect(grid_row(page, "Unreachable Partner").locator(".col-status")).to_have_text("Inactive")
     assert page.evaluate("window.opened") == 0  # no identity link without delivered credentials
-    assert console.api.integration(created["id"])["status"] == "INACTIVE"
+    assert console.integration(created["id"])["status"] == "INACTIVE"
 
 
 # ------------------------------------------------------------------------------------------- configuration
@@ -601,14 +550,14 @@ def test_callback_failure_is_shown_and_nothing_activates(page: Any, exchange: tu
 
 def anonymous_products(console: Console) -> tuple[Any, list[str]]:
     """An anonymous catalog read: (the products connection or None, the error codes)."""
-    body = Api(console.base_url).post("{ products(first: 5) { edges { node { sku } } } }").json()
-    codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
-    return body["data"]["products"], codes
+    guest = SyncGraphQLClient(console.base_url)
+    body = guest.query("{ products(first: 5) { edges { node { sku } } } }")
+    return body["data"]["products"], guest.error_codes(body)
 
 
 def test_guest_access_switch_changes_anonymous_requests(page: Any, console: Console) -> None:
     assert anonymous_products(console) == (None, ["UNAUTHENTICATED"])
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     page.get_by_role("link", name="Magento Web API").click()
     expect(page.get_by_role("group", name="Web API Security")).to_be_visible()
     expect(page.get_by_label("Allow Anonymous Guest Access")).to_have_value("0")
@@ -629,7 +578,7 @@ def test_guest_access_switch_changes_anonymous_requests(page: Any, console: Cons
 
 
 def test_oauth_settings_save_and_show_errors_beside_fields(page: Any, console: Console) -> None:
-    sign_in(page, console.base_url, console.password)
+    console_sign_in(page, console.base_url, console.password)
     page.get_by_role("link", name="OAuth").click()
     for group in ("Consumer Settings", "Access Token Expiration", "Authentication Locks", "Cleanup Settings"):
         expect(page.get_by_role("group", name=group)).to_be_visible()
@@ -642,14 +591,16 @@ def test_oauth_settings_save_and_show_errors_beside_fields(page: Any, console: C
     redirects_row = page.locator(".field").filter(has=redirects)
     expect(redirects_row.locator(".field-error")).to_have_text("Enter a number from 0 to 10.")
     expect(redirects).to_be_focused()
-    assert console.api("{ config { oauth { lockoutTime } } }")["config"]["oauth"]["lockoutTime"] == 1800
+    assert console.admin.data("{ config { oauth { lockoutTime } } }")["config"]["oauth"]["lockoutTime"] == 1800
 
     redirects.fill("2")
     page.get_by_label("Allow OAuth Access Tokens to be used as standalone Bearer tokens").select_option("1")
     page.get_by_role("button", name="Save Config").click()
     expect(page.get_by_text("You saved the configuration.")).to_be_visible()
     expect(redirects_row.locator(".field-error")).to_be_hidden()
-    oauth = console.api("{ config { oauth { consumerPostMaxRedirects lockoutTime enableIntegrationAsBearer } } }")
+    oauth = console.admin.data(
+        "{ config { oauth { consumerPostMaxRedirects lockoutTime enableIntegrationAsBearer } } }"
+    )
     assert oauth["config"]["oauth"] == {
         "consumerPostMaxRedirects": 2,
         "lockoutTime": 600,
@@ -662,7 +613,7 @@ def test_oauth_settings_save_and_show_errors_beside_fields(page: Any, console: C
 
 def test_narrow_window_and_keyboard(narrow_page: Any, console: Console) -> None:
     page = narrow_page
-    console.api.create_integration(name="Phone Friendly", callbackUrl="http://m.example.com/cb")
+    console.create_integration(name="Phone Friendly", callbackUrl="http://m.example.com/cb")
     page.goto(console.admin_url)
     # Keyboard only: focus starts in Username; Tab to Password; Enter submits.
     page.keyboard.type("admin")

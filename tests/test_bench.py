@@ -13,9 +13,8 @@ import pytest
 
 from bench import harness, instructions
 from bench.loadgen import percentile
-from tests.servers import set_guest_access
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.database import store_guest_access
+from tests.support.servers import ROOT
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -69,7 +68,7 @@ def test_bare_baseline_and_statement_counts(database_url: str, tmp_path: Path) -
         "query": "{ products(first: 2) { edges { node { sku } } } }",
     }
     (tmp_path / "in.json").write_text(json.dumps(spec))
-    set_guest_access(database_url, True)  # W1 is the guest reading the catalog, as the benchmark runs it
+    store_guest_access(database_url, True)  # W1 is the guest reading the catalog, as the benchmark runs it
     subprocess.run(
         [sys.executable, "-m", "bench.sqlcount", str(tmp_path / "in.json"), str(tmp_path / "out.json")],
         cwd=ROOT,

@@ -23,9 +23,10 @@ from requests_oauthlib import OAuth1
 
 from examples.third_party_app import StoreLink, exchange_tokens
 from resolvers.integrations.callback import NOT_DELIVERED
-from tests.conftest import free_port
-from tests.oauth_support import Behaviour, CallbackServer
-from tests.servers import create_admin_account, gql, integrity_problems, kill_hard, query, running_server, sign_in
+from tests.support.database import create_admin_account, integrity_problems, query
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.oauth import Behaviour, CallbackServer
+from tests.support.servers import free_port, kill_hard, running_server
 
 ADMIN = ("callback-admin", "callback-admin-password")
 CREATE = """mutation($input: CreateIntegrationInput!) {
@@ -42,15 +43,8 @@ SET_TIMEOUT = """mutation($s: Int!) {
 class Store:
     """A server process (private callbacks allowed: the callback server is on loopback) and its admin."""
 
-    def __init__(self, server: Any, token: str, database_url: str) -> None:
-        self.server, self.token, self.database_url = server, token, database_url
-
-    def gql(self, document: str, variables: dict[str, Any] | None = None, base_url: str | None = None) -> dict:
-        response = gql(base_url or self.server.base_url, document, variables, token=self.token)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert not body.get("errors"), body
-        return body["data"]
+    def __init__(self, server: Any, admin: SyncGraphQLClient, database_url: str) -> None:
+        self.server, self.admin, self.database_url = server, admin, database_url
 
     def create(self, name: str, callback_url: str) -> str:
         fields = {
@@ -60,12 +54,13 @@ class Store:
             "resourceAccess": "CUSTOM",
             "resources": ["Magento_Catalog::products"],
         }
-        payload = self.gql(CREATE, {"input": fields})["createIntegration"]
+        payload = self.admin.data(CREATE, {"input": fields})["createIntegration"]
         assert payload["userErrors"] == [], payload
         return payload["integration"]["id"]
 
-    def authorize(self, integration_id: str, base_url: str | None = None) -> dict:
-        return self.gql(AUTHORIZE, {"id": integration_id}, base_url)["authorizeIntegration"]
+    def authorize(self, integration_id: str, via: SyncGraphQLClient | None = None) -> dict:
+        """Activate, through this store's server or ``via`` another caller."""
+        return (via or self.admin).data(AUTHORIZE, {"id": integration_id})["authorizeIntegration"]
 
     def tokens_of(self, name: str) -> list[dict]:
         return query(
@@ -77,19 +72,13 @@ class Store:
 
 
 @pytest.fixture
-def callback() -> Iterator[CallbackServer]:
-    with CallbackServer() as server:
-        yield server
-
-
-@pytest.fixture
 def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
     create_admin_account(database_url, *ADMIN)
     port = free_port()
     env = {"DATABASE_URL": database_url, "ALLOW_PRIVATE_CALLBACKS": "1", "STORE_BASE_URL": f"http://127.0.0.1:{port}/"}
     with running_server(env, tmp_path / "server.log", port=port) as server:
-        store = Store(server, sign_in(server.base_url, *ADMIN), database_url)
-        assert store.gql(SET_TIMEOUT, {"s": 1})["updateOAuthConfig"]["userErrors"] == []
+        store = Store(server, SyncGraphQLClient(server.base_url).sign_in(*ADMIN), database_url)
+        assert store.admin.data(SET_TIMEOUT, {"s": 1})["updateOAuthConfig"]["userErrors"] == []
         yield store
 
 
@@ -104,7 +93,7 @@ def finish_exchange(store: Store, callback: CallbackServer, integration_id: str)
             verifier=delivered["oauth_verifier"],
         )
     )
-    assert store.gql(STATUS, {"id": integration_id})["integration"]["status"] == "ACTIVE"
+    assert store.admin.data(STATUS, {"id": integration_id})["integration"]["status"] == "ACTIVE"
     signer = OAuth1(
         link.consumer_key,
         client_secret=link.consumer_secret,
@@ -164,7 +153,7 @@ def test_refused_connection_fails_cleanly_and_a_retry_works(store: Store, callba
     integration_id = store.create("refused", f"http://127.0.0.1:{free_port()}/callback")
     assert_failed_cleanly(store, "refused", store.authorize(integration_id), "could not be reached")
 
-    fixed = store.gql(UPDATE, {"input": {"id": integration_id, "callbackUrl": callback.url()}})
+    fixed = store.admin.data(UPDATE, {"input": {"id": integration_id, "callbackUrl": callback.url()}})
     assert fixed["updateIntegration"]["userErrors"] == []
     assert store.authorize(integration_id)["userErrors"] == []
     finish_exchange(store, callback, integration_id)
@@ -177,7 +166,7 @@ def test_private_callback_address_is_refused_without_a_request(
     integration_id = store.create("private", callback.url(host="localhost"))
     env = {"DATABASE_URL": store.database_url}
     with running_server(env, tmp_path / "strict.log") as strict:
-        payload = store.authorize(integration_id, base_url=strict.base_url)
+        payload = store.authorize(integration_id, via=store.admin.at(strict.base_url))
         log = strict.output()
     assert_failed_cleanly(store, "private", payload, "private or loopback address", log)
     assert callback.received == []  # nothing was sent
@@ -189,7 +178,7 @@ def test_private_callback_address_is_refused_without_a_request(
 def test_sigkill_while_waiting_for_the_callback_leaves_nothing_half_activated(
     store: Store, callback: CallbackServer, tmp_path: Path
 ) -> None:
-    assert store.gql(SET_TIMEOUT, {"s": 60})["updateOAuthConfig"]["userErrors"] == []
+    assert store.admin.data(SET_TIMEOUT, {"s": 60})["updateOAuthConfig"]["userErrors"] == []
     callback.behaviour["/slow"] = Behaviour(delay=30)
     integration_id = store.create("killed", callback.url("/slow"))
     answers: list[Any] = []
@@ -220,7 +209,7 @@ def test_sigkill_while_waiting_for_the_callback_leaves_nothing_half_activated(
         store.server = again
         callback.behaviour["/slow"] = Behaviour()
         # The killed process's claim on the delivery lapses after the post timeout plus a margin.
-        assert store.gql(SET_TIMEOUT, {"s": 1})["updateOAuthConfig"]["userErrors"] == []
+        assert store.admin.data(SET_TIMEOUT, {"s": 1})["updateOAuthConfig"]["userErrors"] == []
         deadline = time.monotonic() + 30
         while (retried := store.authorize(integration_id))["userErrors"] and time.monotonic() < deadline:
             assert [e["code"] for e in retried["userErrors"]] == ["IN_PROGRESS"], retried

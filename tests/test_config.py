@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import httpx
 import pytest
 
 from auth import config as store
-from tests.conftest import gql
+from tests.support.graphql import GraphQLClient
+from tests.support.principals import ADMIN_PASSWORD
 
 OAUTH_FIELDS = (
     "consumerExpirationPeriod consumerPostMaxRedirects consumerPostTimeout enableIntegrationAsBearer "
@@ -17,11 +17,9 @@ OAUTH_FIELDS = (
 )
 
 
-async def test_defaults_are_magentos(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(
-        client,
-        f"{{ config {{ webApiSecurity {{ allowAnonymousGuestAccess }} oauth {{ {OAUTH_FIELDS} }} }} }}",
-        token=admin_token,
+async def test_defaults_are_magentos(admin: GraphQLClient) -> None:
+    body = await admin.query(
+        f"{{ config {{ webApiSecurity {{ allowAnonymousGuestAccess }} oauth {{ {OAUTH_FIELDS} }} }} }}"
     )
     assert body["data"]["config"] == {
         "webApiSecurity": {"allowAnonymousGuestAccess": False},
@@ -121,22 +119,18 @@ def test_oauth_changes_are_checked_against_the_table() -> None:
     ]
 
 
-async def test_update_oauth_config_saves_and_validates(client: httpx.AsyncClient, admin_token: str) -> None:
-    ok = await gql(
-        client,
+async def test_update_oauth_config_saves_and_validates(admin: GraphQLClient) -> None:
+    ok = await admin.query(
         "mutation { updateOAuthConfig(input: {consumerExpirationPeriod: 600, enableIntegrationAsBearer: true}) "
-        "{ oauth { consumerExpirationPeriod enableIntegrationAsBearer consumerPostTimeout } userErrors { code } } }",
-        token=admin_token,
+        "{ oauth { consumerExpirationPeriod enableIntegrationAsBearer consumerPostTimeout } userErrors { code } } }"
     )
     assert ok["data"]["updateOAuthConfig"] == {
         "oauth": {"consumerExpirationPeriod": 600, "enableIntegrationAsBearer": True, "consumerPostTimeout": 5},
         "userErrors": [],
     }
-    bad = await gql(
-        client,
+    bad = await admin.query(
         "mutation { updateOAuthConfig(input: {consumerPostTimeout: 0, maxFailuresCount: -1, adminTokenLifetime: 8}) "
-        "{ oauth { adminTokenLifetime } userErrors { field code message } } }",
-        token=admin_token,
+        "{ oauth { adminTokenLifetime } userErrors { field code message } } }"
     )
     payload = bad["data"]["updateOAuthConfig"]
     assert payload["oauth"] is None
@@ -145,44 +139,36 @@ async def test_update_oauth_config_saves_and_validates(client: httpx.AsyncClient
         ("input", "maxFailuresCount"),
     }
     assert {e["code"] for e in payload["userErrors"]} == {"OUT_OF_RANGE"}
-    after = await gql(client, "{ config { oauth { adminTokenLifetime consumerPostTimeout } } }", token=admin_token)
+    after = await admin.query("{ config { oauth { adminTokenLifetime consumerPostTimeout } } }")
     assert after["data"]["config"]["oauth"] == {"adminTokenLifetime": 4, "consumerPostTimeout": 5}
 
 
-async def test_admin_token_lifetime_setting_applies_to_new_tokens(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_admin_token_lifetime_setting_applies_to_new_tokens(guest: GraphQLClient, admin: GraphQLClient) -> None:
     import datetime as dt
 
     from auth.clock import clock
-    from tests.conftest import ADMIN_PASSWORD
 
-    await gql(
-        client,
-        "mutation { updateOAuthConfig(input: {adminTokenLifetime: 1}) { userErrors { code } } }",
-        token=admin_token,
-    )
-    body = await gql(
-        client,
-        f'mutation {{ generateAdminToken(username: "admin", password: "{ADMIN_PASSWORD}") {{ expiresAt }} }}',
+    await admin.query("mutation { updateOAuthConfig(input: {adminTokenLifetime: 1}) { userErrors { code } } }")
+    body = await guest.query(
+        f'mutation {{ generateAdminToken(username: "admin", password: "{ADMIN_PASSWORD}") {{ expiresAt }} }}'
     )
     expires = dt.datetime.fromisoformat(body["data"]["generateAdminToken"]["expiresAt"])
     assert abs((expires - clock.now()).total_seconds() - 3600) < 60
 
 
-async def test_guest_cannot_read_or_change_config(client: httpx.AsyncClient) -> None:
-    body = await gql(client, "{ config { webApiSecurity { allowAnonymousGuestAccess } oauth { lockoutTime } } }")
+async def test_guest_cannot_read_or_change_config(guest: GraphQLClient) -> None:
+    body = await guest.query("{ config { webApiSecurity { allowAnonymousGuestAccess } oauth { lockoutTime } } }")
     assert body["data"] == {"config": {"webApiSecurity": None, "oauth": None}}
     assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHENTICATED"}
-    denied = await gql(client, "mutation { setGuestAccess(allow: true) { userErrors { code } } }")
+    denied = await guest.query("mutation { setGuestAccess(allow: true) { userErrors { code } } }")
     assert denied["data"] is None
     assert denied["errors"][0]["extensions"]["requiredResources"] == ["Magento_Webapi::config_webapi"]
 
 
-async def test_resource_tree_has_magentos_top_level(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(
-        client,
+async def test_resource_tree_has_magentos_top_level(guest: GraphQLClient, admin: GraphQLClient) -> None:
+    body = await admin.query(
         "{ resourceTree { id title sortOrder guestEligible children { id title guestEligible "
-        "children { id guestEligible children { id } } } } }",
-        token=admin_token,
+        "children { id guestEligible children { id } } } } }"
     )
     tree = body["data"]["resourceTree"]
     assert [n["title"] for n in tree] == [
@@ -207,8 +193,8 @@ async def test_resource_tree_has_magentos_top_level(client: httpx.AsyncClient, a
     ]
     system = next(n for n in tree if n["id"] == "Magento_Backend::system")
     assert any(c["id"] == "Magento_Integration::extensions" for c in system["children"])
-    guest = await gql(client, "{ resourceTree { id } }")
-    assert guest["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    refused = await guest.query("{ resourceTree { id } }")
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_expand_selection_brings_subtrees_and_marks_ancestors_partial() -> None:

@@ -9,16 +9,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from auth.admin_tokens import create_admin
-from auth.oauth.tokens import find_token_row
 from settings import Settings
-from tests.conftest import ADMIN_PASSWORD, gql, login
-from tests.integration_helpers import DELETE, GET, REAUTHORIZE, UPDATE, authorize, codes
-
-pytestmark = pytest.mark.anyio
+from tests.support.graphql import GraphQLClient, asgi_client
+from tests.support.integrations import DELETE, GET, REAUTHORIZE, UPDATE, authorize, create
+from tests.support.oauth import find_token_row
+from tests.support.principals import ADMIN_PASSWORD, serving
 
 LIST = """{ integrations(first: 50) { edges { node {
     id name email callbackUrl identityLinkUrl status setupType resourceAccess resources partialResources
@@ -41,18 +39,15 @@ resources = ["Magento_Backend::all"]
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    """Start the app (running its start-up tasks), yield a client and an admin token, then stop it."""
-    from main import create_app
+async def running(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    """Start the app (running its start-up tasks), yield the admin signed in, then stop it."""
     from models import AdminUser
 
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with serving(settings) as app:
         if not await AdminUser.exists(username="admin"):
             await create_admin("admin", ADMIN_PASSWORD)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client, await login(client)
+        async with asgi_client(app) as http:
+            yield await GraphQLClient(http).sign_in("admin", ADMIN_PASSWORD)
 
 
 def write(settings: Settings, text: str | bytes) -> None:
@@ -60,8 +55,8 @@ def write(settings: Settings, text: str | bytes) -> None:
     settings.resolved_integrations_file.write_bytes(data)
 
 
-async def integrations(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
-    body = await gql(client, LIST, token=token)
+async def integrations(admin: GraphQLClient) -> dict[str, dict[str, Any]]:
+    body = await admin.query(LIST)
     return {e["node"]["name"]: e["node"] for e in body["data"]["integrations"]["edges"]}
 
 
@@ -71,8 +66,8 @@ def config_log(caplog: pytest.LogCaptureFixture, level: int = logging.ERROR) -> 
 
 async def test_declared_integrations_are_created_at_start(settings: Settings) -> None:
     write(settings, ERP + FEED)
-    async with running(settings) as (client, token):
-        found = await integrations(client, token)
+    async with running(settings) as admin:
+        found = await integrations(admin)
     assert set(found) == {"ERP connector", "Feed"}
     erp = found["ERP connector"]
     assert erp["setupType"] == "CONFIG"
@@ -103,9 +98,9 @@ async def test_declared_integrations_are_created_at_start(settings: Settings) ->
 
 async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Settings) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
-        body = await gql(client, UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}}, token=token)
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
+        body = await admin.query(UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}})
         assert body["data"]["updateIntegration"]["userErrors"] == [
             {
                 "field": ["input", "id"],
@@ -113,7 +108,7 @@ async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Sett
                 "code": "READ_ONLY",
             }
         ]
-        body = await gql(client, DELETE, {"id": erp["id"]}, token=token)
+        body = await admin.query(DELETE, {"id": erp["id"]})
         assert body["data"]["deleteIntegration"] == {
             "deletedId": None,
             "userErrors": [
@@ -124,19 +119,19 @@ async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Sett
                 }
             ],
         }
-        payload = await authorize(client, token, erp["id"])
+        payload = await authorize(admin, erp["id"])
         assert payload["integration"]["status"] == "ACTIVE"
-        body = await gql(client, GET, {"id": erp["id"]}, token=token)
+        body = await admin.query(GET, {"id": erp["id"]})
         assert body["data"]["integration"]["email"] == "ops@erp.example"
 
 
 async def test_unchanged_declarations_survive_a_restart(settings: Settings) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
-        credentials = (await authorize(client, token, erp["id"]))["credentials"]
-    async with running(settings) as (client, token):
-        again = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
+        credentials = (await authorize(admin, erp["id"]))["credentials"]
+    async with running(settings) as admin:
+        again = (await integrations(admin))["ERP connector"]
     assert again["id"] == erp["id"]
     assert again["status"] == "ACTIVE"
     assert again["credentials"] == {
@@ -149,14 +144,14 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
-        old = (await authorize(client, token, erp["id"]))["credentials"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
+        old = (await authorize(admin, erp["id"]))["credentials"]
 
     write(settings, ERP.replace("ops@erp.example", "it@erp.example"))
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        reset = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        reset = (await integrations(admin))["ERP connector"]
         assert reset["id"] != erp["id"]
         assert reset["status"] == "RESET"
         assert reset["email"] == "it@erp.example"
@@ -165,7 +160,7 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
         assert await find_token_row(old["accessToken"]) is None
         assert any("re-created" in m and "Reauthorize" in m for m in config_log(caplog, logging.WARNING))
 
-        body = await gql(client, REAUTHORIZE, {"id": reset["id"]}, token=token)
+        body = await admin.query(REAUTHORIZE, {"id": reset["id"]})
         payload = body["data"]["reauthorizeIntegration"]
         assert payload["userErrors"] == []
         assert payload["integration"]["status"] == "ACTIVE"
@@ -173,8 +168,8 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
 
     # A change of resources counts too.
     write(settings, ERP.replace('"Magento_Catalog::products"', '"Magento_Cms::page"'))
-    async with running(settings) as (client, token):
-        again = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        again = (await integrations(admin))["ERP connector"]
     assert again["status"] == "RESET"
     assert "Magento_Cms::page" in again["resources"] and "Magento_Catalog::products" not in again["resources"]
 
@@ -185,38 +180,36 @@ DECLARED = "query($id: ID!) { integration(id: $id) { setupType declaredInFile } 
 async def test_an_integration_removed_from_the_file_is_kept_until_an_admin_deletes_it(settings: Settings) -> None:
     """A typo in the file must not delete a live integration (Magento keeps it too)."""
     write(settings, ERP + FEED)
-    async with running(settings) as (client, token):
-        listed = await integrations(client, token)
+    async with running(settings) as admin:
+        listed = await integrations(admin)
         assert set(listed) == {"ERP connector", "Feed"}
-        await authorize(client, token, listed["ERP connector"]["id"])
+        await authorize(admin, listed["ERP connector"]["id"])
     write(settings, FEED)
-    async with running(settings) as (client, token):
-        listed = await integrations(client, token)
+    async with running(settings) as admin:
+        listed = await integrations(admin)
         assert set(listed) == {"ERP connector", "Feed"}
         erp, feed = listed["ERP connector"], listed["Feed"]
         assert erp["status"] == "ACTIVE" and erp["credentials"]["accessToken"]
-        shown = await gql(client, DECLARED, {"id": erp["id"]}, token=token)
-        assert shown["data"]["integration"] == {"setupType": "CONFIG", "declaredInFile": False}
-        assert (await gql(client, DECLARED, {"id": feed["id"]}, token=token))["data"]["integration"][
-            "declaredInFile"
-        ] is True
+        shown = await admin.data(DECLARED, {"id": erp["id"]})
+        assert shown["integration"] == {"setupType": "CONFIG", "declaredInFile": False}
+        assert (await admin.data(DECLARED, {"id": feed["id"]}))["integration"]["declaredInFile"] is True
         # Still read-only; but an admin may now delete it, unlike one the file declares.
-        edited = await gql(client, UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}}, token=token)
-        assert codes(edited["data"]["updateIntegration"]) == [(("input", "id"), "READ_ONLY")]
-        refused = await gql(client, DELETE, {"id": feed["id"]}, token=token)
-        assert codes(refused["data"]["deleteIntegration"]) == [(("id",), "READ_ONLY")]
-        deleted = await gql(client, DELETE, {"id": erp["id"]}, token=token)
-        assert codes(deleted["data"]["deleteIntegration"]) == []
-        assert set(await integrations(client, token)) == {"Feed"}
+        edited = await admin.query(UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}})
+        assert admin.user_errors(edited["data"]["updateIntegration"]) == [(("input", "id"), "READ_ONLY")]
+        refused = await admin.query(DELETE, {"id": feed["id"]})
+        assert admin.user_errors(refused["data"]["deleteIntegration"]) == [(("id",), "READ_ONLY")]
+        deleted = await admin.query(DELETE, {"id": erp["id"]})
+        assert admin.user_errors(deleted["data"]["deleteIntegration"]) == []
+        assert set(await integrations(admin)) == {"Feed"}
 
 
 async def test_a_missing_file_changes_nothing(settings: Settings) -> None:
     write(settings, FEED)
-    async with running(settings) as (client, token):
-        feed = (await integrations(client, token))["Feed"]
+    async with running(settings) as admin:
+        feed = (await integrations(admin))["Feed"]
     settings.resolved_integrations_file.unlink()
-    async with running(settings) as (client, token):
-        assert (await integrations(client, token))["Feed"]["id"] == feed["id"]
+    async with running(settings) as admin:
+        assert (await integrations(admin))["Feed"]["id"] == feed["id"]
 
 
 @pytest.mark.parametrize(
@@ -231,12 +224,12 @@ async def test_a_malformed_file_is_reported_and_changes_nothing(
     settings: Settings, caplog: pytest.LogCaptureFixture, text: str | bytes, problem: str
 ) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
     write(settings, text)
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        assert (await integrations(client, token))["ERP connector"]["id"] == erp["id"]
+    async with running(settings) as admin:
+        assert (await integrations(admin))["ERP connector"]["id"] == erp["id"]
     errors = config_log(caplog)
     assert len(errors) == 1
     assert str(settings.resolved_integrations_file) in errors[0]
@@ -246,8 +239,8 @@ async def test_a_malformed_file_is_reported_and_changes_nothing(
 
 async def test_bad_entries_are_reported_and_skipped(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     write(settings, ERP)
-    async with running(settings) as (client, token):
-        erp = (await integrations(client, token))["ERP connector"]
+    async with running(settings) as admin:
+        erp = (await integrations(admin))["ERP connector"]
 
     write(
         settings,
@@ -278,8 +271,8 @@ name = "Feed"
 """,
     )
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        found = await integrations(client, token)
+    async with running(settings) as admin:
+        found = await integrations(admin)
     # The good entry is applied; the bad ones are skipped; the ERP integration its bad entry declared is kept.
     assert set(found) == {"Feed", "ERP connector"}
     assert found["ERP connector"]["id"] == erp["id"]
@@ -300,39 +293,35 @@ name = "Feed"
 async def test_a_name_taken_by_an_admin_made_integration_is_skipped(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.integration_helpers import create
-
-    async with running(settings) as (client, token):
-        manual = await create(client, token, name="Feed", email="me@x.example")
+    async with running(settings) as admin:
+        manual = await create(admin, name="Feed", email="me@x.example")
     write(settings, FEED)
     caplog.set_level(logging.INFO, logger="integrations.config_file")
-    async with running(settings) as (client, token):
-        found = (await integrations(client, token))["Feed"]
+    async with running(settings) as admin:
+        found = (await integrations(admin))["Feed"]
         assert found["id"] == manual["id"]
         assert found["setupType"] == "MANUAL"
-        body = await gql(client, UPDATE, {"input": {"id": found["id"], "email": "you@x.example"}}, token=token)
-        assert codes(body["data"]["updateIntegration"]) == []
+        body = await admin.query(UPDATE, {"input": {"id": found["id"], "email": "you@x.example"}})
+        assert admin.user_errors(body["data"]["updateIntegration"]) == []
         # The admin sees the clash through the API (the console shows it), not only in the log.
-        problems = (await gql(client, "{ integrationsFileProblems }", token=token))["data"]
-        assert len(problems["integrationsFileProblems"]) == 1
-        assert "declares 'Feed', but an integration with this name was created in the admin" in (
-            problems["integrationsFileProblems"][0]
-        )
+        problems = (await admin.data("{ integrationsFileProblems }"))["integrationsFileProblems"]
+        assert len(problems) == 1
+        assert "declares 'Feed', but an integration with this name was created in the admin" in problems[0]
     assert any("created in the admin" in e for e in config_log(caplog))
 
 
 async def test_declared_names_are_reserved_for_the_file(settings: Settings) -> None:
-    from tests.integration_helpers import CREATE, create
+    from tests.support.integrations import CREATE, create
 
     # "Later" is declared with a typo, so it is skipped: its name stays reserved for the file all the same.
     write(settings, FEED + '\n[[integrations]]\nname = "Later"\nresorces = []\n')
-    async with running(settings) as (client, token):
+    async with running(settings) as admin:
         for name in ("Feed", "FEED", " feed ", "LATER"):
-            body = await gql(client, CREATE, {"input": {"name": name}}, token=token)
-            assert codes(body["data"]["createIntegration"]) == [(("input", "name"), "UNIQUE")], name
-        other = await create(client, token, name="Other")
-        renamed = await gql(client, UPDATE, {"input": {"id": other["id"], "name": "later"}}, token=token)
-        assert codes(renamed["data"]["updateIntegration"]) == [(("input", "name"), "UNIQUE")]
+            body = await admin.query(CREATE, {"input": {"name": name}})
+            assert admin.user_errors(body["data"]["createIntegration"]) == [(("input", "name"), "UNIQUE")], name
+        other = await create(admin, name="Other")
+        renamed = await admin.query(UPDATE, {"input": {"id": other["id"], "name": "later"}})
+        assert admin.user_errors(renamed["data"]["updateIntegration"]) == [(("input", "name"), "UNIQUE")]
         assert "declared in the integrations file" in renamed["data"]["updateIntegration"]["userErrors"][0]["message"]
-        problems = (await gql(client, "{ integrationsFileProblems }", token=token))["data"]["integrationsFileProblems"]
+        problems = (await admin.data("{ integrationsFileProblems }"))["integrationsFileProblems"]
         assert len(problems) == 1 and "unknown key 'resorces'" in problems[0]

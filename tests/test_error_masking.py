@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import MaskUnexpectedErrors, mask_unexpected
-from tests.conftest import gql
+from tests.support.graphql import GraphQLClient
 
 SECRET = "database password is hunter2"
 
@@ -40,7 +39,7 @@ async def test_an_extension_hook_failure_escapes_the_masking_extension() -> None
 
 
 async def test_a_failure_before_any_resolver_runs_is_masked(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: Any
+    guest: GraphQLClient, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     """Access control reads the store config before execution (a guest asking for a guest field): when
     that read fails, the client sees ``INTERNAL_SERVER_ERROR`` only, and the log keeps the traceback."""
@@ -49,7 +48,7 @@ async def test_a_failure_before_any_resolver_runs_is_masked(
         raise RuntimeError(SECRET)
 
     monkeypatch.setattr("schema.context.load_config", broken_config)
-    body = await gql(client, "{ products(first: 1) { edges { node { sku } } } }", status=None)
+    body = await guest.query("{ products(first: 1) { edges { node { sku } } } }", expect_status=None)
     assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
         ("Internal server error.", {"code": "INTERNAL_SERVER_ERROR"})
     ]

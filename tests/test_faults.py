@@ -26,19 +26,11 @@ import httpx
 import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
-from tests.conftest import POSTGRES_URL
-from tests.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
-from tests.servers import (
-    TcpProxy,
-    create_admin_account,
-    gql,
-    integrity_problems,
-    kill_hard,
-    query,
-    running_server,
-    sign_in,
-    sqlite_file,
-)
+from tests.support.database import POSTGRES_URL, create_admin_account, integrity_problems, query, sqlite_file
+from tests.support.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.servers import ServerProcess, kill_hard, running_server
+from tests.support.tcp_proxy import TcpProxy
 
 ADMIN = ("faults-admin", "faults-admin-password")
 VIEWER = "{ viewer { kind } }"
@@ -69,10 +61,10 @@ def assert_log_clean(server: Any) -> None:
 
 
 @pytest.fixture
-def server_with_admin(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, str, str]]:
+def server_with_admin(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, SyncGraphQLClient, str]]:
     create_admin_account(database_url, *ADMIN)
     with running_server({"DATABASE_URL": database_url}, tmp_path / "server.log") as server:
-        yield server, sign_in(server.base_url, *ADMIN), database_url
+        yield server, SyncGraphQLClient(server.base_url).sign_in(*ADMIN), database_url
 
 
 # ---------------------------------------------------------------------------------- database outage
@@ -87,20 +79,20 @@ def test_postgres_outage_gives_503_and_the_server_recovers(database_url: str, tm
     try:
         create_admin_account(database_url, *ADMIN)
         with running_server({"DATABASE_URL": proxy.url_for(database_url)}, tmp_path / "server.log") as server:
-            check_outage_and_recovery(server, sign_in(server.base_url, *ADMIN), proxy)
+            check_outage_and_recovery(server, SyncGraphQLClient(server.base_url).sign_in(*ADMIN), proxy)
     finally:
         proxy.close()
 
 
-def check_outage_and_recovery(server: Any, token: str, proxy: TcpProxy) -> None:
+def check_outage_and_recovery(server: ServerProcess, admin: SyncGraphQLClient, proxy: TcpProxy) -> None:
     pid = server.process.pid
-    assert gql(server.base_url, VIEWER, token=token).status_code == 200
+    assert admin.post(VIEWER).status_code == 200
     with proxy.outage():
         # The bearer token is looked up before GraphQL runs: the ASGI middleware answers.
-        assert_unavailable(gql(server.base_url, VIEWER, token=token))
+        assert_unavailable(admin.post(VIEWER))
         # A guest's query reads the config before execution: the GraphQL view answers.
-        assert_unavailable(gql(server.base_url, GUEST_PRODUCTS))
-        assert_unavailable(gql(server.base_url, SET_GUEST, {"a": True}, token=token))
+        assert_unavailable(SyncGraphQLClient(server.base_url).post(GUEST_PRODUCTS))
+        assert_unavailable(admin.post(SET_GUEST, {"a": True}))
         # The OAuth token endpoints look the consumer up: 503 in their own format.
         url = f"{server.base_url}/oauth/token/request"
         _uri, signed, _body = Client("k" * 32, client_secret="s" * 32, signature_method=SIGNATURE_HMAC_SHA256).sign(
@@ -111,10 +103,10 @@ def check_outage_and_recovery(server: Any, token: str, proxy: TcpProxy) -> None:
         health = httpx.get(f"{server.base_url}/healthz", timeout=30)
         assert health.status_code == 503 and "Traceback" not in health.text
     deadline = time.monotonic() + 15
-    while (response := gql(server.base_url, VIEWER, token=token)).status_code != 200 and time.monotonic() < deadline:
+    while (response := admin.post(VIEWER)).status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert response.json()["data"]["viewer"]["kind"] == "ADMIN"
-    changed = gql(server.base_url, SET_GUEST, {"a": True}, token=token).json()
+    changed = admin.query(SET_GUEST, {"a": True})
     assert changed["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is True
     assert httpx.get(f"{server.base_url}/healthz").status_code == 200
     assert server.process.pid == pid and server.process.poll() is None  # recovered without a restart
@@ -148,18 +140,18 @@ def sqlite_read_lock(path: Path) -> Iterator[None]:
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite file locking")
 def test_sqlite_locked_by_another_process_gives_503_and_the_server_recovers(
-    server_with_admin: tuple[Any, str, str],
+    server_with_admin: tuple[ServerProcess, SyncGraphQLClient, str],
 ) -> None:
-    server, token, database_url = server_with_admin
+    server, admin, database_url = server_with_admin
     path = sqlite_file(database_url)
     with sqlite_write_lock(path):
-        assert_unavailable(gql(server.base_url, SET_GUEST, {"a": True}, token=token))
+        assert_unavailable(admin.post(SET_GUEST, {"a": True}))
         # Reads still work while only the write lock is taken.
-        assert gql(server.base_url, VIEWER, token=token).json()["data"]["viewer"]["kind"] == "ADMIN"
+        assert admin.post(VIEWER).json()["data"]["viewer"]["kind"] == "ADMIN"
     with sqlite_read_lock(path):
         # SQLite gives up after its own retries (about 10 s): the bearer lookup fails in the middleware.
-        assert_unavailable(gql(server.base_url, VIEWER, token=token))
-    changed = gql(server.base_url, SET_GUEST, {"a": True}, token=token).json()
+        assert_unavailable(admin.post(VIEWER))
+    changed = admin.query(SET_GUEST, {"a": True})
     assert changed["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is True
     assert httpx.get(f"{server.base_url}/healthz").status_code == 200
     assert server.process.poll() is None
@@ -206,45 +198,47 @@ class TokenWriter(threading.Thread):
 
     def __init__(self, base_url: str) -> None:
         super().__init__(daemon=True)
-        self.base_url = base_url
-        self.tokens: list[str] = []
+        self.guest = SyncGraphQLClient(base_url)
+        self.signed_in: list[SyncGraphQLClient] = []
 
     def run(self) -> None:
         while True:
             try:
-                self.tokens.append(sign_in(self.base_url, *ADMIN))
+                self.signed_in.append(self.guest.sign_in(*ADMIN))
             except (httpx.HTTPError, AssertionError, ValueError):
                 return
 
 
 def test_sigkill_during_a_burst_of_config_writes_loses_no_acknowledged_write(
-    server_with_admin: tuple[Any, str, str], tmp_path: Path
+    server_with_admin: tuple[ServerProcess, SyncGraphQLClient, str], tmp_path: Path
 ) -> None:
-    server, token, database_url = server_with_admin
-    writers = [Writer(server.base_url, token, field) for field in OAUTH_FIELDS]
+    server, admin, database_url = server_with_admin
+    writers = [Writer(server.base_url, admin.token, field) for field in OAUTH_FIELDS]
     signer = TokenWriter(server.base_url)
     for thread in (*writers, signer):
         thread.start()
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not (all((w.acked or 0) >= 5 for w in writers) and len(signer.tokens) >= 2):
+    while time.monotonic() < deadline and not (
+        all((w.acked or 0) >= 5 for w in writers) and len(signer.signed_in) >= 2
+    ):
         time.sleep(0.05)
     kill_hard(server)
     for thread in (*writers, signer):
         thread.join(30)
     assert all(not w.errors for w in writers), [w.errors for w in writers]
-    assert all((w.acked or 0) >= 5 for w in writers) and len(signer.tokens) >= 2
+    assert all((w.acked or 0) >= 5 for w in writers) and len(signer.signed_in) >= 2
 
     assert integrity_problems(database_url) == []
 
     with running_server({"DATABASE_URL": database_url}, tmp_path / "restarted.log") as again:
-        for issued in [token, *signer.tokens]:  # every token handed out before the crash still works
-            viewer = gql(again.base_url, VIEWER, token=issued).json()
+        for issued in [admin, *signer.signed_in]:  # every token handed out before the crash still works
+            viewer = issued.at(again.base_url).query(VIEWER)
             assert viewer["data"]["viewer"]["kind"] == "ADMIN", viewer
-        stored = gql(again.base_url, OAUTH_CONFIG, token=token).json()["data"]["config"]["oauth"]
+        stored = admin.at(again.base_url).query(OAUTH_CONFIG)["data"]["config"]["oauth"]
         for writer in writers:
             # The last acknowledged value, or the one in flight when the server died (committed, answer lost).
             assert stored[writer.field] in {writer.acked, writer.sent}, (writer.field, stored, writer.acked)
-        assert gql(again.base_url, SET_GUEST, {"a": True}, token=token).status_code == 200
+        assert admin.at(again.base_url).post(SET_GUEST, {"a": True}).status_code == 200
         assert_log_clean(again)
 
 
@@ -294,10 +288,10 @@ class IntegrationWriter(threading.Thread):
 
 
 def test_sigkill_during_integration_creation_and_activation_leaves_nothing_half_made(
-    server_with_admin: tuple[Any, str, str], tmp_path: Path
+    server_with_admin: tuple[ServerProcess, SyncGraphQLClient, str], tmp_path: Path
 ) -> None:
-    server, token, database_url = server_with_admin
-    writers = [IntegrationWriter(server.base_url, token, f"crash {n}", activate=n % 2 == 1) for n in range(4)]
+    server, admin, database_url = server_with_admin
+    writers = [IntegrationWriter(server.base_url, admin.token, f"crash {n}", activate=n % 2 == 1) for n in range(4)]
     for writer in writers:
         writer.start()
     deadline = time.monotonic() + 30
@@ -318,15 +312,15 @@ def test_sigkill_during_integration_creation_and_activation_leaves_nothing_half_
         assert mine <= {*writer.created, writer.in_flight}  # and nothing else
 
     with running_server({"DATABASE_URL": database_url}, tmp_path / "restarted.log") as again:
-        listed = gql(again.base_url, "{ integrations(first: 100) { edges { node { name status } } } }", token=token)
-        names = {edge["node"]["name"] for edge in listed.json()["data"]["integrations"]["edges"]}
+        listed = admin.at(again.base_url).query("{ integrations(first: 100) { edges { node { name status } } } }")
+        names = {edge["node"]["name"] for edge in listed["data"]["integrations"]["edges"]}
         assert names == set(stored)
         # An integration whose activation was cut off can simply be activated now.
         for writer in writers:
             if writer.activate and writer.in_flight in stored and stored[writer.in_flight] == 0:
                 row = query(database_url, "SELECT id FROM integration WHERE name = $1", writer.in_flight)[0]
-                retried = gql(again.base_url, AUTHORIZE_INTEGRATION, {"id": global_id(row["id"])}, token=token)
-                assert retried.json()["data"]["authorizeIntegration"]["userErrors"] == [], retried.text
+                retried = admin.at(again.base_url).query(AUTHORIZE_INTEGRATION, {"id": global_id(row["id"])})
+                assert retried["data"]["authorizeIntegration"]["userErrors"] == [], retried
         assert integrity_problems(database_url) == []
         assert_log_clean(again)
 

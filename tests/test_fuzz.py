@@ -17,20 +17,22 @@ from typing import Any
 
 import pytest
 
-from tests.fuzzing import (
+from tests.support.database import create_admin_account, fresh_database, seed_demo_store
+from tests.support.fuzzing import (
     Caller,
     FuzzReport,
     KnownIds,
     allow_guest_access,
     fuzz_graphql,
     integration_ids,
-    integration_oauth,
+    make_caller,
     named_probes,
     random_probes,
     seed_integrations,
     send_probes,
 )
-from tests.servers import create_admin_account, fresh_database, running_server, seed_demo_store, sign_in
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.servers import running_server
 
 pytest.importorskip("schemathesis")
 
@@ -55,40 +57,37 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pat
     create_admin_account(database_url, *FUZZ_ADMIN)
     seed_demo_store(database_url)
     with running_server({"DATABASE_URL": database_url}, directory / "server.log") as server:
-        seed_integrations(server.base_url, sign_in(server.base_url, *FUZZ_ADMIN))
+        seed_integrations(signed_in(server))
         yield server
+
+
+def signed_in(server: Any) -> SyncGraphQLClient:
+    """The fuzzing admin, freshly signed in (the admin's generated operations may revoke earlier tokens)."""
+    return SyncGraphQLClient(server.base_url).sign_in(*FUZZ_ADMIN)
 
 
 @pytest.fixture(scope="module")
 def known_ids(fuzz_server: Any) -> KnownIds:
     """Generated ``id:`` arguments point at existing integrations half of the time."""
-    token = sign_in(fuzz_server.base_url, *FUZZ_ADMIN)
-    return KnownIds(lambda: integration_ids(fuzz_server.base_url, token))
-
-
-def admin_caller(base_url: str) -> Caller:
-    def sign() -> dict[str, str]:
-        return {"Authorization": f"Bearer {sign_in(base_url, *FUZZ_ADMIN)}"}
-
-    return Caller("admin", sign(), renew=sign)
+    admin = signed_in(fuzz_server)
+    return KnownIds(lambda: integration_ids(admin))
 
 
 def test_generated_operations_as_guest(fuzz_server: Any, known_ids: KnownIds) -> None:
-    allow_guest_access(fuzz_server.base_url, sign_in(fuzz_server.base_url, *FUZZ_ADMIN))
+    allow_guest_access(signed_in(fuzz_server))
     report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", Caller("guest"), 120, seed=SEED, known_ids=known_ids)
     assert_clean(report, fuzz_server, 120)
     assert report.codes["UNAUTHENTICATED"] > 0  # the guest was refused the guarded fields, cleanly
 
 
 def test_generated_operations_as_admin(fuzz_server: Any, known_ids: KnownIds) -> None:
-    caller = admin_caller(fuzz_server.base_url)
+    caller = make_caller("admin", signed_in(fuzz_server), FUZZ_ADMIN)
     report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 200, seed=SEED, known_ids=known_ids)
     assert_clean(report, fuzz_server, 200)
 
 
 def test_generated_operations_as_an_integration_with_a_custom_grant(fuzz_server: Any, known_ids: KnownIds) -> None:
-    signer = integration_oauth(fuzz_server.base_url, sign_in(fuzz_server.base_url, *FUZZ_ADMIN))
-    caller = Caller("integration", auth=signer)
+    caller = make_caller("integration", signed_in(fuzz_server), FUZZ_ADMIN)
     report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 150, seed=SEED, known_ids=known_ids)
     assert_clean(report, fuzz_server, 150)
     assert report.codes["FORBIDDEN"] > 0  # signed requests were authenticated, and refused what is not granted

@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from resolvers.integrations.validation import name_key
-from tests.conftest import POSTGRES_URL, gql
-from tests.integration_helpers import CREATE, codes
-from tests.servers import create_admin_account, query, running_server, sign_in
+from tests.support.database import POSTGRES_URL, create_admin_account, query
+from tests.support.graphql import GraphQLClient, SyncGraphQLClient
+from tests.support.integrations import CREATE
+from tests.support.servers import running_server
 
 ADMIN = ("names-admin", "names-admin-password")
 
@@ -31,14 +32,12 @@ ADMIN = ("names-admin", "names-admin-password")
         ("ERP Sync", "ERP  \tSync"),  # runs of space, which a page shows as one
     ],
 )
-async def test_names_equal_after_normalisation_are_twins(
-    client: httpx.AsyncClient, admin_token: str, first: str, second: str
-) -> None:
+async def test_names_equal_after_normalisation_are_twins(admin: GraphQLClient, first: str, second: str) -> None:
     assert name_key(first) == name_key(second)
-    created = await gql(client, CREATE, {"input": {"name": first}}, token=admin_token)
-    assert codes(created["data"]["createIntegration"]) == []
-    twin = await gql(client, CREATE, {"input": {"name": second}}, token=admin_token)
-    assert codes(twin["data"]["createIntegration"]) == [(("input", "name"), "UNIQUE")]
+    created = await admin.data(CREATE, {"input": {"name": first}})
+    assert admin.user_errors(created["createIntegration"]) == []
+    twin = await admin.data(CREATE, {"input": {"name": second}})
+    assert admin.user_errors(twin["createIntegration"]) == [(("input", "name"), "UNIQUE")]
 
 
 @pytest.fixture
@@ -46,7 +45,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     create_admin_account(database_url, *ADMIN)
     workers = ("--workers", "2") if POSTGRES_URL else ()
     with running_server({"DATABASE_URL": database_url}, tmp_path / "server.log", args=workers) as process:
-        yield process.base_url, sign_in(process.base_url, *ADMIN)
+        yield process.base_url, SyncGraphQLClient(process.base_url).sign_in(*ADMIN).token or ""
         assert "Traceback" not in process.output()
 
 
@@ -74,6 +73,7 @@ def test_concurrent_creates_differing_only_in_case_have_one_winner(
             payloads = list(pool.map(create, names, [start] * len(names)))
         winners = [p for p in payloads if not p["userErrors"]]
         assert len(winners) == 1, payloads
-        assert all(codes(p) == [(("input", "name"), "UNIQUE")] for p in payloads if p["userErrors"]), payloads
+        unique = [(("input", "name"), "UNIQUE")]
+        assert all(SyncGraphQLClient.user_errors(p) == unique for p in payloads if p["userErrors"]), payloads
     stored = query(database_url, "SELECT name_key FROM integration")
     assert len(stored) == 10 and len({row["name_key"] for row in stored}) == 10

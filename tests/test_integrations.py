@@ -4,51 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import logging
 import re
 from typing import Any
 
-import httpx
 import pytest
 
 from auth import acl
 from auth.acl import AclResource
-from resolvers.integrations.service import parse_global_id
-from tests.conftest import gql
-from tests.integration_helpers import (
-    CREATE,
-    DELETE,
-    GET,
-    UPDATE,
-    as_integration,
-    authorize,
-    codes,
-    create,
-    enable_test_integration_scheme,
-)
-
-pytestmark = pytest.mark.anyio
+from tests.support.acl import with_resource
+from tests.support.graphql import GraphQLClient
+from tests.support.integrations import CREATE, DELETE, GET, UPDATE, authorize, create, db_id
+from tests.support.principals import IntegrationCaller
+from tests.support.statements import sql_statements
 
 TOKEN_FORMAT = re.compile(r"^[0-9a-z]{32}$")
-
-
-def db_id(integration: dict[str, Any]) -> int:
-    number = parse_global_id(integration["id"])
-    assert number is not None
-    return number
 
 
 # ------------------------------------------------------------------------------------------ create
 
 
-async def test_create_registers_an_inactive_manual_integration_with_a_consumer(
-    client: httpx.AsyncClient, admin_token: str
-) -> None:
+async def test_create_registers_an_inactive_manual_integration_with_a_consumer(admin: GraphQLClient) -> None:
     from models import OAuthConsumer
 
     integration = await create(
-        client,
-        admin_token,
+        admin,
         name="  ERP connector ",
         email="ops@erp.example",
         callbackUrl="https://erp.example/callback",
@@ -73,13 +52,13 @@ async def test_create_registers_an_inactive_manual_integration_with_a_consumer(
     assert consumer.secret != credentials["consumerSecret"]  # stored encrypted
 
 
-async def test_global_id_round_trips(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="A")
+async def test_global_id_round_trips(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="A")
     assert base64.b64decode(integration["id"]).decode() == f"Integration:{db_id(integration)}"
-    body = await gql(client, GET, {"id": integration["id"]}, token=admin_token)
+    body = await admin.query(GET, {"id": integration["id"]})
     assert body["data"]["integration"]["name"] == "A"
     for unknown in ("nope", base64.b64encode(b"Product:1").decode(), base64.b64encode(b"Integration:999").decode()):
-        body = await gql(client, GET, {"id": unknown}, token=admin_token)
+        body = await admin.query(GET, {"id": unknown})
         assert body["data"]["integration"] is None
         assert "errors" not in body
 
@@ -109,23 +88,20 @@ async def test_global_id_round_trips(client: httpx.AsyncClient, admin_token: str
     ],
 )
 async def test_create_validation_errors_are_user_errors(
-    client: httpx.AsyncClient, admin_token: str, fields: dict[str, Any], expected: list[Any]
+    admin: GraphQLClient, fields: dict[str, Any], expected: list[Any]
 ) -> None:
     from models import Integration
 
-    body = await gql(client, CREATE, {"input": fields}, token=admin_token)
+    body = await admin.query(CREATE, {"input": fields})
     payload = body["data"]["createIntegration"]
     assert payload["integration"] is None
-    assert codes(payload) == expected
+    assert admin.user_errors(payload) == expected
     assert await Integration.all().count() == 0
 
 
-async def test_unknown_resources_are_named(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(
-        client,
-        CREATE,
-        {"input": {"name": "A", "resources": ["Magento_Catalog::products", "Vendor_X::one", "Vendor_X::two"]}},
-        token=admin_token,
+async def test_unknown_resources_are_named(admin: GraphQLClient) -> None:
+    body = await admin.query(
+        CREATE, {"input": {"name": "A", "resources": ["Magento_Catalog::products", "Vendor_X::one", "Vendor_X::two"]}}
     )
     error = body["data"]["createIntegration"]["userErrors"][0]
     assert error["code"] == "UNKNOWN_RESOURCE"
@@ -133,28 +109,24 @@ async def test_unknown_resources_are_named(client: httpx.AsyncClient, admin_toke
     assert "Magento_Catalog::products" not in error["message"]
 
 
-async def test_duplicate_name_gets_magentos_message(client: httpx.AsyncClient, admin_token: str) -> None:
-    await create(client, admin_token, name="Shop Sync")
+async def test_duplicate_name_gets_magentos_message(admin: GraphQLClient) -> None:
+    await create(admin, name="Shop Sync")
     for name in ("Shop Sync", "shop sync"):
-        body = await gql(client, CREATE, {"input": {"name": name}}, token=admin_token)
+        body = await admin.query(CREATE, {"input": {"name": name}})
         payload = body["data"]["createIntegration"]
         assert payload["userErrors"] == [
             {"field": ["input", "name"], "message": f'The integration with name "{name}" exists.', "code": "UNIQUE"}
         ]
 
 
-async def test_concurrent_creates_with_one_name_have_exactly_one_winner(
-    client: httpx.AsyncClient, admin_token: str
-) -> None:
+async def test_concurrent_creates_with_one_name_have_exactly_one_winner(admin: GraphQLClient) -> None:
     from models import Integration, OAuthConsumer
 
-    bodies = await asyncio.gather(
-        *(gql(client, CREATE, {"input": {"name": "Race"}}, token=admin_token) for _ in range(5))
-    )
+    bodies = await asyncio.gather(*(admin.query(CREATE, {"input": {"name": "Race"}}) for _ in range(5)))
     payloads = [b["data"]["createIntegration"] for b in bodies]
     winners = [p for p in payloads if p["integration"] is not None]
     assert len(winners) == 1
-    assert all(codes(p) == [(("input", "name"), "UNIQUE")] for p in payloads if p["integration"] is None)
+    assert all(admin.user_errors(p) == [(("input", "name"), "UNIQUE")] for p in payloads if p["integration"] is None)
     assert await Integration.filter(name="Race").count() == 1
     assert await OAuthConsumer.all().count() == 1
 
@@ -162,10 +134,10 @@ async def test_concurrent_creates_with_one_name_have_exactly_one_winner(
 # ------------------------------------------------------------------------------------------ grants
 
 
-async def test_all_grant_is_stored_as_backend_all(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_all_grant_is_stored_as_backend_all(admin: GraphQLClient) -> None:
     from models import IntegrationGrant
 
-    integration = await create(client, admin_token, name="Everything", resourceAccess="ALL")
+    integration = await create(admin, name="Everything", resourceAccess="ALL")
     assert integration["resourceAccess"] == "ALL"
     assert integration["resources"] == ["Magento_Backend::all"]
     assert integration["partialResources"] == []
@@ -174,12 +146,11 @@ async def test_all_grant_is_stored_as_backend_all(client: httpx.AsyncClient, adm
     assert grant.resources == ["Magento_Backend::all"]
 
 
-async def test_custom_grant_is_stored_expanded(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_custom_grant_is_stored_expanded(admin: GraphQLClient) -> None:
     from models import IntegrationGrant
 
     integration = await create(
-        client,
-        admin_token,
+        admin,
         name="Catalog",
         resources=["Magento_Catalog::catalog_inventory", "Magento_Cms::page_delete"],
     )
@@ -207,47 +178,41 @@ async def test_custom_grant_is_stored_expanded(client: httpx.AsyncClient, admin_
     assert grant.selected == integration["selectedResources"]
 
 
-async def test_custom_with_no_resources_grants_nothing(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="Nothing")
+async def test_custom_with_no_resources_grants_nothing(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Nothing")
     assert integration["resourceAccess"] == "CUSTOM"
     assert integration["resources"] == [] and integration["partialResources"] == []
 
 
 async def test_resource_added_to_the_tree_later_is_not_granted_until_saved_again(
-    client: httpx.AsyncClient, admin_token: str, monkeypatch: pytest.MonkeyPatch
+    admin: GraphQLClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from models import IntegrationGrant
 
-    integration = await create(client, admin_token, name="Catalog", resources=["Magento_Catalog::catalog"])
+    integration = await create(admin, name="Catalog", resources=["Magento_Catalog::catalog"])
     new = AclResource("Vendor_Feed::export", "Product Feed Export", 99)
-    monkeypatch.setattr(acl, "TREE", acl.TREE.with_resource("Magento_Catalog::products", new))
+    monkeypatch.setattr(acl, "TREE", with_resource(acl.TREE, "Magento_Catalog::products", new))
 
-    body = await gql(client, GET, {"id": integration["id"]}, token=admin_token)
+    body = await admin.query(GET, {"id": integration["id"]})
     assert "Vendor_Feed::export" not in body["data"]["integration"]["resources"]
     grant = await IntegrationGrant.get(integration_id=db_id(integration))
     assert "Vendor_Feed::export" not in grant.resources
 
     # Editing something else leaves the grant as stored.
-    body = await gql(client, UPDATE, {"input": {"id": integration["id"], "email": "a@b.example"}}, token=admin_token)
+    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "email": "a@b.example"}})
     assert "Vendor_Feed::export" not in body["data"]["updateIntegration"]["integration"]["resources"]
 
     # Saving the grant again (as the admin form does) expands against the current tree.
-    body = await gql(
-        client,
-        UPDATE,
-        {"input": {"id": integration["id"], "resources": ["Magento_Catalog::catalog"]}},
-        token=admin_token,
-    )
+    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "resources": ["Magento_Catalog::catalog"]}})
     assert "Vendor_Feed::export" in body["data"]["updateIntegration"]["integration"]["resources"]
 
 
 # ------------------------------------------------------------------------------------------ update
 
 
-async def test_update_changes_fields_and_resaves_permissions(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="Old", email="old@x.example", resources=["Magento_Cms::block"])
-    body = await gql(
-        client,
+async def test_update_changes_fields_and_resaves_permissions(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Old", email="old@x.example", resources=["Magento_Cms::block"])
+    body = await admin.query(
         UPDATE,
         {
             "input": {
@@ -259,7 +224,6 @@ async def test_update_changes_fields_and_resaves_permissions(client: httpx.Async
                 "resourceAccess": "ALL",
             }
         },
-        token=admin_token,
     )
     payload = body["data"]["updateIntegration"]
     assert payload["userErrors"] == []
@@ -273,23 +237,18 @@ async def test_update_changes_fields_and_resaves_permissions(client: httpx.Async
     assert updated["resources"] == ["Magento_Backend::all"]
     assert updated["credentials"]["consumerKey"] == integration["credentials"]["consumerKey"]
 
-    body = await gql(
-        client, UPDATE, {"input": {"id": integration["id"], "resourceAccess": "CUSTOM"}}, token=admin_token
-    )
+    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "resourceAccess": "CUSTOM"}})
     assert body["data"]["updateIntegration"]["integration"]["resources"] == []
 
 
-async def test_update_keeps_status_and_tokens(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_update_keeps_status_and_tokens(admin: GraphQLClient) -> None:
     from models import OAuthToken
 
-    integration = await create(client, admin_token, name="Live")
-    activated = await authorize(client, admin_token, integration["id"])
+    integration = await create(admin, name="Live")
+    activated = await authorize(admin, integration["id"])
     before = await OAuthToken.get(consumer__integration_id=db_id(integration))
-    body = await gql(
-        client,
-        UPDATE,
-        {"input": {"id": integration["id"], "name": "Live 2", "resources": ["Magento_Cms::page"]}},
-        token=admin_token,
+    body = await admin.query(
+        UPDATE, {"input": {"id": integration["id"], "name": "Live 2", "resources": ["Magento_Cms::page"]}}
     )
     updated = body["data"]["updateIntegration"]["integration"]
     assert updated["status"] == "ACTIVE"
@@ -312,27 +271,27 @@ async def test_update_keeps_status_and_tokens(client: httpx.AsyncClient, admin_t
     ],
 )
 async def test_update_validation_errors_are_user_errors(
-    client: httpx.AsyncClient, admin_token: str, fields: dict[str, Any], expected: list[Any]
+    admin: GraphQLClient, fields: dict[str, Any], expected: list[Any]
 ) -> None:
-    integration = await create(client, admin_token, name="Mine", email="me@x.example")
-    await create(client, admin_token, name="Other")
-    body = await gql(client, UPDATE, {"input": {"id": integration["id"], **fields}}, token=admin_token)
+    integration = await create(admin, name="Mine", email="me@x.example")
+    await create(admin, name="Other")
+    body = await admin.query(UPDATE, {"input": {"id": integration["id"], **fields}})
     payload = body["data"]["updateIntegration"]
     assert payload["integration"] is None
-    assert codes(payload) == expected
-    unchanged = (await gql(client, GET, {"id": integration["id"]}, token=admin_token))["data"]["integration"]
+    assert admin.user_errors(payload) == expected
+    unchanged = (await admin.query(GET, {"id": integration["id"]}))["data"]["integration"]
     assert (unchanged["name"], unchanged["email"]) == ("Mine", "me@x.example")
 
 
-async def test_update_keeping_its_own_name_is_fine(client: httpx.AsyncClient, admin_token: str) -> None:
-    integration = await create(client, admin_token, name="Mine")
-    body = await gql(client, UPDATE, {"input": {"id": integration["id"], "name": "Mine"}}, token=admin_token)
+async def test_update_keeping_its_own_name_is_fine(admin: GraphQLClient) -> None:
+    integration = await create(admin, name="Mine")
+    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "name": "Mine"}})
     assert body["data"]["updateIntegration"]["userErrors"] == []
 
 
-async def test_update_and_delete_of_unknown_ids_are_not_found(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_update_and_delete_of_unknown_ids_are_not_found(admin: GraphQLClient) -> None:
     missing = base64.b64encode(b"Integration:4242").decode()
-    body = await gql(client, UPDATE, {"input": {"id": missing, "name": "X"}}, token=admin_token)
+    body = await admin.query(UPDATE, {"input": {"id": missing, "name": "X"}})
     assert body["data"]["updateIntegration"]["userErrors"] == [
         {
             "field": ["input", "id"],
@@ -340,26 +299,24 @@ async def test_update_and_delete_of_unknown_ids_are_not_found(client: httpx.Asyn
             "code": "NOT_FOUND",
         }
     ]
-    body = await gql(client, DELETE, {"id": "garbage"}, token=admin_token)
-    assert codes(body["data"]["deleteIntegration"]) == [(("id",), "NOT_FOUND")]
+    body = await admin.query(DELETE, {"id": "garbage"})
+    assert admin.user_errors(body["data"]["deleteIntegration"]) == [(("id",), "NOT_FOUND")]
 
 
 # ------------------------------------------------------------------------------------------ delete
 
 
-async def test_delete_removes_integration_consumer_tokens_nonces_and_grant(
-    client: httpx.AsyncClient, admin_token: str
-) -> None:
+async def test_delete_removes_integration_consumer_tokens_nonces_and_grant(admin: GraphQLClient) -> None:
     from models import Integration, IntegrationGrant, OAuthConsumer, OAuthNonce, OAuthToken
 
-    keep = await create(client, admin_token, name="Keep")
-    await authorize(client, admin_token, keep["id"])
-    gone = await create(client, admin_token, name="Gone", resources=["Magento_Cms::page"])
-    await authorize(client, admin_token, gone["id"])
+    keep = await create(admin, name="Keep")
+    await authorize(admin, keep["id"])
+    gone = await create(admin, name="Gone", resources=["Magento_Cms::page"])
+    await authorize(admin, gone["id"])
     consumer = await OAuthConsumer.get(integration_id=db_id(gone))
     await OAuthNonce.create(consumer_id=consumer.id, nonce="n1", timestamp=1)
 
-    body = await gql(client, DELETE, {"id": gone["id"]}, token=admin_token)
+    body = await admin.query(DELETE, {"id": gone["id"]})
     assert body["data"]["deleteIntegration"] == {"deletedId": gone["id"], "userErrors": []}
     assert not await Integration.exists(id=db_id(gone))
     assert not await OAuthConsumer.exists(id=consumer.id)
@@ -368,9 +325,9 @@ async def test_delete_removes_integration_consumer_tokens_nonces_and_grant(
     assert not await IntegrationGrant.exists(integration_id=db_id(gone))
     # The other integration is untouched.
     assert await OAuthToken.exists(consumer__integration_id=db_id(keep))
-    assert (await gql(client, GET, {"id": gone["id"]}, token=admin_token))["data"]["integration"] is None
-    again = await gql(client, DELETE, {"id": gone["id"]}, token=admin_token)
-    assert codes(again["data"]["deleteIntegration"]) == [(("id",), "NOT_FOUND")]
+    assert (await admin.query(GET, {"id": gone["id"]}))["data"]["integration"] is None
+    again = await admin.query(DELETE, {"id": gone["id"]})
+    assert admin.user_errors(again["data"]["deleteIntegration"]) == [(("id",), "NOT_FOUND")]
 
 
 # ------------------------------------------------------------------------------------------ list
@@ -384,14 +341,14 @@ query($first: Int, $after: String, $status: IntegrationStatus, $search: String) 
 }"""
 
 
-async def test_list_is_ordered_by_name_and_paginates(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_list_is_ordered_by_name_and_paginates(admin: GraphQLClient) -> None:
     for name in ("Delta", "Alpha", "Echo", "Charlie", "Bravo"):
-        await create(client, admin_token, name=name)
+        await create(admin, name=name)
     seen: list[str] = []
     after = None
     pages = 0
     while True:
-        body = await gql(client, LIST, {"first": 2, "after": after}, token=admin_token)
+        body = await admin.query(LIST, {"first": 2, "after": after})
         connection = body["data"]["integrations"]
         seen += [e["node"]["name"] for e in connection["edges"]]
         pages += 1
@@ -404,14 +361,14 @@ async def test_list_is_ordered_by_name_and_paginates(client: httpx.AsyncClient, 
     assert pages == 3
 
 
-async def test_list_filters_by_status_and_search(client: httpx.AsyncClient, admin_token: str) -> None:
-    erp = await create(client, admin_token, name="ERP connector", email="ops@erp.example")
-    await create(client, admin_token, name="Feed", email="feeds@shop.example")
-    await create(client, admin_token, name="100%_match")
-    await authorize(client, admin_token, erp["id"])
+async def test_list_filters_by_status_and_search(admin: GraphQLClient) -> None:
+    erp = await create(admin, name="ERP connector", email="ops@erp.example")
+    await create(admin, name="Feed", email="feeds@shop.example")
+    await create(admin, name="100%_match")
+    await authorize(admin, erp["id"])
 
     async def names(**variables: Any) -> list[str]:
-        body = await gql(client, LIST, variables, token=admin_token)
+        body = await admin.query(LIST, variables)
         return [e["node"]["name"] for e in body["data"]["integrations"]["edges"]]
 
     assert await names(status="ACTIVE") == ["ERP connector"]
@@ -424,27 +381,27 @@ async def test_list_filters_by_status_and_search(client: httpx.AsyncClient, admi
     assert await names(search="feed", status="ACTIVE") == []
 
 
-async def test_list_rejects_bad_cursors_and_negative_first(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(client, LIST, {"after": "not-a-cursor"}, token=admin_token)
+async def test_list_rejects_bad_cursors_and_negative_first(admin: GraphQLClient) -> None:
+    body = await admin.query(LIST, {"after": "not-a-cursor"})
     assert body["data"]["integrations"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    body = await gql(client, LIST, {"first": -1}, token=admin_token)
+    body = await admin.query(LIST, {"first": -1})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_list_refuses_forged_cursors(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_list_refuses_forged_cursors(admin: GraphQLClient) -> None:
     """A cursor naming an id no id column can hold, or a name no name column can, is bad input, not a crash."""
     for name in ("Alpha", "Bravo"):
-        await create(client, admin_token, name=name)
+        await create(admin, name=name)
     forged = [f"integration:{n}:Alpha" for n in (2**31, 2**63, 10**30, -1, "1" * 5000)]
     forged += ["integration:1:Al\x00pha", "integration:1:", "integration:1", "product:1", "order:1"]
     for payload in forged:
         cursor = base64.urlsafe_b64encode(payload.encode()).decode()
-        body = await gql(client, LIST, {"first": 1, "after": cursor}, token=admin_token)
+        body = await admin.query(LIST, {"first": 1, "after": cursor})
         assert body["data"]["integrations"] is None, payload
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], payload
     largest = base64.urlsafe_b64encode(f"integration:{2**31 - 1}:Alpha".encode()).decode()
-    body = await gql(client, LIST, {"after": largest}, token=admin_token)
+    body = await admin.query(LIST, {"after": largest})
     assert [e["node"]["name"] for e in body["data"]["integrations"]["edges"]] == ["Bravo"]
 
 
@@ -456,37 +413,33 @@ class TestPageCap:
 
         return dataclasses.replace(settings, max_page_size=3)
 
-    async def test_page_size_above_the_maximum_is_refused(self, client: httpx.AsyncClient, admin_token: str) -> None:
+    async def test_page_size_above_the_maximum_is_refused(self, admin: GraphQLClient) -> None:
         for i in range(5):
-            await create(client, admin_token, name=f"I{i}")
-        body = await gql(client, LIST, {"first": 1000}, token=admin_token)
+            await create(admin, name=f"I{i}")
+        body = await admin.query(LIST, {"first": 1000})
         assert body["data"]["integrations"] is None
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert "3" in body["errors"][0]["message"]
-        body = await gql(client, LIST, {"first": 3}, token=admin_token)
+        body = await admin.query(LIST, {"first": 3})
         connection = body["data"]["integrations"]
         assert len(connection["edges"]) == 3
         assert connection["pageInfo"]["hasNextPage"] is True
-        body = await gql(client, LIST, {}, token=admin_token)
+        body = await admin.query(LIST, {})
         assert len(body["data"]["integrations"]["edges"]) == 3
 
 
-async def test_list_does_not_query_per_integration(
-    client: httpx.AsyncClient, admin_token: str, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_list_does_not_query_per_integration(admin: GraphQLClient) -> None:
     """Consumers, grants and tokens are loaded in one batch each, however many integrations there are."""
     for name in ("A", "B", "C"):
-        integration = await create(client, admin_token, name=name, resources=["Magento_Cms::page"])
-        await authorize(client, admin_token, integration["id"])
+        integration = await create(admin, name=name, resources=["Magento_Cms::page"])
+        await authorize(admin, integration["id"])
     query = """{ integrations(first: 3) { edges { node {
         name resources resourceAccess partialResources
         credentials { consumerKey accessToken }
     } } } }"""
-    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
-    caplog.clear()
-    body = await gql(client, query, token=admin_token)
+    with sql_statements() as statements:
+        body = await admin.query(query)
     assert len(body["data"]["integrations"]["edges"]) == 3
-    statements = [r.getMessage() for r in caplog.records if r.name == "tortoise.db_client"]
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     for table in ("oauth_consumer", "oauth_token", "integration_grant"):
         assert sum(f'FROM "{table}"' in s for s in selects) == 1, (table, selects)
@@ -498,31 +451,25 @@ async def test_list_does_not_query_per_integration(
 
 
 async def test_guests_and_integrations_without_the_resource_are_refused(
-    app: Any, client: httpx.AsyncClient, admin_token: str
+    guest: GraphQLClient, integration: IntegrationCaller
 ) -> None:
-    enable_test_integration_scheme(app)
-    body = await gql(client, "{ integrations { edges { node { name } } } }")
+    body = await guest.query("{ integrations { edges { node { name } } } }")
     assert body["data"]["integrations"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    body = await gql(client, CREATE, {"input": {"name": "X"}})
+    body = await guest.query(CREATE, {"input": {"name": "X"}})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
-    catalog = await create(client, admin_token, name="Catalog", resources=["Magento_Catalog::catalog"])
-    body = await gql(client, CREATE, {"input": {"name": "X"}}, headers=as_integration(db_id(catalog)))
+    body = await integration("Magento_Catalog::catalog").query(CREATE, {"input": {"name": "X"}})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["errors"][0]["extensions"]["requiredResources"] == ["Magento_Integration::integrations"]
 
 
-async def test_credentials_are_visible_to_admins_only(app: Any, client: httpx.AsyncClient, admin_token: str) -> None:
-    enable_test_integration_scheme(app)
-    manager = await create(client, admin_token, name="Manager", resources=["Magento_Integration::integrations"])
-    body = await gql(
-        client,
-        "query($id: ID!) { integration(id: $id) { name credentials { consumerKey } } }",
-        {"id": manager["id"]},
-        headers=as_integration(db_id(manager)),
+async def test_credentials_are_visible_to_admins_only(admin: GraphQLClient, integration: IntegrationCaller) -> None:
+    manager = await create(admin, name="Manager", resources=["Magento_Integration::integrations"])
+    body = await integration("Magento_Integration::integrations").query(
+        "query($id: ID!) { integration(id: $id) { name credentials { consumerKey } } }", {"id": manager["id"]}
     )
     assert body["data"]["integration"] == {"name": "Manager", "credentials": None}
     assert body["errors"][0]["path"] == ["integration", "credentials"]
@@ -540,71 +487,61 @@ mutation($input: UpdateIntegrationInput!) {
 
 
 async def test_selecting_credentials_in_a_mutation_as_an_integration_fails_the_whole_operation(
-    app: Any, client: httpx.AsyncClient, admin_token: str
+    integration: IntegrationCaller,
 ) -> None:
     from models import Integration
 
-    enable_test_integration_scheme(app)
-    manager = await create(client, admin_token, name="Manager", resources=["Magento_Integration::integrations"])
-    body = await gql(client, CREATE, {"input": {"name": "Sub"}}, headers=as_integration(db_id(manager)))
+    manager = integration("Magento_Integration::integrations")
+    body = await manager.query(CREATE, {"input": {"name": "Sub"}})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert not await Integration.exists(name="Sub")
 
 
 async def test_escalation_guard_limits_what_an_integration_may_grant(
-    app: Any, client: httpx.AsyncClient, admin_token: str
+    admin: GraphQLClient, integration: IntegrationCaller
 ) -> None:
-    enable_test_integration_scheme(app)
-    manager = await create(
-        client,
-        admin_token,
-        name="Manager",
-        resources=["Magento_Integration::integrations", "Magento_Catalog::catalog_inventory"],
-    )
-    headers = as_integration(db_id(manager))
+    manager = integration("Magento_Integration::integrations", "Magento_Catalog::catalog_inventory")
 
     sub_input = {"name": "Sub", "resources": ["Magento_Catalog::products"]}
-    body = await gql(client, CREATE_NO_CREDENTIALS, {"input": sub_input}, headers=headers)
+    body = await manager.query(CREATE_NO_CREDENTIALS, {"input": sub_input})
     sub = body["data"]["createIntegration"]
     assert sub["userErrors"] == []
     assert "Magento_Catalog::edit_product_design" in sub["integration"]["resources"]
 
-    body = await gql(
-        client,
+    body = await manager.query(
         CREATE_NO_CREDENTIALS,
         {"input": {"name": "Wider", "resources": ["Magento_Catalog::catalog", "Magento_Sales::sales_invoice"]}},
-        headers=headers,
     )
     payload = body["data"]["createIntegration"]
-    assert codes(payload) == [(("input", "resources"), "OUT_OF_SCOPE_PERMISSION")]
+    assert manager.user_errors(payload) == [(("input", "resources"), "OUT_OF_SCOPE_PERMISSION")]
     assert "Magento_Catalog::catalog" in payload["userErrors"][0]["message"]
     assert "Magento_Sales::sales_invoice" in payload["userErrors"][0]["message"]
 
     everything = {"name": "Everything", "resourceAccess": "ALL"}
-    body = await gql(client, CREATE_NO_CREDENTIALS, {"input": everything}, headers=headers)
-    assert codes(body["data"]["createIntegration"]) == [(("input", "resourceAccess"), "OUT_OF_SCOPE_PERMISSION")]
+    body = await manager.query(CREATE_NO_CREDENTIALS, {"input": everything})
+    assert manager.user_errors(body["data"]["createIntegration"]) == [
+        (("input", "resourceAccess"), "OUT_OF_SCOPE_PERMISSION")
+    ]
 
-    body = await gql(
-        client,
+    body = await manager.query(
         UPDATE_NO_CREDENTIALS,
         {"input": {"id": sub["integration"]["id"], "resourceAccess": "ALL"}},
-        headers=headers,
     )
-    assert codes(body["data"]["updateIntegration"]) == [(("input", "resourceAccess"), "OUT_OF_SCOPE_PERMISSION")]
+    assert manager.user_errors(body["data"]["updateIntegration"]) == [
+        (("input", "resourceAccess"), "OUT_OF_SCOPE_PERMISSION")
+    ]
 
     # Nor may it take over an integration that holds more than it does.
-    admin_made = await create(client, admin_token, name="Wide", resourceAccess="ALL")
+    admin_made = await create(admin, name="Wide", resourceAccess="ALL")
     takeover = {"id": admin_made["id"], "callbackUrl": "https://evil.example/"}
-    body = await gql(client, UPDATE_NO_CREDENTIALS, {"input": takeover}, headers=headers)
-    assert codes(body["data"]["updateIntegration"]) == [(("input", "id"), "OUT_OF_SCOPE_PERMISSION")]
-    body = await gql(client, DELETE, {"id": admin_made["id"]}, headers=headers)
-    assert codes(body["data"]["deleteIntegration"]) == [(("id",), "OUT_OF_SCOPE_PERMISSION")]
-    body = await gql(
-        client,
+    body = await manager.query(UPDATE_NO_CREDENTIALS, {"input": takeover})
+    assert manager.user_errors(body["data"]["updateIntegration"]) == [(("input", "id"), "OUT_OF_SCOPE_PERMISSION")]
+    body = await manager.query(DELETE, {"id": admin_made["id"]})
+    assert manager.user_errors(body["data"]["deleteIntegration"]) == [(("id",), "OUT_OF_SCOPE_PERMISSION")]
+    body = await manager.query(
         "mutation($id: ID!) { authorizeIntegration(id: $id) { credentials { accessToken } userErrors { code } } }",
         {"id": admin_made["id"]},
-        headers=headers,
     )
     payload = body["data"]["authorizeIntegration"]
     assert payload == {"credentials": None, "userErrors": [{"code": "OUT_OF_SCOPE_PERMISSION"}]}

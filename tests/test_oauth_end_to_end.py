@@ -7,13 +7,11 @@ the app; the admin's browser follows the identity link and presses "Link account
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +21,8 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.servers import ROOT, ThirdPartyApp, free_port, run_cli, running
 
 ADMIN_PASSWORD = "e2e-admin-password"
 ENCRYPTION_KEY = "end-to-end-test-key"
@@ -59,61 +58,10 @@ class FormParser(HTMLParser):
 
 @pytest.fixture
 def third_party_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The example app in its own uvicorn process; yields its base URL and its state file."""
-    port = free_port()
+    """The example app in its own process; yields its base URL and its state file."""
     state = tmp_path / "third_party_state.json"
-    log = (tmp_path / "third_party_app.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "examples.third_party_app:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "THIRD_PARTY_STATE": str(state)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(base_url + "/", timeout=1).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "third_party_app.log").read_text())
-            time.sleep(0.1)
-        yield base_url, state
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        log.close()
-
-
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def admin_gql(base_url: str, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = httpx.post(
-        f"{base_url}/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body.get("errors") is None, body
-    return body["data"]
+    with running(ThirdPartyApp(state)) as app:
+        yield app.base_url, state
 
 
 def test_third_party_app_links_and_reads_only_what_it_was_granted(
@@ -121,8 +69,8 @@ def test_third_party_app_links_and_reads_only_what_it_was_granted(
 ) -> None:
     app_url, state_file = third_party_app
     env = {"DATABASE_URL": database_url, "ENCRYPTION_KEY": ENCRYPTION_KEY}
-    assert cli("create-admin", "--username", "admin", "--password", ADMIN_PASSWORD, env=env).returncode == 0
-    seeded = cli("seed-demo", env=env)
+    assert run_cli("create-admin", "--username", "admin", "--password", ADMIN_PASSWORD, env=env).returncode == 0
+    seeded = run_cli("seed-demo", env=env)
     assert seeded.returncode == 0, seeded.stderr
     port = free_port()
     store_url = f"http://127.0.0.1:{port}"
@@ -131,18 +79,9 @@ def test_third_party_app_links_and_reads_only_what_it_was_granted(
         port=port,
     )
 
-    login = httpx.post(
-        f"{store_url}/graphql",
-        json={
-            "query": 'mutation($p: String!) { generateAdminToken(username: "admin", password: $p) { token } }',
-            "variables": {"p": ADMIN_PASSWORD},
-        },
-    ).json()
-    token = login["data"]["generateAdminToken"]["token"]
+    admin = SyncGraphQLClient(store_url, timeout=30).sign_in("admin", ADMIN_PASSWORD)
 
-    created = admin_gql(
-        store_url,
-        token,
+    created = admin.data(
         "mutation($input: CreateIntegrationInput!) { createIntegration(input: $input) "
         "{ integration { id status isTokenExchange } userErrors { message } } }",
         {
@@ -160,9 +99,7 @@ def test_third_party_app_links_and_reads_only_what_it_was_granted(
     integration = created["integration"]
     assert integration["status"] == "INACTIVE" and integration["isTokenExchange"] is True
 
-    authorized = admin_gql(
-        store_url,
-        token,
+    authorized = admin.data(
         "mutation($id: ID!) { authorizeIntegration(id: $id) "
         "{ integration { status } identityLinkUrl successCallbackUrl userErrors { code message } } }",
         {"id": integration["id"]},
@@ -186,9 +123,7 @@ def test_third_party_app_links_and_reads_only_what_it_was_granted(
     assert str(landed.url) == success_url
     assert "script-src 'self'" in landed.headers["content-security-policy"]
 
-    status = admin_gql(
-        store_url, token, "query($id: ID!) { integration(id: $id) { status } }", {"id": integration["id"]}
-    )
+    status = admin.data("query($id: ID!) { integration(id: $id) { status } }", {"id": integration["id"]})
     assert status["integration"]["status"] == "ACTIVE"
 
     # The app reads products with signed requests...

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from settings import Settings
-from tests.conftest import POSTGRES_URL
-from tests.oauth_support import VIEWER, make_integration, sign
+from tests.support.database import POSTGRES_URL
+from tests.support.oauth import VIEWER, make_integration, sign
 
 ENCRYPTION_KEY = "replay-test-key-material"
 

@@ -15,7 +15,7 @@ import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, Client, RequestValidator, ResourceEndpoint
 
 from auth.oauth import params, signed_requests
-from tests.oauth_support import GRAPHQL_URL, VIEWER, make_integration
+from tests.support.oauth import GRAPHQL_URL, VIEWER, make_integration
 
 KEY, SECRET, TOKEN, TOKEN_SECRET = "k" * 32, "consumer-secret", "t" * 32, "token-secret"
 URL = "https://store.example.com:8443/graphql"

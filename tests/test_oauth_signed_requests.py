@@ -15,15 +15,15 @@ from auth.proxy import HOST_NOT_ALLOWED
 from models import Integration, OAuthToken
 from models.integration import STATUS_INACTIVE
 from settings import Settings
-from tests.conftest import gql
-from tests.oauth_support import GRAPHQL_URL, VIEWER, gql_problem, make_integration, sign, signed_gql
+from tests.support.graphql import GraphQLClient
+from tests.support.oauth import GRAPHQL_URL, VIEWER, gql_problem, make_integration, sign, signed_gql
 
 OAUTH_CONFIG = "{ config { oauth { consumerExpirationPeriod } } }"
 
 
-async def test_signed_request_acts_as_the_integration_with_its_granted_resources(client: httpx.AsyncClient) -> None:
+async def test_signed_request_acts_as_the_integration_with_its_granted_resources(guest: GraphQLClient) -> None:
     creds = await make_integration("Acme ERP")
-    body = await signed_gql(client, creds, VIEWER)
+    body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"] == {
         "kind": "INTEGRATION",
         "name": "Acme ERP",
@@ -31,15 +31,15 @@ async def test_signed_request_acts_as_the_integration_with_its_granted_resources
     }
 
 
-async def test_all_resources_grant_holds_everything(client: httpx.AsyncClient) -> None:
+async def test_all_resources_grant_holds_everything(guest: GraphQLClient) -> None:
     creds = await make_integration(all_resources=True, resources=())
-    body = await signed_gql(client, creds, VIEWER)
+    body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"]["resources"] == ["Magento_Backend::all"]
 
 
-async def test_resource_not_granted_is_forbidden_with_required_resources(client: httpx.AsyncClient) -> None:
+async def test_resource_not_granted_is_forbidden_with_required_resources(guest: GraphQLClient) -> None:
     creds = await make_integration()
-    body = await signed_gql(client, creds, OAUTH_CONFIG)
+    body = await signed_gql(guest, creds, OAUTH_CONFIG)
     assert body["data"]["config"]["oauth"] is None
     error = body["errors"][0]
     assert error["extensions"]["code"] == "FORBIDDEN"
@@ -57,24 +57,24 @@ async def test_replayed_nonce_is_refused(client: httpx.AsyncClient) -> None:
     assert replay.headers["www-authenticate"] == "OAuth"
 
 
-async def test_a_failed_request_does_not_burn_its_nonce(client: httpx.AsyncClient) -> None:
+async def test_a_failed_request_does_not_burn_its_nonce(guest: GraphQLClient) -> None:
     creds = await make_integration()
     bad = creds.client(client_secret="x" * 32, nonce="fixednonce1")
-    assert gql_problem(await signed_gql(client, creds, VIEWER, oauth=bad, status=401)) == problems.SIGNATURE_INVALID
-    good = await signed_gql(client, creds, VIEWER, oauth=creds.client(nonce="fixednonce1"))
+    assert gql_problem(await signed_gql(guest, creds, VIEWER, oauth=bad, status=401)) == problems.SIGNATURE_INVALID
+    good = await signed_gql(guest, creds, VIEWER, oauth=creds.client(nonce="fixednonce1"))
     assert good["data"]["viewer"]["kind"] == "INTEGRATION"
 
 
-async def test_wrong_consumer_secret_and_wrong_token_secret(client: httpx.AsyncClient) -> None:
+async def test_wrong_consumer_secret_and_wrong_token_secret(guest: GraphQLClient) -> None:
     creds = await make_integration()
     wrong_consumer = creds.client(client_secret="0" * 32)
     wrong_token = creds.client(resource_owner_secret="0" * 32)
     for oauth in (wrong_consumer, wrong_token):
-        body = await signed_gql(client, creds, VIEWER, oauth=oauth, status=401)
+        body = await signed_gql(guest, creds, VIEWER, oauth=oauth, status=401)
         assert gql_problem(body) == "The signature is invalid. Verify and try again."
 
 
-async def test_unknown_consumer_and_unknown_token(client: httpx.AsyncClient) -> None:
+async def test_unknown_consumer_and_unknown_token(guest: GraphQLClient) -> None:
     creds = await make_integration()
     other = await make_integration("Other")
     cases = {
@@ -86,33 +86,35 @@ async def test_unknown_consumer_and_unknown_token(client: httpx.AsyncClient) -> 
         ),
     }
     for message, oauth in cases.items():
-        assert gql_problem(await signed_gql(client, creds, VIEWER, oauth=oauth, status=401)) == message
+        assert gql_problem(await signed_gql(guest, creds, VIEWER, oauth=oauth, status=401)) == message
 
 
-async def test_timestamps_too_old_and_too_new(client: httpx.AsyncClient) -> None:
+async def test_timestamps_too_old_and_too_new(guest: GraphQLClient) -> None:
     creds = await make_integration()
     now = int(clock.time())
     for timestamp in (now - 601, now + 601):
-        body = await signed_gql(client, creds, VIEWER, oauth=creds.client(timestamp=str(timestamp)), status=401)
+        body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(timestamp=str(timestamp)), status=401)
         assert gql_problem(body) == "Incorrect timestamp value in the oauth_timestamp parameter"
     for timestamp in (now - 590, now + 590):
-        body = await signed_gql(client, creds, VIEWER, oauth=creds.client(timestamp=str(timestamp)))
+        body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(timestamp=str(timestamp)))
         assert body["data"]["viewer"]["kind"] == "INTEGRATION"
 
 
-async def test_timestamp_is_checked_against_the_server_clock(client: httpx.AsyncClient) -> None:
+async def test_timestamp_is_checked_against_the_server_clock(guest: GraphQLClient) -> None:
     creds = await make_integration()
     signed_now = creds.client()
     clock.advance(601)
-    assert gql_problem(await signed_gql(client, creds, VIEWER, oauth=signed_now, status=401)) == (
+    assert gql_problem(await signed_gql(guest, creds, VIEWER, oauth=signed_now, status=401)) == (
         problems.TIMESTAMP_REFUSED
     )
 
 
-async def test_only_hmac_sha256_unless_sha1_is_allowed(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_only_hmac_sha256_unless_sha1_is_allowed(
+    guest: GraphQLClient, admin: GraphQLClient, client: httpx.AsyncClient
+) -> None:
     creds = await make_integration()
     for method in (SIGNATURE_HMAC_SHA1, SIGNATURE_PLAINTEXT):
-        body = await signed_gql(client, creds, VIEWER, oauth=creds.client(signature_method=method), status=401)
+        body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=method), status=401)
         assert gql_problem(body) == f"Signature method {method} is not supported"
     rsa = sign(creds.client(signature_method=SIGNATURE_HMAC_SHA1)).copy()
     rsa["Authorization"] = rsa["Authorization"].replace(SIGNATURE_HMAC_SHA1, SIGNATURE_RSA_SHA256)
@@ -120,13 +122,13 @@ async def test_only_hmac_sha256_unless_sha1_is_allowed(client: httpx.AsyncClient
     assert gql_problem(response.json()) == "Signature method RSA-SHA256 is not supported"
 
     switch = "mutation($on: Boolean!) { updateOAuthConfig(input: {allowHmacSha1: $on}) { userErrors { code } } }"
-    await gql(client, switch, {"on": True}, token=admin_token)
-    body = await signed_gql(client, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1))
+    await admin.query(switch, {"on": True})
+    body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1))
     assert body["data"]["viewer"]["kind"] == "INTEGRATION"
-    body = await signed_gql(client, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_PLAINTEXT), status=401)
+    body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_PLAINTEXT), status=401)
     assert gql_problem(body) == "Signature method PLAINTEXT is not supported"
-    await gql(client, switch, {"on": False}, token=admin_token)
-    body = await signed_gql(client, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1), status=401)
+    await admin.query(switch, {"on": False})
+    body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1), status=401)
     assert gql_problem(body) == "Signature method HMAC-SHA1 is not supported"
 
 
@@ -181,18 +183,18 @@ async def test_tampered_query_string_and_form_body(client: httpx.AsyncClient) ->
     assert response.status_code != 401, response.text  # authenticated; the body reached the GraphQL view intact
 
 
-async def test_revoked_token_inactive_and_deleted_integrations(client: httpx.AsyncClient) -> None:
+async def test_revoked_token_inactive_and_deleted_integrations(guest: GraphQLClient) -> None:
     revoked = await make_integration("Revoked")
     await OAuthToken.filter(consumer_id=revoked.consumer_id).update(revoked=True)
-    assert gql_problem(await signed_gql(client, revoked, VIEWER, status=401)) == "Access token has been revoked"
+    assert gql_problem(await signed_gql(guest, revoked, VIEWER, status=401)) == "Access token has been revoked"
 
     inactive = await make_integration("Inactive")
     await Integration.filter(id=inactive.integration_id).update(status=STATUS_INACTIVE)
-    assert gql_problem(await signed_gql(client, inactive, VIEWER, status=401)) == problems.INTEGRATION_INACTIVE
+    assert gql_problem(await signed_gql(guest, inactive, VIEWER, status=401)) == problems.INTEGRATION_INACTIVE
 
     deleted = await make_integration("Deleted")
     await Integration.filter(id=deleted.integration_id).delete()
-    assert gql_problem(await signed_gql(client, deleted, VIEWER, status=401)) == problems.CONSUMER_NOT_FOUND
+    assert gql_problem(await signed_gql(guest, deleted, VIEWER, status=401)) == problems.CONSUMER_NOT_FOUND
 
 
 async def test_trusted_proxy_headers_give_the_url_the_client_signed(settings: Settings) -> None:
@@ -210,7 +212,7 @@ async def _proxied_requests(app: object) -> None:
     trusted = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=trusted, base_url="http://backend:8000") as behind_proxy:
         body = await signed_gql(
-            behind_proxy,
+            GraphQLClient(behind_proxy),
             creds,
             VIEWER,
             url="http://backend:8000/graphql",
@@ -230,26 +232,25 @@ async def _proxied_requests(app: object) -> None:
         assert gql_problem(response.json()) == HOST_NOT_ALLOWED  # the forwarded host is ignored: backend:8000
 
 
-async def test_integration_token_as_bearer_only_while_enabled(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_integration_token_as_bearer_only_while_enabled(guest: GraphQLClient, admin: GraphQLClient) -> None:
     creds = await make_integration()
     assert creds.token
-    body = await gql(client, VIEWER, token=creds.token, status=401)
+    bearer = guest.with_token(creds.token)  # the integration's access token, sent as a bearer token
+    body = await bearer.query(VIEWER, expect_status=401)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "not accepted as bearer tokens" in body["errors"][0]["message"]
 
     switch = (
         "mutation($on: Boolean!) { updateOAuthConfig(input: {enableIntegrationAsBearer: $on}) { userErrors { code } } }"
     )
-    await gql(client, switch, {"on": True}, token=admin_token)
-    body = await gql(client, VIEWER, token=creds.token)
+    await admin.query(switch, {"on": True})
+    body = await bearer.query(VIEWER)
     assert body["data"]["viewer"]["kind"] == "INTEGRATION"
-    forbidden = await gql(client, OAUTH_CONFIG, token=creds.token)
+    forbidden = await bearer.query(OAUTH_CONFIG)
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     await OAuthToken.filter(consumer_id=creds.consumer_id).update(revoked=True)
-    assert (await gql(client, VIEWER, token=creds.token, status=401))["errors"][0]["extensions"]["code"] == (
-        "UNAUTHENTICATED"
-    )
-    await gql(client, switch, {"on": False}, token=admin_token)
-    unknown = await gql(client, VIEWER, token="z" * 32, status=401)
+    assert (await bearer.query(VIEWER, expect_status=401))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await admin.query(switch, {"on": False})
+    unknown = await guest.with_token("z" * 32).query(VIEWER, expect_status=401)
     assert unknown["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

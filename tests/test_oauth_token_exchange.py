@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import urllib.parse
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,8 +18,9 @@ from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
 from resolvers.integrations.activation import TokenExchangeFailed, TokenExchangeStarted, start_token_exchange
 from resolvers.integrations.callback import NOT_DELIVERED
 from settings import Settings
-from tests.conftest import free_port
-from tests.oauth_support import (
+from tests.support.graphql import GraphQLClient
+from tests.support.integrations import AUTHORIZE, GET, REAUTHORIZE, create
+from tests.support.oauth import (
     ACCESS_TOKEN_URL,
     REQUEST_TOKEN_URL,
     VIEWER,
@@ -33,6 +33,7 @@ from tests.oauth_support import (
     sign,
     signed_gql,
 )
+from tests.support.servers import free_port
 
 IDENTITY_LINK = "https://partner.example/link?plan=pro#start"
 
@@ -40,12 +41,6 @@ IDENTITY_LINK = "https://partner.example/link?plan=pro#start"
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, allow_private_callbacks=True)
-
-
-@pytest.fixture
-def callback() -> Iterator[CallbackServer]:
-    with CallbackServer() as server:
-        yield server
 
 
 async def exchange_ready(callback: CallbackServer, settings: Settings, name: str = "Partner") -> tuple[Creds, str]:
@@ -85,7 +80,7 @@ async def access_token(
 
 
 async def test_full_exchange_delivers_credentials_and_activates(
-    client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+    guest: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     creds = await make_integration(
         "Partner", endpoint=callback.url(), identity_link_url=IDENTITY_LINK, with_access_token=False
@@ -117,7 +112,7 @@ async def test_full_exchange_delivers_credentials_and_activates(
     assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
 
     creds.token, creds.token_secret = access, access_secret
-    body = await signed_gql(client, creds, VIEWER)
+    body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"]["kind"] == "INTEGRATION"
 
 
@@ -203,30 +198,30 @@ async def test_access_token_errors(client: httpx.AsyncClient, callback: Callback
 
 
 async def test_reauthorize_keeps_the_old_token_until_the_new_exchange_completes(
-    client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+    guest: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     creds, old_verifier = await exchange_ready(callback, settings)
     token, secret = token_pair(await request_token(client, creds))
     creds.token, creds.token_secret = token_pair(await access_token(client, creds, token, secret, old_verifier))
-    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
     await start_token_exchange(creds.integration_id, settings, await load_config())
     # The live connection keeps working while the third party completes the new exchange.
     assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
-    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
     new_verifier = callback.received[-1].form["oauth_verifier"]
     assert new_verifier != old_verifier
     token, secret = token_pair(await request_token(client, creds))
-    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
     stale = await access_token(client, creds, token, secret, old_verifier)
     assert (stale.status_code, problem(stale)) == (401, "Token verifier and verifier token do not match")
     new = Creds(**{**dataclasses.asdict(creds), "token": None, "token_secret": None})
     new.token, new.token_secret = token_pair(await access_token(client, creds, token, secret, new_verifier))
     assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
     # Only now is the old access token revoked, and the new one works.
-    assert gql_problem(await signed_gql(client, creds, VIEWER, status=401)) == "Specified token does not exist"
-    assert (await signed_gql(client, new, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert gql_problem(await signed_gql(guest, creds, VIEWER, status=401)) == "Specified token does not exist"
+    assert (await signed_gql(guest, new, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
 
 
 async def _failed(creds: Creds, settings: Settings) -> str:
@@ -329,7 +324,7 @@ async def test_success_callback_page_closes_the_popup_under_a_strict_csp(client:
 
 
 async def test_cleanup_of_old_nonces_and_expired_request_tokens(
-    client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+    guest: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
 ) -> None:
     signer = await make_integration("Signer")
     creds, _ = await exchange_ready(callback, settings)
@@ -340,11 +335,11 @@ async def test_cleanup_of_old_nonces_and_expired_request_tokens(
     now = int(clock.time())
     await OAuthNonce.create(consumer_id=signer.consumer_id, nonce="ancient", timestamp=now - 121 * 60)
     await OAuthNonce.create(consumer_id=signer.consumer_id, nonce="recent", timestamp=now - 60)
-    await signed_gql(client, signer, VIEWER)
+    await signed_gql(guest, signer, VIEWER)
     assert await OAuthNonce.filter(nonce="ancient").exists()
 
     await save_config({CLEANUP_PROBABILITY: "1"})
-    await signed_gql(client, signer, VIEWER)
+    await signed_gql(guest, signer, VIEWER)
     assert not await OAuthNonce.filter(nonce="ancient").exists()
     assert await OAuthNonce.filter(nonce="recent").exists()
     assert await OAuthToken.filter(consumer_id=creds.consumer_id, type="request").exists()
@@ -359,14 +354,14 @@ async def test_cleanup_of_old_nonces_and_expired_request_tokens(
 
 
 async def test_authorize_and_reauthorize_through_graphql(
-    client: httpx.AsyncClient, admin_token: str, callback: CallbackServer, caplog: pytest.LogCaptureFixture
+    guest: GraphQLClient,
+    admin: GraphQLClient,
+    client: httpx.AsyncClient,
+    callback: CallbackServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from tests.conftest import gql
-    from tests.integration_helpers import AUTHORIZE, GET, REAUTHORIZE, codes, create
-
     integration = await create(
-        client,
-        admin_token,
+        admin,
         name="Partner",
         callbackUrl=callback.url(),
         identityLinkUrl="https://partner.example/link",
@@ -374,19 +369,15 @@ async def test_authorize_and_reauthorize_through_graphql(
         resources=["Magento_Catalog::products"],
     )
     callback.behaviour["/callback"] = Behaviour(status=503)
-    failed = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "authorizeIntegration"
-    ]
-    assert codes(failed) == [(("id",), "CALLBACK_FAILED")]
+    failed = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    assert admin.user_errors(failed) == [(("id",), "CALLBACK_FAILED")]
     assert failed["userErrors"][0]["message"] == NOT_DELIVERED
     assert "answered HTTP 503" in caplog.text
     assert failed["integration"]["status"] == "INACTIVE"
     assert failed["identityLinkUrl"] is None and failed["credentials"] is None
 
     callback.behaviour["/callback"] = Behaviour(status=200)
-    payload = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "authorizeIntegration"
-    ]
+    payload = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
     assert payload["userErrors"] == []
     assert payload["credentials"] is None
     assert payload["integration"]["status"] == "INACTIVE"
@@ -402,28 +393,24 @@ async def test_authorize_and_reauthorize_through_graphql(
     creds.token, creds.token_secret = token_pair(
         await access_token(client, creds, token, secret, posted["oauth_verifier"])
     )
-    shown = (await gql(client, GET, {"id": integration["id"]}, token=admin_token))["data"]["integration"]
+    shown = (await admin.query(GET, {"id": integration["id"]}))["data"]["integration"]
     assert shown["status"] == "ACTIVE"
     assert shown["credentials"]["accessToken"] == creds.token
-    body = await signed_gql(client, creds, VIEWER)
+    body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"]["resources"] == ["Magento_Catalog::edit_product_design", "Magento_Catalog::products"]
 
-    again = (await gql(client, AUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"]["authorizeIntegration"]
-    assert codes(again) == [(("id",), "ALREADY_ACTIVE")]
+    again = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    assert admin.user_errors(again) == [(("id",), "ALREADY_ACTIVE")]
 
-    redo = (await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "reauthorizeIntegration"
-    ]
+    redo = (await admin.query(REAUTHORIZE, {"id": integration["id"]}))["data"]["reauthorizeIntegration"]
     assert redo["userErrors"] == []
     assert redo["integration"]["status"] == "ACTIVE"  # the old token works until the new exchange completes
-    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
     assert callback.received[-1].form["oauth_verifier"] != posted["oauth_verifier"]
 
     callback.behaviour["/callback"] = Behaviour(status=503)
-    failed_again = (await gql(client, REAUTHORIZE, {"id": integration["id"]}, token=admin_token))["data"][
-        "reauthorizeIntegration"
-    ]
-    assert codes(failed_again) == [(("id",), "CALLBACK_FAILED")]
+    failed_again = (await admin.query(REAUTHORIZE, {"id": integration["id"]}))["data"]["reauthorizeIntegration"]
+    assert admin.user_errors(failed_again) == [(("id",), "CALLBACK_FAILED")]
     # A failing callback never cuts the live connection.
     assert failed_again["integration"]["status"] == "ACTIVE"
-    assert (await signed_gql(client, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+    assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"

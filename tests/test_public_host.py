@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from auth.proxy import HOST_NOT_ALLOWED, PublicOrigins
-from tests.oauth_support import VIEWER, gql_problem, make_integration, sign
+from tests.support.oauth import VIEWER, gql_problem, make_integration, sign
 
 BAD_HOSTS = ["[", "[::1", "127.0.0.1:99999", "evil.example", "store.test.evil.example", "store.test:81"]
 

@@ -3,58 +3,29 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.servers import run_cli
 
-VIEWER = {"query": "{ viewer { kind } }"}
-GUEST_PRODUCTS = {"query": "{ products(first: 1) { pageInfo { hasNextPage } } }"}
+VIEWER = "{ viewer { kind } }"
+GUEST_PRODUCTS = "{ products(first: 1) { pageInfo { hasNextPage } } }"
 
 
 def guest_reads_products(base_url: str) -> bool:
     """Whether a guest is let through to a guest-eligible field (Allow Anonymous Guest Access)."""
-    return httpx.post(f"{base_url}/graphql", json=GUEST_PRODUCTS).json()["data"]["products"] is not None
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "main.py", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def sign_in(base_url: str, username: str, password: str) -> str:
-    response = httpx.post(
-        f"{base_url}/graphql",
-        json={
-            "query": "mutation($u: String!, $p: String!) { generateAdminToken(username: $u, password: $p) { token } }",
-            "variables": {"u": username, "p": password},
-        },
-    )
-    body = response.json()
-    assert body.get("errors") is None, body
-    return body["data"]["generateAdminToken"]["token"]
+    return SyncGraphQLClient(base_url).query(GUEST_PRODUCTS)["data"]["products"] is not None
 
 
 def test_first_start_creates_admin_and_prints_password_once(database_url: str, server_factory: Any) -> None:
     server = server_factory({"DATABASE_URL": database_url})
     match = re.search(r"username: admin\s+password: (\S+)", server.output())
     assert match, server.output()
-    token = sign_in(server.base_url, "admin", match.group(1))
-    viewer = httpx.post(f"{server.base_url}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"})
-    assert viewer.json()["data"]["viewer"]["kind"] == "ADMIN"
+    admin = SyncGraphQLClient(server.base_url).sign_in("admin", match.group(1))
+    assert admin.query(VIEWER)["data"]["viewer"]["kind"] == "ADMIN"
     assert httpx.get(f"{server.base_url}/healthz").json() == {"status": "ok"}
     graphiql = httpx.get(f"{server.base_url}/graphql", headers={"Accept": "text/html"})
     assert graphiql.status_code == 200 and "graphiql" in graphiql.text.lower()
@@ -70,18 +41,13 @@ def test_config_change_is_seen_by_another_server_on_the_same_database(database_u
     assert created.returncode == 0, created.stderr
     first = server_factory({"DATABASE_URL": database_url})
     second = server_factory({"DATABASE_URL": database_url})
-    token = sign_in(first.base_url, "root", "long-enough-pw")
+    admin = SyncGraphQLClient(first.base_url).sign_in("root", "long-enough-pw")
     assert guest_reads_products(second.base_url) is False
-    body = httpx.post(
-        f"{first.base_url}/graphql",
-        json={"query": "mutation { setGuestAccess(allow: true) { webApiSecurity { allowAnonymousGuestAccess } } }"},
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()
+    body = admin.query("mutation { setGuestAccess(allow: true) { webApiSecurity { allowAnonymousGuestAccess } } }")
     assert body["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is True
     assert guest_reads_products(second.base_url) is True
     # A token issued by one process is honoured by the other.
-    other = httpx.post(f"{second.base_url}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"})
-    assert other.json()["data"]["viewer"]["kind"] == "ADMIN"
+    assert admin.at(second.base_url).query(VIEWER)["data"]["viewer"]["kind"] == "ADMIN"
 
 
 def test_export_schema_prints_sdl_with_directives(tmp_path: Path) -> None:

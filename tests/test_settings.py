@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from settings import Settings, parse_flag, parse_int
-from tests.conftest import ROOT
+from tests.support.servers import ROOT
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,10 @@ import pytest
 from auth.admin_tokens import SIGN_IN_FAILED
 from auth.clock import clock
 from models import TokenRequestLog
-from tests.conftest import ADMIN_PASSWORD, POSTGRES_URL, gql
-from tests.servers import create_admin_account, query, running_server, sign_in
-from tests.servers import gql as server_gql
+from tests.support.database import POSTGRES_URL, create_admin_account, query
+from tests.support.graphql import GraphQLClient, SyncGraphQLClient
+from tests.support.principals import ADMIN_PASSWORD
+from tests.support.servers import running_server
 
 VICTIM = ("victim", "victim-password-1")
 SIGN_IN = "mutation($u: String!, $p: String!) { generateAdminToken(username: $u, password: $p) { token } }"
@@ -35,10 +36,8 @@ def attacked_server(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, st
     workers = ("--workers", "2") if POSTGRES_URL else ()
     env = {"DATABASE_URL": database_url, "SIGN_IN_RATE_LIMIT": "0"}
     with running_server(env, tmp_path / "server.log", args=workers) as server:
-        admin = sign_in(server.base_url, "admin", ADMIN_PASSWORD)
-        assert server_gql(server.base_url, LOCK_AT_3, token=admin).json()["data"]["updateOAuthConfig"] == {
-            "userErrors": []
-        }
+        admin = SyncGraphQLClient(server.base_url).sign_in("admin", ADMIN_PASSWORD)
+        assert admin.data(LOCK_AT_3)["updateOAuthConfig"] == {"userErrors": []}
         yield server, database_url
 
 
@@ -84,12 +83,12 @@ def test_concurrent_guesses_then_the_right_password_never_get_a_token_while_lock
 
 
 async def test_clients_are_throttled_per_address_before_any_password_check(
-    client: httpx.AsyncClient, admin_token: str
+    client: httpx.AsyncClient, admin: GraphQLClient, guest: GraphQLClient
 ) -> None:
     wrong = {"u": "admin", "p": "wrong"}
-    for _ in range(18):  # admin_token's sign-in was the first of this address's 20
-        assert (await gql(client, SIGN_IN, {"u": f"nobody-{uuid.uuid4()}", "p": "x"}))["errors"]
-    assert (await gql(client, SIGN_IN, {"u": "admin", "p": ADMIN_PASSWORD}))["data"]["generateAdminToken"]["token"]
+    for _ in range(18):  # the admin fixture's sign-in was the first of this address's 20
+        assert (await guest.query(SIGN_IN, {"u": f"nobody-{uuid.uuid4()}", "p": "x"}))["errors"]
+    assert await guest.sign_in("admin", ADMIN_PASSWORD)
     response = await client.post("/graphql", json={"query": SIGN_IN, "variables": wrong})
     assert response.status_code == 429, response.text
     error = response.json()["errors"][0]
@@ -104,7 +103,7 @@ async def test_clients_are_throttled_per_address_before_any_password_check(
     )
     assert other.status_code == 200 and other.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     clock.advance(60)
-    assert (await gql(client, SIGN_IN, wrong))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await guest.query(SIGN_IN, wrong))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_oauth_token_endpoints_are_throttled_per_address(client: httpx.AsyncClient) -> None:

@@ -9,39 +9,35 @@ import json
 
 import httpx
 
-from tests.conftest import gql
+from tests.support.graphql import GraphQLClient
 
 ORDER = '{ order(incrementId: "t4\\u0000") { incrementId } }'
 CREATE = "mutation($n: String!) { createIntegration(input: {name: $n}) { integration { id } userErrors { code } } }"
 COUNT = "{ integrations(first: 10) { edges { node { name } } } }"
 
 
-def codes(body: dict) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors") or []]
-
-
-async def test_nul_in_a_string_argument_is_bad_user_input(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(client, ORDER, token=admin_token)
-    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"], body
+async def test_nul_in_a_string_argument_is_bad_user_input(admin: GraphQLClient) -> None:
+    body = await admin.query(ORDER)
+    assert body["data"] is None and admin.error_codes(body) == ["BAD_USER_INPUT"], body
     assert "NUL" in body["errors"][0]["message"]
 
 
 async def test_nul_or_lone_surrogate_in_variables_is_refused_and_nothing_is_written(
-    client: httpx.AsyncClient, admin_token: str
+    admin: GraphQLClient, client: httpx.AsyncClient
 ) -> None:
     for name in ("a\x00b", "a\ud800b", "\udfff"):
         raw = json.dumps({"query": CREATE, "variables": {"n": name}})  # JSON escapes the surrogate as \\udxxx
         response = await client.post(
             "/graphql",
             content=raw.encode(),
-            headers={"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"},
+            headers={"Authorization": f"Bearer {admin.token}", "Content-Type": "application/json"},
         )
         assert response.status_code == 200, response.text
-        assert codes(response.json()) == ["BAD_USER_INPUT"], response.text
-    listed = await gql(client, COUNT, token=admin_token)
+        assert admin.error_codes(response.json()) == ["BAD_USER_INPUT"], response.text
+    listed = await admin.query(COUNT)
     assert listed["data"]["integrations"]["edges"] == []
 
 
-async def test_ordinary_unicode_still_works(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(client, CREATE, {"n": "Über 中文 \U0001f600"}, token=admin_token)
+async def test_ordinary_unicode_still_works(admin: GraphQLClient) -> None:
+    body = await admin.query(CREATE, {"n": "Über 中文 \U0001f600"})
     assert body["data"]["createIntegration"]["userErrors"] == [], body

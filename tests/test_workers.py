@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL
-from tests.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
-from tests.servers import create_admin_account, gql, query, running_server, sign_in
+from tests.support.database import POSTGRES_URL, create_admin_account, query
+from tests.support.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="several workers need DATABASE_URL pointing at PostgreSQL")
 
@@ -37,24 +38,19 @@ UPDATE_OAUTH = (
 
 
 @pytest.fixture
-def two_workers(database_url: str, tmp_path: Path) -> Iterator[tuple[Any, str]]:
+def two_workers(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, SyncGraphQLClient]]:
+    """``serve --workers 2``, and its admin."""
     create_admin_account(database_url, *ADMIN)
     with running_server({"DATABASE_URL": database_url}, tmp_path / "server.log", args=("--workers", "2")) as server:
-        yield server, sign_in(server.base_url, *ADMIN)
+        yield server, SyncGraphQLClient(server.base_url).sign_in(*ADMIN)
 
 
-def fresh_connections(base_url: str, count: int, body: dict[str, Any], token: str | None = None) -> list[dict]:
+def fresh_connections(
+    caller: SyncGraphQLClient, count: int, document: str, variables: dict[str, Any] | None = None
+) -> list[dict]:
     """``count`` requests, each on its own connection, so that the kernel spreads them over the workers."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def one(_: int) -> dict:
-        with httpx.Client(timeout=30) as client:
-            response = client.post(f"{base_url}/graphql", json=body, headers=headers)
-            assert response.status_code == 200, response.text
-            return response.json()
-
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        return list(pool.map(one, range(count)))
+        return list(pool.map(lambda _: caller.query(document, variables), range(count)))
 
 
 def worker_pids(server: Any) -> set[int]:
@@ -68,7 +64,7 @@ def test_two_workers_bootstrap_once_in_the_parent(database_url: str, tmp_path: P
         output = server.output()
         assert output.count("Created the first admin account.") == 1, output
         password = re.search(r"password: (\S+)", output).group(1)  # type: ignore[union-attr]
-        assert sign_in(server.base_url, "admin", password)
+        assert SyncGraphQLClient(server.base_url).sign_in("admin", password).token
         assert "Traceback" not in output, output
     assert query(database_url, "SELECT COUNT(*) AS n FROM admin_user")[0]["n"] == 1
     assert query(database_url, "SELECT name FROM tortoise_migrations GROUP BY app, name HAVING COUNT(*) > 1") == []
@@ -96,19 +92,22 @@ def test_two_workers_apply_the_integrations_file_once(database_url: str, tmp_pat
     assert rows == [{"name": f"Declared {n}", "status": 2} for n in range(3)]  # each re-created once, RESET
 
 
-def test_config_changes_reach_both_workers_on_the_next_request(two_workers: tuple[Any, str]) -> None:
-    server, token = two_workers
-    answers = fresh_connections(server.base_url, 24, {"query": GUEST_PRODUCTS})
+def test_config_changes_reach_both_workers_on_the_next_request(
+    two_workers: tuple[ServerProcess, SyncGraphQLClient],
+) -> None:
+    server, admin = two_workers
+    guest = SyncGraphQLClient(server.base_url)
+    answers = fresh_connections(guest, 24, GUEST_PRODUCTS)
     assert {a["data"]["products"] is not None for a in answers} == {False}
     for allow in (True, False, True):
-        changed = gql(server.base_url, SET_GUEST, {"a": allow}, token=token).json()
+        changed = admin.query(SET_GUEST, {"a": allow})
         assert changed["data"]["setGuestAccess"]["webApiSecurity"]["allowAnonymousGuestAccess"] is allow
-        answers = fresh_connections(server.base_url, 24, {"query": GUEST_PRODUCTS})
+        answers = fresh_connections(guest, 24, GUEST_PRODUCTS)
         assert {a["data"]["products"] is not None for a in answers} == {allow}
     for period in (600, 42):
-        changed = gql(server.base_url, UPDATE_OAUTH, {"i": {"consumerExpirationPeriod": period}}, token=token).json()
+        changed = admin.query(UPDATE_OAUTH, {"i": {"consumerExpirationPeriod": period}})
         assert changed["data"]["updateOAuthConfig"]["userErrors"] == [], changed
-        answers = fresh_connections(server.base_url, 24, {"query": OAUTH}, token=token)
+        answers = fresh_connections(admin, 24, OAUTH)
         assert {a["data"]["config"]["oauth"]["consumerExpirationPeriod"] for a in answers} == {period}
 
 
@@ -116,42 +115,40 @@ def test_two_server_processes_see_each_others_oauth_config(database_url: str, tm
     create_admin_account(database_url, *ADMIN)
     env = {"DATABASE_URL": database_url}
     with running_server(env, tmp_path / "a.log") as first, running_server(env, tmp_path / "b.log") as second:
-        token = sign_in(first.base_url, *ADMIN)
+        admin = SyncGraphQLClient(first.base_url).sign_in(*ADMIN)
         for writer, reader, hours in ((first, second, 7), (second, first, 9)):
-            changed = gql(writer.base_url, UPDATE_OAUTH, {"i": {"adminTokenLifetime": hours}}, token=token).json()
+            changed = admin.at(writer.base_url).query(UPDATE_OAUTH, {"i": {"adminTokenLifetime": hours}})
             assert changed["data"]["updateOAuthConfig"]["oauth"]["adminTokenLifetime"] == hours
-            read = gql(reader.base_url, OAUTH, token=token).json()
+            read = admin.at(reader.base_url).query(OAUTH)
             assert read["data"]["config"]["oauth"]["adminTokenLifetime"] == hours
 
 
-def test_failed_sign_ins_through_both_workers_are_all_counted(two_workers: tuple[Any, str]) -> None:
+def test_failed_sign_ins_through_both_workers_are_all_counted(
+    two_workers: tuple[ServerProcess, SyncGraphQLClient],
+) -> None:
     """The lock-out counts every failure: concurrent attempts through different workers lose no update."""
-    server, token = two_workers
-    disabled = gql(server.base_url, UPDATE_OAUTH, {"i": {"maxFailuresCount": 0}}, token=token).json()
+    server, admin = two_workers
+    disabled = admin.query(UPDATE_OAUTH, {"i": {"maxFailuresCount": 0}})
     assert disabled["data"]["updateOAuthConfig"]["userErrors"] == [], disabled
-    attempt = {"query": 'mutation { generateAdminToken(username: "intruder", password: "guess") { token } }'}
-    answers = fresh_connections(server.base_url, 16, attempt)
+    attempt = 'mutation { generateAdminToken(username: "intruder", password: "guess") { token } }'
+    answers = fresh_connections(SyncGraphQLClient(server.base_url), 16, attempt)
     assert all(a["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" for a in answers), answers
     counted = query(POSTGRES_URL, "SELECT failures_count FROM oauth_token_request_log WHERE user_name = $1", "intruder")
     assert counted == [{"failures_count": 16}]
 
 
-def test_concurrent_config_writes_through_both_workers_never_fail(two_workers: tuple[Any, str]) -> None:
-    server, token = two_workers
-    headers = {"Authorization": f"Bearer {token}"}
-    bodies = [
-        {"query": SET_GUEST, "variables": {"a": index % 2 == 0}}
+def test_concurrent_config_writes_through_both_workers_never_fail(
+    two_workers: tuple[ServerProcess, SyncGraphQLClient],
+) -> None:
+    _server, admin = two_workers
+    requests = [
+        (SET_GUEST, {"a": index % 2 == 0})
         if index % 3
-        else {"query": UPDATE_OAUTH, "variables": {"i": {"consumerExpirationPeriod": 100 + index}}}
+        else (UPDATE_OAUTH, {"i": {"consumerExpirationPeriod": 100 + index}})
         for index in range(60)
     ]
-
-    def send(body: dict[str, Any]) -> httpx.Response:
-        with httpx.Client(timeout=60) as client:
-            return client.post(f"{server.base_url}/graphql", json=body, headers=headers)
-
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        responses = list(pool.map(send, bodies))
+        responses = list(pool.map(lambda request: admin.post(*request), requests))
     problems = [r.text for r in responses if r.status_code != 200 or r.json().get("errors")]
     assert problems == [], problems[:5]
     assert query(POSTGRES_URL, "SELECT path FROM core_config_data GROUP BY path HAVING COUNT(*) > 1") == []
@@ -173,15 +170,20 @@ def integrity_of_integration(name: str) -> dict[str, int]:
     return rows[0]
 
 
-def race(base_urls: list[str], token: str, body: dict[str, Any], per_url: int) -> list[httpx.Response]:
-    """The same request sent at the same moment, ``per_url`` times to each server."""
-    targets = [url for url in base_urls for _ in range(per_url)]
+def race(
+    callers: list[SyncGraphQLClient],
+    document: str,
+    variables: dict[str, Any],
+    per_server: int,
+    headers: dict[str, str] | None = None,
+) -> list[httpx.Response]:
+    """The same request sent at the same moment, ``per_server`` times through each caller (a connection each)."""
+    targets = [caller for caller in callers for _ in range(per_server)]
     barrier = threading.Barrier(len(targets))
 
-    def send(url: str) -> httpx.Response:
-        with httpx.Client(timeout=60) as client:
-            barrier.wait()
-            return client.post(f"{url}/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+    def send(caller: SyncGraphQLClient) -> httpx.Response:
+        barrier.wait()
+        return caller.post(document, variables, headers=headers)
 
     with concurrent.futures.ThreadPoolExecutor(len(targets)) as pool:
         return list(pool.map(send, targets))
@@ -198,13 +200,13 @@ def test_concurrent_activation_gives_one_consumer_and_one_access_token(
             servers = [stack.enter_context(running_server(env, tmp_path / f"{n}.log")) for n in "ab"]
         else:
             servers = [stack.enter_context(running_server(env, tmp_path / "w.log", args=("--workers", "2")))]
-        base_urls = [server.base_url for server in servers]
-        token = sign_in(base_urls[0], *ADMIN)
+        admin = SyncGraphQLClient(servers[0].base_url).sign_in(*ADMIN)
+        admins = [admin.at(server.base_url) for server in servers]
         for attempt in range(4):
             name = f"race {attempt}"
-            created = gql(base_urls[0], CREATE_INTEGRATION, {"input": {"name": name, "resourceAccess": "ALL"}}, token)
-            integration_id = created.json()["data"]["createIntegration"]["integration"]["id"]
-            responses = race(base_urls, token, {"query": AUTHORIZE_INTEGRATION, "variables": {"id": integration_id}}, 4)
+            created = admin.query(CREATE_INTEGRATION, {"input": {"name": name, "resourceAccess": "ALL"}})
+            integration_id = created["data"]["createIntegration"]["integration"]["id"]
+            responses = race(admins, AUTHORIZE_INTEGRATION, {"id": integration_id}, 4)
             assert all(r.status_code == 200 and not r.json().get("errors") for r in responses), [
                 r.text for r in responses
             ]
@@ -217,13 +219,15 @@ def test_concurrent_activation_gives_one_consumer_and_one_access_token(
             assert integrity_of_integration(name) == {"status": 1, "consumers": 1, "grants": 1, "access_tokens": 1}
 
 
-def test_a_signed_request_replayed_at_once_through_two_workers_succeeds_once(two_workers: tuple[Any, str]) -> None:
+def test_a_signed_request_replayed_at_once_through_two_workers_succeeds_once(
+    two_workers: tuple[ServerProcess, SyncGraphQLClient],
+) -> None:
     from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
-    server, token = two_workers
+    server, admin = two_workers
     fields = {"name": "replayed", "resourceAccess": "ALL"}
-    created = gql(server.base_url, CREATE_INTEGRATION, {"input": fields}, token).json()["data"]["createIntegration"]
-    authorized = gql(server.base_url, AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]}, token).json()
+    created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
+    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
     credentials = authorized["data"]["authorizeIntegration"]["credentials"]
     client = Client(
         credentials["consumerKey"],
@@ -233,16 +237,7 @@ def test_a_signed_request_replayed_at_once_through_two_workers_succeeds_once(two
         signature_method=SIGNATURE_HMAC_SHA256,
     )
     _uri, signed, _body = client.sign(f"{server.base_url}/graphql", "POST")
-    headers = {**signed, "Content-Type": "application/json"}
-    barrier = threading.Barrier(16)
-
-    def send(_: int) -> httpx.Response:
-        with httpx.Client(timeout=30) as http:  # a connection each, so both workers take some
-            barrier.wait()
-            return http.post(f"{server.base_url}/graphql", json={"query": VIEWER}, headers=headers)
-
-    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        responses = list(pool.map(send, range(16)))
+    responses = race([SyncGraphQLClient(server.base_url)], VIEWER, {}, 16, headers=signed)
     assert sorted(r.status_code for r in responses) == [200] + [401] * 15, [r.text for r in responses]
     winner = next(r for r in responses if r.status_code == 200)
     assert winner.json()["data"]["viewer"]["kind"] == "INTEGRATION"

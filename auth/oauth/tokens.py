@@ -74,14 +74,6 @@ async def access_token_row(consumer_id: int, *, conn: BaseDBAsyncClient | None =
     return await (query.using_db(conn) if conn is not None else query).first()
 
 
-async def find_token_row(token: str, token_type: str | None = None) -> OAuthToken | None:
-    """Look a presented token up by its hash (optionally only of one type)."""
-    query = OAuthToken.filter(token_hash=hash_token(token))
-    if token_type is not None:
-        query = query.filter(type=token_type)
-    return await query.first()
-
-
 async def _insert(conn: BaseDBAsyncClient, consumer_id: int, token_type: str, verifier: str | None) -> IssuedToken:
     token = secret_box.generate_token()
     secret = secret_box.generate_token()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import httpx
 import pytest
 
-from tests.conftest import gql
-from tests.store.conftest import set_guest_access
+from tests.support.graphql import GraphQLClient
+from tests.support.principals import IntegrationCaller, set_guest_access
 
 PRODUCTS = "Magento_Catalog::products"
 CATEGORIES = "Magento_Catalog::categories"
@@ -56,9 +55,9 @@ async def _variables() -> dict[str, object]:
     return {"sku": product.sku, "id": customer.id}
 
 
-async def _call(client: httpx.AsyncClient, field: RootField, token: str | None, variables: dict[str, object]) -> dict:
+async def _call(caller: GraphQLClient, field: RootField, variables: dict[str, object]) -> dict:
     used = {k: v for k, v in variables.items() if f"${k}" in field.query}
-    return await gql(client, field.query, used, token=token)
+    return await caller.query(field.query, used)
 
 
 def _assert_allowed(body: dict, field: RootField) -> None:
@@ -75,17 +74,19 @@ def _assert_denied(body: dict, field: RootField, code: str) -> None:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_every_store_root_field_for_every_kind_of_caller(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_every_store_root_field_for_every_kind_of_caller(
+    guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller
+) -> None:
     variables = await _variables()
 
     # Guest, Allow Anonymous Guest Access off (Magento's default): nothing.
     for field in FIELDS:
-        _assert_denied(await _call(client, field, None, variables), field, "UNAUTHENTICATED")
+        _assert_denied(await _call(guest, field, variables), field, "UNAUTHENTICATED")
 
     # Guest, switch on: catalog, CMS and stores; never sales or customers.
-    await set_guest_access(client, admin_token, True)
+    await set_guest_access(admin, True)
     for field in FIELDS:
-        body = await _call(client, field, None, variables)
+        body = await _call(guest, field, variables)
         if field.guest:
             _assert_allowed(body, field)
         else:
@@ -93,32 +94,30 @@ async def test_every_store_root_field_for_every_kind_of_caller(client: httpx.Asy
 
     # Integration granted only Magento_Catalog::products: products, nothing else.
     for field in FIELDS:
-        body = await _call(client, field, "catalog-products-token", variables)
+        body = await _call(integration(PRODUCTS), field, variables)
         if field.resource == PRODUCTS:
             _assert_allowed(body, field)
         else:
             _assert_denied(body, field, "FORBIDDEN")
 
     # Integration with All, and the admin: everything.
-    for token in ("all-token", admin_token):
+    for caller in (integration("Magento_Backend::all"), admin):
         for field in FIELDS:
-            _assert_allowed(await _call(client, field, token, variables), field)
+            _assert_allowed(await _call(caller, field, variables), field)
 
 
 @pytest.mark.usefixtures("demo")
 async def test_denied_fields_are_null_while_allowed_siblings_resolve(
-    client: httpx.AsyncClient, admin_token: str
+    guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller
 ) -> None:
-    await set_guest_access(client, admin_token, True)
-    body = await gql(client, "{ products(first: 1) { edges { node { sku } } } orders { edges { node { id } } } }")
+    await set_guest_access(admin, True)
+    body = await guest.query("{ products(first: 1) { edges { node { sku } } } orders { edges { node { id } } } }")
     assert len(body["data"]["products"]["edges"]) == 1
     assert body["data"]["orders"] is None
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["orders"], "UNAUTHENTICATED")]
 
-    body = await gql(
-        client,
-        "{ products(first: 1) { edges { node { sku } } } categories { edges { node { id } } } }",
-        token="catalog-products-token",
+    body = await integration(PRODUCTS).query(
+        "{ products(first: 1) { edges { node { sku } } } categories { edges { node { id } } } }"
     )
     assert len(body["data"]["products"]["edges"]) == 1
     assert body["data"]["categories"] is None
@@ -128,9 +127,11 @@ async def test_denied_fields_are_null_while_allowed_siblings_resolve(
 
 
 @pytest.mark.usefixtures("demo")
-async def test_order_customer_needs_the_customer_resource_too(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_order_customer_needs_the_customer_resource_too(
+    guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller
+) -> None:
     query = "{ orders(first: 100) { edges { node { incrementId items { sku } customer { email } } } } }"
-    body = await gql(client, query, token="sales-token")
+    body = await integration(ORDERS).query(query)
     orders = body["data"]["orders"]["edges"]
     assert orders and all(edge["node"]["customer"] is None for edge in orders)
     assert all(edge["node"]["items"] for edge in orders)
@@ -139,19 +140,21 @@ async def test_order_customer_needs_the_customer_resource_too(client: httpx.Asyn
     assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
     assert {tuple(e["extensions"]["requiredResources"]) for e in body["errors"]} == {(CUSTOMERS,)}
 
-    allowed = await gql(client, query, token=admin_token)
+    allowed = await admin.query(query)
     assert allowed.get("errors") is None
     emails = [edge["node"]["customer"] for edge in allowed["data"]["orders"]["edges"]]
     assert any(c is not None and c["email"].endswith("@example.com") for c in emails)
     assert any(c is None for c in emails), "the demo store has guest checkouts too"
 
-    required = await gql(client, "query($q: String!) { requiredResources(query: $q) }", {"q": query})
+    required = await guest.query("query($q: String!) { requiredResources(query: $q) }", {"q": query})
     assert sorted(required["data"]["requiredResources"]) == sorted([ORDERS, CUSTOMERS])
 
 
 @pytest.mark.usefixtures("demo")
-async def test_denied_mutations_fail_whole_with_no_side_effect(client: httpx.AsyncClient, admin_token: str) -> None:
-    await set_guest_access(client, admin_token, True)  # guest access never opens writes
+async def test_denied_mutations_fail_whole_with_no_side_effect(
+    guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller
+) -> None:
+    await set_guest_access(admin, True)  # guest access never opens writes
     documents = {
         "createProduct": 'createProduct(input: {sku: "NEW-1", name: "New", price: 1}) { product { sku } }',
         "createCmsPage": 'createCmsPage(input: {identifier: "new-page", title: "New"}) { cmsPage { id } }',
@@ -159,34 +162,30 @@ async def test_denied_mutations_fail_whole_with_no_side_effect(client: httpx.Asy
     }
     # A write the caller may do, first in the same document, must not run either.
     allowed_first = 'first: createProduct(input: {sku: "NEW-0", name: "New", price: 1}) { product { sku } }'
-    for token, mutation, code in (
-        (None, "createProduct", "UNAUTHENTICATED"),
-        ("sales-token", "createProduct", "FORBIDDEN"),
-        ("catalog-products-token", "createCmsPage", "FORBIDDEN"),
-        ("catalog-products-token", "deleteCmsPage", "FORBIDDEN"),
+    for caller, mutation, code in (
+        (guest, "createProduct", "UNAUTHENTICATED"),
+        (integration(ORDERS), "createProduct", "FORBIDDEN"),
+        (integration(PRODUCTS), "createCmsPage", "FORBIDDEN"),
+        (integration(PRODUCTS), "deleteCmsPage", "FORBIDDEN"),
     ):
-        body = await gql(client, f"mutation {{ {allowed_first} second: {documents[mutation]} }}", token=token)
-        assert body["data"] is None, (token, mutation)
+        body = await caller.query(f"mutation {{ {allowed_first} second: {documents[mutation]} }}")
+        assert body["data"] is None, (caller.token, mutation)
         assert body["errors"][-1]["path"] == ["second"]
         assert body["errors"][-1]["extensions"]["code"] == code
-    check = await gql(
-        client,
+    check = await admin.query(
         '{ products(filter: {skus: ["NEW-0", "NEW-1"]}) { edges { node { sku } } } cmsPage(identifier: "new-page") '
-        "{ id } }",
-        token=admin_token,
+        "{ id } }"
     )
     assert check["data"] == {"products": {"edges": []}, "cmsPage": None}
-    assert await gql(client, "{ cmsPages(first: 100) { edges { node { id } } } }", token=admin_token) == {
+    assert await admin.query("{ cmsPages(first: 100) { edges { node { id } } } }") == {
         "data": {"cmsPages": {"edges": [{"node": {"id": i}} for i in range(1, 8)]}}
     }
 
 
-async def test_integration_with_the_resource_may_write(client: httpx.AsyncClient) -> None:
-    body = await gql(
-        client,
+async def test_integration_with_the_resource_may_write(integration: IntegrationCaller) -> None:
+    body = await integration(PRODUCTS).query(
         'mutation { createProduct(input: {sku: "FEED-1", name: "From the feed", price: 9.5}) '
-        "{ product { sku price status visibility } userErrors { code } } }",
-        token="catalog-products-token",
+        "{ product { sku price status visibility } userErrors { code } } }"
     )
     assert body["data"]["createProduct"] == {
         "product": {"sku": "FEED-1", "price": 9.5, "status": "ENABLED", "visibility": "CATALOG_SEARCH"},

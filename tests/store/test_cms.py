@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import gql
-from tests.store.conftest import set_guest_access
+from tests.support.graphql import GraphQLClient
+from tests.support.principals import set_guest_access
 
 PAGES = "{ cmsPages(first: 100) { edges { node { identifier isActive } } } }"
 PAGE = "query($id: String!) { cmsPage(identifier: $id) { identifier title contentHeading content isActive } }"
@@ -33,28 +32,26 @@ def identifiers(body: dict[str, Any], key: str) -> list[str]:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_guests_do_not_see_inactive_pages_and_blocks(client: httpx.AsyncClient, admin_token: str) -> None:
-    await set_guest_access(client, admin_token, True)
-    assert "summer-sale-2024" not in identifiers(await gql(client, PAGES), "cmsPages")
-    assert "home" in identifiers(await gql(client, PAGES), "cmsPages")
-    assert (await gql(client, PAGE, {"id": "summer-sale-2024"}))["data"]["cmsPage"] is None
-    assert (await gql(client, PAGE, {"id": "home"}))["data"]["cmsPage"]["title"] == "Home Page"
-    assert "sale-banner" not in identifiers(await gql(client, BLOCKS), "cmsBlocks")
-    assert (await gql(client, BLOCK, {"id": "sale-banner"}))["data"]["cmsBlock"] is None
+async def test_guests_do_not_see_inactive_pages_and_blocks(guest: GraphQLClient, admin: GraphQLClient) -> None:
+    await set_guest_access(admin, True)
+    assert "summer-sale-2024" not in identifiers(await guest.query(PAGES), "cmsPages")
+    assert "home" in identifiers(await guest.query(PAGES), "cmsPages")
+    assert (await guest.query(PAGE, {"id": "summer-sale-2024"}))["data"]["cmsPage"] is None
+    assert (await guest.query(PAGE, {"id": "home"}))["data"]["cmsPage"]["title"] == "Home Page"
+    assert "sale-banner" not in identifiers(await guest.query(BLOCKS), "cmsBlocks")
+    assert (await guest.query(BLOCK, {"id": "sale-banner"}))["data"]["cmsBlock"] is None
 
-    admin_pages = identifiers(await gql(client, PAGES, token=admin_token), "cmsPages")
+    admin_pages = identifiers(await admin.query(PAGES), "cmsPages")
     assert "summer-sale-2024" in admin_pages and len(admin_pages) == 7
-    inactive = await gql(client, PAGE, {"id": "summer-sale-2024"}, token=admin_token)
+    inactive = await admin.query(PAGE, {"id": "summer-sale-2024"})
     assert inactive["data"]["cmsPage"]["isActive"] is False
-    assert (await gql(client, BLOCK, {"id": "sale-banner"}, token=admin_token))["data"]["cmsBlock"] is not None
+    assert (await admin.query(BLOCK, {"id": "sale-banner"}))["data"]["cmsBlock"] is not None
 
 
-async def test_create_update_delete_page(client: httpx.AsyncClient, admin_token: str) -> None:
-    body = await gql(
-        client,
+async def test_create_update_delete_page(guest: GraphQLClient, admin: GraphQLClient) -> None:
+    body = await admin.query(
         CREATE,
         {"input": {"identifier": "about/team", "title": " Our team ", "content": "<p>Hi</p>", "isActive": False}},
-        token=admin_token,
     )
     created = body["data"]["createCmsPage"]
     assert created["userErrors"] == []
@@ -67,34 +64,34 @@ async def test_create_update_delete_page(client: httpx.AsyncClient, admin_token:
         "content": "<p>Hi</p>",
         "isActive": False,
     }
-    await set_guest_access(client, admin_token, True)
-    assert (await gql(client, PAGE, {"id": "about/team"}))["data"]["cmsPage"] is None
+    await set_guest_access(admin, True)
+    assert (await guest.query(PAGE, {"id": "about/team"}))["data"]["cmsPage"] is None
 
-    updated = await gql(client, UPDATE, {"input": {"id": page["id"], "isActive": True}}, token=admin_token)
+    updated = await admin.query(UPDATE, {"input": {"id": page["id"], "isActive": True}})
     assert updated["data"]["updateCmsPage"] == {
         "cmsPage": {"id": page["id"], "identifier": "about/team", "title": "Our team", "isActive": True},
         "userErrors": [],
     }
-    assert (await gql(client, PAGE, {"id": "about/team"}))["data"]["cmsPage"]["isActive"] is True
+    assert (await guest.query(PAGE, {"id": "about/team"}))["data"]["cmsPage"]["isActive"] is True
 
-    deleted = await gql(client, DELETE, {"id": page["id"]}, token=admin_token)
+    deleted = await admin.query(DELETE, {"id": page["id"]})
     assert deleted["data"]["deleteCmsPage"] == {"deletedId": page["id"], "userErrors": []}
-    assert (await gql(client, PAGE, {"id": "about/team"}, token=admin_token))["data"]["cmsPage"] is None
-    again = await gql(client, DELETE, {"id": page["id"]}, token=admin_token)
+    assert (await admin.query(PAGE, {"id": "about/team"}))["data"]["cmsPage"] is None
+    again = await admin.query(DELETE, {"id": page["id"]})
     assert again["data"]["deleteCmsPage"]["userErrors"] == [{"field": ["id"], "code": "NOT_FOUND"}]
 
 
-async def test_page_input_errors(client: httpx.AsyncClient, admin_token: str) -> None:
+async def test_page_input_errors(admin: GraphQLClient) -> None:
     async def errors(document: str, input_: dict[str, Any]) -> list[tuple[list[str], str]]:
-        body = await gql(client, document, {"input": input_}, token=admin_token)
+        body = await admin.query(document, {"input": input_})
         assert body.get("errors") is None, body
         payload = next(iter(body["data"].values()))
         assert payload["cmsPage"] is None
         return [(e["field"], e["code"]) for e in payload["userErrors"]]
 
-    ok = await gql(client, CREATE, {"input": {"identifier": "taken", "title": "Taken"}}, token=admin_token)
+    ok = await admin.query(CREATE, {"input": {"identifier": "taken", "title": "Taken"}})
     taken_id = ok["data"]["createCmsPage"]["cmsPage"]["id"]
-    await gql(client, CREATE, {"input": {"identifier": "other", "title": "Other"}}, token=admin_token)
+    await admin.query(CREATE, {"input": {"identifier": "other", "title": "Other"}})
 
     assert await errors(CREATE, {}) == [(["input", "identifier"], "REQUIRED"), (["input", "title"], "REQUIRED")]
     assert await errors(CREATE, {"identifier": "taken", "title": "Again"}) == [(["input", "identifier"], "UNIQUE")]
@@ -108,5 +105,5 @@ async def test_page_input_errors(client: httpx.AsyncClient, admin_token: str) ->
     assert await errors(UPDATE, {"id": taken_id, "identifier": "other"}) == [(["input", "identifier"], "UNIQUE")]
     assert await errors(UPDATE, {"id": taken_id, "title": "  "}) == [(["input", "title"], "REQUIRED")]
     assert await errors(UPDATE, {"id": 987_654, "title": "x"}) == [(["input", "id"], "NOT_FOUND")]
-    same = await gql(client, UPDATE, {"input": {"id": taken_id, "identifier": "taken"}}, token=admin_token)
+    same = await admin.query(UPDATE, {"input": {"id": taken_id, "identifier": "taken"}})
     assert same["data"]["updateCmsPage"]["userErrors"] == []

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
-import httpx
-
 from settings import Settings
-from tests.conftest import ROOT, gql
+from tests.support.graphql import GraphQLClient
+from tests.support.servers import run_cli
 
 
 def seed_demo(database_url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning"}
-    done = subprocess.run(
-        [sys.executable, "main.py", "seed-demo", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    done = run_cli("seed-demo", *args, env={"DATABASE_URL": database_url, "LOG_LEVEL": "warning"})
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -28,9 +21,7 @@ async def catalog_snapshot() -> list[tuple[Any, ...]]:
     return await Product.all().order_by("id").values_list("sku", "name", "price", "status", "visibility")
 
 
-async def test_seed_demo_fills_an_empty_store_once(
-    client: httpx.AsyncClient, admin_token: str, database_url: str
-) -> None:
+async def test_seed_demo_fills_an_empty_store_once(admin: GraphQLClient, database_url: str) -> None:
     from demo import store_counts
 
     first = seed_demo(database_url, "--products", "50")
@@ -58,11 +49,9 @@ async def test_seed_demo_fills_an_empty_store_once(
     assert await store_counts() == counts
     assert await catalog_snapshot() == snapshot
 
-    body = await gql(client, "{ products(first: 3) { edges { node { sku categories { name } } } } }", token=admin_token)
+    body = await admin.query("{ products(first: 3) { edges { node { sku categories { name } } } } }")
     assert all(edge["node"]["categories"] for edge in body["data"]["products"]["edges"])
-    assert (await gql(client, "{ viewer { kind } }", token=admin_token))["data"]["viewer"]["kind"] == "ADMIN", (
-        "admins are not store data"
-    )
+    assert (await admin.query("{ viewer { kind } }"))["data"]["viewer"]["kind"] == "ADMIN", "admins are not store data"
 
 
 async def test_first_start_of_the_embedded_default_seeds_the_demo_store(settings: Settings) -> None:

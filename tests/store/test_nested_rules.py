@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from graphql import (
     GraphQLField,
@@ -26,28 +25,11 @@ from graphql import (
     is_object_type,
 )
 
-from auth.acl import TREE
-from auth.principal import Principal, integration_principal
 from auth.rules import Rule
 from schema import build_schema
 from settings import Settings
-from tests.conftest import gql
-from tests.store.conftest import set_guest_access
-
-GRANT_PREFIX = "grant:"
-
-
-async def grant_lookup(token: str) -> Principal | None:
-    """``Bearer grant:<id>,<id>``: an integration holding exactly those resources (as a Custom grant saves them)."""
-    if not token.startswith(GRANT_PREFIX):
-        return None
-    selected = [r for r in token.removeprefix(GRANT_PREFIX).split(",") if r]
-    held, _partial = TREE.expand_selection(selected)
-    return integration_principal(900, "Grant probe", held)
-
-
-def grant_token(resources: set[str]) -> str:
-    return GRANT_PREFIX + ",".join(sorted(resources))
+from tests.support.graphql import GraphQLClient
+from tests.support.principals import IntegrationCaller, set_guest_access
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,38 +127,27 @@ def error_field(error: dict[str, Any]) -> tuple[str, ...]:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
-    from main import create_app
-
-    application = create_app(settings, bearer_lookups=(grant_lookup,))
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def store(client: httpx.AsyncClient, demo: None, admin_token: str) -> str:
+async def store(admin: GraphQLClient, demo: None) -> None:
     """The demo store plus one integration (so the integrations list has a node)."""
-    created = await gql(
-        client,
-        'mutation { createIntegration(input: {name: "Probe", resourceAccess: ALL}) { userErrors { code } } }',
-        token=admin_token,
+    created = await admin.query(
+        'mutation { createIntegration(input: {name: "Probe", resourceAccess: ALL}) { userErrors { code } } }'
     )
     assert created["data"]["createIntegration"]["userErrors"] == []
-    return admin_token
 
 
+@pytest.mark.usefixtures("store")
 @pytest.mark.parametrize("edge", EDGES, ids=[e.coordinate for e in EDGES])
 async def test_nested_rule_is_enforced_where_the_data_is(
-    client: httpx.AsyncClient, store: str, edge: NestedEdge
+    guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller, edge: NestedEdge
 ) -> None:
     query = edge.query()
     parent_path = edge.path[:-1]
     if edge.rule.admin_only:
-        holder, full = grant_token({"Magento_Backend::all"}), store
+        holder, full = integration("Magento_Backend::all"), admin
     else:
-        holder, full = grant_token(set(edge.above)), grant_token(set(edge.above) | set(edge.rule.resources))
+        holder, full = integration(*edge.above), integration(*edge.above, *edge.rule.resources)
 
-    denied = await gql(client, query, token=holder)
+    denied = await holder.query(query)
     assert values_at(denied["data"], parent_path), f"no data reached {edge.coordinate}: {denied}"
     assert all(v is None for v in values_at(denied["data"], edge.path)), denied
     errors = [e for e in denied["errors"] if error_field(e) == edge.path]
@@ -184,53 +155,56 @@ async def test_nested_rule_is_enforced_where_the_data_is(
     assert {e["extensions"]["code"] for e in errors} == {"FORBIDDEN"}
     assert errors[0]["extensions"]["requiredResources"] == list(edge.rule.resources)
 
-    allowed = await gql(client, query, token=full)
+    allowed = await full.query(query)
     assert "errors" not in allowed, allowed
     assert any(v is not None for v in values_at(allowed["data"], edge.path)), allowed
 
-    required = await gql(client, "query($q: String!) { requiredResources(query: $q) }", {"q": query})
+    required = await guest.query("query($q: String!) { requiredResources(query: $q) }", {"q": query})
     assert set(edge.rule.resources) <= set(required["data"]["requiredResources"])
 
 
+@pytest.mark.usefixtures("store")
 async def test_guest_reads_nested_guest_fields_only_while_guest_access_is_on(
-    client: httpx.AsyncClient, store: str
+    guest: GraphQLClient, admin: GraphQLClient
 ) -> None:
     guest_edges = [e for e in EDGES if e.guest_path]
     assert [e.coordinate for e in guest_edges] == ["Product.categories"]
     for edge in guest_edges:
-        body = await gql(client, edge.query())
+        body = await guest.query(edge.query())
         assert body["data"] == {edge.path[0]: None}
         assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHENTICATED"}
-        await set_guest_access(client, store, True)
-        body = await gql(client, edge.query())
+        await set_guest_access(admin, True)
+        body = await guest.query(edge.query())
         assert "errors" not in body and any(values_at(body["data"], edge.path)), body
-        await set_guest_access(client, store, False)
+        await set_guest_access(admin, False)
 
 
+@pytest.mark.usefixtures("store")
 async def test_products_do_not_reveal_categories_to_a_products_only_integration(
-    client: httpx.AsyncClient, store: str
+    integration: IntegrationCaller,
 ) -> None:
     """The report that started this: 23 categories read through products while the root said FORBIDDEN."""
     query = "{ products(first: 50) { edges { node { sku categories { name isActive children { name } } } } } }"
-    body = await gql(client, query, token=grant_token({"Magento_Catalog::products"}))
+    body = await integration("Magento_Catalog::products").query(query)
     nodes = [edge["node"] for edge in body["data"]["products"]["edges"]]
     assert nodes and all(node["categories"] is None for node in nodes)
     assert "name" not in str([node["categories"] for node in nodes])
 
 
+@pytest.mark.usefixtures("store")
 async def test_saved_page_is_returned_only_to_callers_that_may_read_pages(
-    client: httpx.AsyncClient, store: str
+    admin: GraphQLClient, integration: IntegrationCaller
 ) -> None:
     mutation = 'mutation { createCmsPage(input: {identifier: "probe", title: "Probe"}) { cmsPage { title } } }'
-    save_only = grant_token({"Magento_Cms::save"})
-    refused = await gql(client, mutation, token=save_only)
+    save_only = integration("Magento_Cms::save")
+    refused = await save_only.query(mutation)
     assert refused["data"] is None
     assert refused["errors"][0]["extensions"]["missingResources"] == ["Magento_Cms::page"]
-    pages = await gql(client, '{ cmsPage(identifier: "probe") { title } }', token=store)
+    pages = await admin.query('{ cmsPage(identifier: "probe") { title } }')
     assert pages["data"]["cmsPage"] is None  # refused before anything ran
     blind = 'mutation { createCmsPage(input: {identifier: "probe", title: "Probe"}) { userErrors { code } } }'
-    assert (await gql(client, blind, token=save_only))["data"]["createCmsPage"]["userErrors"] == []
-    full = await gql(client, mutation.replace("probe", "probe-2"), token=grant_token({"Magento_Cms::page"}))
+    assert (await save_only.query(blind))["data"]["createCmsPage"]["userErrors"] == []
+    full = await integration("Magento_Cms::page").query(mutation.replace("probe", "probe-2"))
     assert full["data"]["createCmsPage"]["cmsPage"] == {"title": "Probe"}
 
 
@@ -241,9 +215,9 @@ REQUIRED_ACCESS = (
 )
 
 
-async def test_required_access_names_admin_only_fields(client: httpx.AsyncClient) -> None:
+async def test_required_access_names_admin_only_fields(guest: GraphQLClient) -> None:
     document = "{ integrations { edges { node { name credentials { consumerKey } } } } }"
-    body = await gql(client, REQUIRED_ACCESS, {"q": document})
+    body = await guest.query(REQUIRED_ACCESS, {"q": document})
     answer = body["data"]["requiredAccess"]
     assert answer["resources"] == ["Magento_Integration::integrations"]
     assert answer["adminOnly"] is True and answer["guestAccessible"] is False
@@ -251,7 +225,7 @@ async def test_required_access_names_admin_only_fields(client: httpx.AsyncClient
         "Query.integrations": "HOLDERS",
         "Integration.credentials": "ADMINS",
     }
-    catalog = await gql(client, REQUIRED_ACCESS, {"q": "{ products { edges { node { sku categories { name } } } } }"})
+    catalog = await guest.query(REQUIRED_ACCESS, {"q": "{ products { edges { node { sku categories { name } } } } }"})
     assert catalog["data"]["requiredAccess"] == {
         "resources": ["Magento_Catalog::categories", "Magento_Catalog::products"],
         "adminOnly": False,
@@ -281,13 +255,13 @@ async def test_required_access_names_admin_only_fields(client: httpx.AsyncClient
     ],
 )
 async def test_required_resources_answers_only_an_operation_that_would_run(
-    client: httpx.AsyncClient, document: str, operation: str | None, message: str
+    guest: GraphQLClient, document: str, operation: str | None, message: str
 ) -> None:
     for query in (REQUIRED, REQUIRED_ACCESS):
-        body = await gql(client, query, {"q": document, "o": operation})
+        body = await guest.query(query, {"q": document, "o": operation})
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert body["errors"][0]["message"].startswith(message), body
-    chosen = await gql(client, REQUIRED, {"q": document.split(" query B")[0], "o": None})
+    chosen = await guest.query(REQUIRED, {"q": document.split(" query B")[0], "o": None})
     if "query A" in document and operation is None:
         assert chosen["data"]["requiredResources"] == ["Magento_Catalog::products"]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Iterator
-
-import httpx
 import pytest
 
-from tests.conftest import gql
+from tests.support.graphql import GraphQLClient
+from tests.support.statements import sql_statements
 
 PRODUCTS = "query($n: Int!) { products(first: $n) { edges { node { sku price categories { id name } } } } }"
 ORDERS = (
@@ -22,33 +18,9 @@ CATEGORIES = (
 )
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.statements.append(record.getMessage())
-
-
-@contextlib.contextmanager
-def sql_statements() -> Iterator[list[str]]:
-    """The statements Tortoise sends to the database (its ``tortoise.db_client`` debug log)."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Statements()
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler.statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
-async def _count(client: httpx.AsyncClient, query: str, variables: dict, token: str, key: str, size: int) -> int:
+async def _count(admin: GraphQLClient, query: str, variables: dict, key: str, size: int) -> int:
     with sql_statements() as statements:
-        body = await gql(client, query, variables, token=token)
+        body = await admin.query(query, variables)
     assert body.get("errors") is None, body
     assert len(body["data"][key]["edges"]) == size
     return len(statements)
@@ -74,7 +46,7 @@ async def _add_category_tree(width: int) -> int:
 
 
 async def test_statement_count_does_not_grow_with_the_page(
-    client: httpx.AsyncClient, admin_token: str, settings: object, capsys: pytest.CaptureFixture[str]
+    admin: GraphQLClient, settings: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from demo import seed_demo_store
 
@@ -87,8 +59,8 @@ async def test_statement_count_does_not_grow_with_the_page(
         ("orders", ORDERS, {}),
         ("categories", CATEGORIES, {"p": parent}),
     ):
-        small = await _count(client, query, {"n": 5, **extra}, admin_token, name, 5)
-        large = await _count(client, query, {"n": 100, **extra}, admin_token, name, 100)
+        small = await _count(admin, query, {"n": 5, **extra}, name, 5)
+        large = await _count(admin, query, {"n": 100, **extra}, name, 100)
         assert small == large, (name, small, large)
         measured[name] = large
     # One admin-token lookup, then: products = page + categories, orders = page + items + customers,
@@ -99,15 +71,15 @@ async def test_statement_count_does_not_grow_with_the_page(
 
 
 async def test_guest_request_adds_only_the_config_read(
-    client: httpx.AsyncClient, admin_token: str, settings: object
+    guest: GraphQLClient, admin: GraphQLClient, settings: object
 ) -> None:
     from demo import seed_demo_store
 
     await seed_demo_store(settings, products=200)  # type: ignore[arg-type]
-    await gql(client, "mutation { setGuestAccess(allow: true) { userErrors { code } } }", token=admin_token)
+    await admin.query("mutation { setGuestAccess(allow: true) { userErrors { code } } }")
     for size in (5, 100):
         with sql_statements() as statements:
-            body = await gql(client, PRODUCTS, {"n": size})
+            body = await guest.query(PRODUCTS, {"n": size})
         assert len(body["data"]["products"]["edges"]) == size
         # The guest-access switch (read per request), the page, the categories.
         assert len(statements) == 3, statements

@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.graphql import SyncGraphQLClient
+
 PATHS = ("/graphql", "/oauth/token/request", "/oauth/token/access")
 
 #: Root fields that are slow by design (argon2 password hashing, or signing in again after revoking the
@@ -70,7 +72,7 @@ class FuzzReport:
         )
 
 
-def error_codes(text: str) -> list[str]:
+def error_codes_in_text(text: str) -> list[str]:
     """``extensions.code`` of every GraphQL error in a JSON body (empty when the body is not GraphQL JSON)."""
     try:
         body = json.loads(text)
@@ -91,7 +93,7 @@ def judge(report: FuzzReport, label: str, status: int, text: str, request: str) 
     report.operations += 1
     report.per_label[label] += 1
     report.statuses[status] += 1
-    codes = error_codes(text)
+    codes = error_codes_in_text(text)
     report.codes.update(codes)
     if status >= 500:
         report.problems.append(Problem(f"HTTP {status} in {label}", status, request, text))
@@ -162,37 +164,25 @@ SEED_INTEGRATIONS: tuple[dict[str, Any], ...] = (
 )
 
 
-def _admin_gql(base_url: str, token: str, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = httpx.post(
-        f"{base_url}/graphql",
-        json={"query": document, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def seed_integrations(base_url: str, token: str) -> list[str]:
+def seed_integrations(admin: SyncGraphQLClient) -> list[str]:
     """Create the seed integrations (activating the last one); their global ids."""
     ids = []
     for fields in SEED_INTEGRATIONS:
-        body = _admin_gql(base_url, token, CREATE_INTEGRATION, {"input": fields})
-        payload = body["data"]["createIntegration"]
+        payload = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
         assert not payload["userErrors"], payload
         ids.append(payload["integration"]["id"])
-    _admin_gql(base_url, token, AUTHORIZE_INTEGRATION, {"id": ids[-1]})
+    admin.query(AUTHORIZE_INTEGRATION, {"id": ids[-1]})
     return ids
 
 
-def allow_guest_access(base_url: str, token: str) -> None:
+def allow_guest_access(admin: SyncGraphQLClient) -> None:
     """Guests may then read catalog, CMS and store data, so their generated queries run resolvers."""
-    body = _admin_gql(base_url, token, "mutation { setGuestAccess(allow: true) { userErrors { code } } }")
+    body = admin.query("mutation { setGuestAccess(allow: true) { userErrors { code } } }")
     assert body["data"]["setGuestAccess"]["userErrors"] == [], body
 
 
-def integration_ids(base_url: str, token: str) -> list[str]:
-    body = _admin_gql(base_url, token, INTEGRATION_IDS)
+def integration_ids(admin: SyncGraphQLClient) -> list[str]:
+    body = admin.query(INTEGRATION_IDS)
     edges = ((body.get("data") or {}).get("integrations") or {}).get("edges") or []
     return [edge["node"]["id"] for edge in edges]
 
@@ -204,15 +194,15 @@ CALLERS = ("guest", "admin", "integration")
 FUZZ_GRANT = ["Magento_Catalog::catalog", "Magento_Cms::page", "Magento_Sales::sales"]
 
 
-def integration_oauth(base_url: str, admin_token: str, name: str = "fuzz signer") -> Any:
+def integration_oauth(admin: SyncGraphQLClient, name: str = "fuzz signer") -> Any:
     """An integration with a Custom grant, activated manually: an OAuth 1.0a signer for its requests."""
     from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
     from requests_oauthlib import OAuth1
 
     fields = {"name": name, "resourceAccess": "CUSTOM", "resources": FUZZ_GRANT}
-    created = _admin_gql(base_url, admin_token, CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
+    created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
     assert not created["userErrors"], created
-    authorized = _admin_gql(base_url, admin_token, AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
+    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
     credentials = authorized["data"]["authorizeIntegration"]["credentials"]
     return OAuth1(
         credentials["consumerKey"],
@@ -223,20 +213,18 @@ def integration_oauth(base_url: str, admin_token: str, name: str = "fuzz signer"
     )
 
 
-def make_caller(name: str, base_url: str, admin_token: str, admin_login: tuple[str, str]) -> Caller:
+def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str]) -> Caller:
     """A caller by name; the admin signs in again whenever the fuzzer revoked its token."""
-    from tests.servers import sign_in
-
     if name == "guest":
         return Caller("guest")
     if name == "admin":
 
         def sign() -> dict[str, str]:
-            return {"Authorization": f"Bearer {sign_in(base_url, *admin_login)}"}
+            return {"Authorization": f"Bearer {admin.with_token(None).sign_in(*admin_login).token}"}
 
-        return Caller("admin", {"Authorization": f"Bearer {admin_token}"}, renew=sign)
+        return Caller("admin", {"Authorization": f"Bearer {admin.token}"}, renew=sign)
     if name == "integration":
-        return Caller("integration", auth=integration_oauth(base_url, admin_token))
+        return Caller("integration", auth=integration_oauth(admin))
     raise ValueError(f"unknown caller {name!r}; known: {', '.join(CALLERS)}")
 
 

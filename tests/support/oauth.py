@@ -1,15 +1,13 @@
-"""Helpers for OAuth tests: integrations made directly in the database, oauthlib-signed requests, and a real
-HTTP server on loopback that plays the third party's callback endpoint.
+"""Helpers for OAuth tests: integrations made directly in the database, their token rows, oauthlib-signed
+requests, and a real HTTP server on loopback that plays the third party's callback endpoint.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,6 +20,7 @@ from auth.oauth.tokens import TYPE_ACCESS
 from auth.tokens import hash_token
 from models import Integration, IntegrationGrant, OAuthConsumer, OAuthToken
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE
+from tests.support.graphql import GraphQLClient
 
 GRAPHQL_URL = "http://testserver/graphql"
 REQUEST_TOKEN_URL = "http://testserver/oauth/token/request"
@@ -88,6 +87,14 @@ async def make_integration(
     return creds
 
 
+async def find_token_row(token: str, token_type: str | None = None) -> OAuthToken | None:
+    """Look a presented token up by its hash (optionally only of one type)."""
+    query = OAuthToken.filter(token_hash=hash_token(token))
+    if token_type is not None:
+        query = query.filter(type=token_type)
+    return await query.first()
+
+
 def sign(
     client: Client, url: str = GRAPHQL_URL, method: str = "POST", body: str | None = None, form: bool = False
 ) -> dict[str, str]:
@@ -98,7 +105,7 @@ def sign(
 
 
 async def signed_gql(
-    client: httpx.AsyncClient,
+    caller: GraphQLClient,
     creds: Creds,
     query: str,
     *,
@@ -107,15 +114,9 @@ async def signed_gql(
     oauth: Client | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A GraphQL request signed for ``url`` with ``creds`` (or ``oauth``), sent without a bearer token."""
     signed = sign(oauth or creds.client(), url)
-    response = await client.post(
-        url,
-        content=json.dumps({"query": query}),
-        headers={**signed, "Content-Type": "application/json", **(headers or {})},
-    )
-    if status is not None:
-        assert response.status_code == status, response.text
-    return response.json()
+    return await caller.query(query, expect_status=status, headers={**signed, **(headers or {})})
 
 
 def problem(response: httpx.Response) -> str:
@@ -197,8 +198,3 @@ class CallbackServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def callback_server() -> Iterator[CallbackServer]:
-    with CallbackServer() as server:
-        yield server
