@@ -94,6 +94,19 @@ def test_generated_operations_as_an_integration_with_a_custom_grant(fuzz_server:
     assert report.statuses[401] == 0, report.summary()
 
 
+def test_a_narrow_grant_never_receives_data_of_resources_it_does_not_hold(
+    fuzz_server: Any, known_ids: KnownIds
+) -> None:
+    """Every answer to an integration holding only products is walked: no field of another resource has data."""
+    allow_guest_access(signed_in(fuzz_server))
+    caller = make_caller("narrow", signed_in(fuzz_server), FUZZ_ADMIN)
+    assert caller.leak_check is not None and "Product.categories" in caller.leak_check.forbidden
+    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 150, seed=SEED, known_ids=known_ids)
+    assert_clean(report, fuzz_server, 150)
+    assert report.leak_checked >= 150
+    assert report.codes["FORBIDDEN"] > 0
+
+
 def test_malformed_requests_get_a_clean_4xx(fuzz_server: Any) -> None:
     probes = named_probes()
     report = send_probes(fuzz_server.base_url, probes)
@@ -104,3 +117,21 @@ def test_malformed_requests_get_a_clean_4xx(fuzz_server: Any) -> None:
 def test_random_requests_never_fail(fuzz_server: Any) -> None:
     report = send_probes(fuzz_server.base_url, random_probes(random.Random(SEED), 300))
     assert_clean(report, fuzz_server, 300)
+
+
+def test_the_leak_check_finds_data_the_caller_may_not_read() -> None:
+    """The check itself: categories read through products by a products-only caller are a leak."""
+    from auth.acl import TREE
+    from tests.support.leaks import TYPE_KEY, for_grant
+
+    held, _partial = TREE.expand_selection(["Magento_Catalog::products"])
+    check = for_grant(held)
+    document = check.prepare(
+        "query { p: products { edges { node { ...N } } } } fragment N on Product { sku categories { name } }"
+    )
+    assert document is not None and TYPE_KEY in document
+    node = {TYPE_KEY: "Product", "sku": "a", "categories": [{TYPE_KEY: "Category", "name": "Gear"}]}
+    leaked = {"data": {"p": {TYPE_KEY: "ProductConnection", "edges": [{TYPE_KEY: "ProductEdge", "node": node}]}}}
+    assert check.leaks(document, leaked) == ["Product.categories at data.p.edges.0.node.categories"]
+    node["categories"] = None
+    assert check.leaks(document, leaked) == []

@@ -28,7 +28,7 @@ async def test_same_signed_request_twenty_times_at_once_on_two_processes_succeed
     app: Any, database_url: str, server_factory: Any
 ) -> None:
     creds = await make_integration("Replay target")
-    env = {"DATABASE_URL": database_url, "ENCRYPTION_KEY": ENCRYPTION_KEY}
+    env = {"DATABASE_URL": database_url, "ENCRYPTION_KEY": ENCRYPTION_KEY, "STORE_BASE_URL": "http://store.test/"}
     servers = [server_factory(env), server_factory(env)]
 
     # Both processes are reached under one public name, so one signature is valid on either.

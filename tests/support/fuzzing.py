@@ -20,7 +20,9 @@ from typing import Any
 
 import httpx
 
+from tests.support import leaks
 from tests.support.graphql import SyncGraphQLClient
+from tests.support.leaks import LeakCheck
 
 PATHS = ("/graphql", "/oauth/token/request", "/oauth/token/access")
 
@@ -51,6 +53,8 @@ class FuzzReport:
     operations: int = 0
     #: Generated operations not sent (a URL argument that could not be made safe).
     skipped: int = 0
+    #: Answers checked for fields the caller may not read (the narrow caller's).
+    leak_checked: int = 0
     statuses: collections.Counter[int] = dataclasses.field(default_factory=collections.Counter)
     codes: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     per_label: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
@@ -59,6 +63,7 @@ class FuzzReport:
     def merge(self, other: FuzzReport) -> None:
         self.operations += other.operations
         self.skipped += other.skipped
+        self.leak_checked += other.leak_checked
         self.statuses.update(other.statuses)
         self.codes.update(other.codes)
         self.per_label.update(other.per_label)
@@ -67,8 +72,10 @@ class FuzzReport:
     def summary(self) -> str:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(self.statuses.items()))
         codes = ", ".join(f"{k}: {v}" for k, v in self.codes.most_common())
+        checked = f"; {self.leak_checked} checked for leaks" if self.leak_checked else ""
         return (
-            f"{self.operations} requests; HTTP {{{statuses}}}; error codes {{{codes}}}; {len(self.problems)} problems"
+            f"{self.operations} requests; HTTP {{{statuses}}}; error codes {{{codes}}}{checked}; "
+            f"{len(self.problems)} problems"
         )
 
 
@@ -103,6 +110,17 @@ def judge(report: FuzzReport, label: str, status: int, text: str, request: str) 
         report.problems.append(Problem(f"stack trace in {label}", status, request, text))
 
 
+def check_leaks(report: FuzzReport, check: LeakCheck, label: str, document: str, text: str, request: str) -> None:
+    """Record any field in the answer that the caller may not read (``tests/support/leaks.py``)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return
+    report.leak_checked += 1
+    for leak in check.leaks(document, body) if isinstance(body, dict) else []:
+        report.problems.append(Problem(f"{leak} leaked in {label}", 200, request, text))
+
+
 # ------------------------------------------------------------------------------- schemathesis
 
 
@@ -115,10 +133,13 @@ class Caller:
         headers: dict[str, str] | None = None,
         auth: Any = None,
         renew: Callable[[], dict[str, str]] | None = None,
+        leak_check: LeakCheck | None = None,
     ) -> None:
         self.name = name
         self.headers = dict(headers or {})
         self.auth = auth
+        #: When set, every response is checked to carry no field this caller may not read.
+        self.leak_check = leak_check
         self._renew = renew
         self.renewals = 0
 
@@ -188,18 +209,20 @@ def integration_ids(admin: SyncGraphQLClient) -> list[str]:
 
 
 #: The callers ``make_caller`` knows.
-CALLERS = ("guest", "admin", "integration")
+CALLERS = ("guest", "admin", "integration", "narrow")
 
 #: The Custom grant the fuzzed integration holds: some store data, not customers, config or integrations.
 FUZZ_GRANT = ["Magento_Catalog::catalog", "Magento_Cms::page", "Magento_Sales::sales"]
+#: The narrow grant whose every answer is checked for data of resources it does not hold.
+NARROW_GRANT = ["Magento_Catalog::products"]
 
 
-def integration_oauth(admin: SyncGraphQLClient, name: str = "fuzz signer") -> Any:
+def integration_oauth(admin: SyncGraphQLClient, name: str = "fuzz signer", grant: list[str] = FUZZ_GRANT) -> Any:
     """An integration with a Custom grant, activated manually: an OAuth 1.0a signer for its requests."""
     from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
     from requests_oauthlib import OAuth1
 
-    fields = {"name": name, "resourceAccess": "CUSTOM", "resources": FUZZ_GRANT}
+    fields = {"name": name, "resourceAccess": "CUSTOM", "resources": grant}
     created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
     assert not created["userErrors"], created
     authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
@@ -225,6 +248,12 @@ def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str
         return Caller("admin", {"Authorization": f"Bearer {admin.token}"}, renew=sign)
     if name == "integration":
         return Caller("integration", auth=integration_oauth(admin))
+    if name == "narrow":
+        from auth.acl import TREE
+
+        held, _partial = TREE.expand_selection(NARROW_GRANT)
+        signer = integration_oauth(admin, "fuzz narrow", NARROW_GRANT)
+        return Caller("narrow", auth=signer, leak_check=leaks.for_grant(held))
     raise ValueError(f"unknown caller {name!r}; known: {', '.join(CALLERS)}")
 
 
@@ -343,12 +372,17 @@ def fuzz_graphql(
                 return
             if known_ids is not None:
                 document = known_ids.rewrite(document, rng)
+            if caller.leak_check is not None:
+                document = caller.leak_check.prepare(document) or document
             case.body = document
             response = case.call(session=session, headers=caller.headers, timeout=30)
             if response.status_code == 401 and caller.renew():
                 response = case.call(session=session, headers=caller.headers, timeout=30)
             request = json.dumps(case.body)[:500] if case.body is not None else operation.label
-            judge(report, f"{caller.name} {operation.label}", response.status_code, response.text, request)
+            label = f"{caller.name} {operation.label}"
+            judge(report, label, response.status_code, response.text, request)
+            if caller.leak_check is not None:
+                check_leaks(report, caller.leak_check, label, document, response.text, request)
 
         case_runs()
 
