@@ -81,9 +81,7 @@ class PublicOrigins:
         self.base_scheme = base.scheme or "http"
         self.base_path = base.path if base.path.endswith("/") else base.path + "/"
         hosts = [base.netloc, *allowed_hosts]
-        self.authorities = frozenset(
-            _authority(scheme, host) for host in hosts if host for scheme in DEFAULT_PORTS
-        )
+        self.authorities = frozenset(_authority(scheme, host) for host in hosts if host for scheme in DEFAULT_PORTS)
 
     def url_of(self, scope: Scope) -> str:
         """``scheme://host[:port]/path?query`` as the client sent it; ``HostNotAllowed`` for another host."""

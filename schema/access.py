@@ -102,7 +102,5 @@ class AccessQuery:
         description="Everything the operation that would run needs: resources, whether it is for admins "
         "only, whether guests may run it, and the rule of each guarded field it selects.",
     )
-    def required_access(
-        self, info: strawberry.Info, query: str, operation_name: str | None = None
-    ) -> RequiredAccess:
+    def required_access(self, info: strawberry.Info, query: str, operation_name: str | None = None) -> RequiredAccess:
         return RequiredAccess.of(resolve.requirements(info.context, policy_of(info.schema), query, operation_name))

@@ -19,6 +19,9 @@ from tests.support.graphql import SyncGraphQLClient
 from tests.support.integrations import GET, create_on_server
 from tests.support.servers import ROOT, ServerProcess, ThirdPartyApp, free_port, running
 
+#: The database is not what these tests are about: CI runs them once, on SQLite.
+pytestmark = pytest.mark.once
+
 if chromium_path() is None:
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")

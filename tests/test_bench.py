@@ -16,6 +16,9 @@ from bench.loadgen import percentile
 from tests.support.database import store_guest_access
 from tests.support.servers import ROOT
 
+#: The database is not what these tests are about: CI runs them once, on SQLite.
+pytestmark = pytest.mark.once
+
 
 def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]

@@ -49,9 +49,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
         assert "Traceback" not in process.output()
 
 
-def test_concurrent_creates_differing_only_in_case_have_one_winner(
-    server: tuple[str, str], database_url: str
-) -> None:
+def test_concurrent_creates_differing_only_in_case_have_one_winner(server: tuple[str, str], database_url: str) -> None:
     base_url, token = server
     spellings = ["Partner Élan", "partner élan", "PARTNER ÉLAN", "Partner Élan ", "partner e\u0301lan"]
 
