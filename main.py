@@ -118,6 +118,33 @@ def create_app(
 PREPARED_BY_SERVE = "INTEGRATIONS_PREPARED_BY_SERVE"
 
 
+FIRST_PASSWORD_FILE = "first-admin-password"
+
+
+def _hand_over_first_password(settings: Settings, password: str) -> None:
+    """Show the first admin's password to a person at a terminal; otherwise (a service whose output goes to
+    a log that is kept and shared) write it to a file only this user can read, and print where it is."""
+    if sys.stdout.isatty():
+        print(
+            f"\nCreated the first admin account.\n  username: admin\n  password: {password}\n"
+            "Keep it now: it is not shown again.\n",
+            flush=True,
+        )
+        return
+    path = (settings.data_dir / FIRST_PASSWORD_FILE).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handover:
+        handover.write(f"username: admin\npassword: {password}\n")
+    print(
+        f"\nCreated the first admin account 'admin'. Its password is in {path} (readable by this user only);"
+        " sign in, change it, and delete the file.\n",
+        flush=True,
+    )
+
+
 async def _bootstrap(settings: Settings) -> None:
     """Once, before any worker starts: migrate, run the start-up tasks, and on first start create the
     ``admin`` account with a random password, printed once."""
@@ -132,11 +159,7 @@ async def _bootstrap(settings: Settings) -> None:
 
             password = secrets.token_urlsafe(12)
             await create_admin("admin", password)
-            print(
-                f"\nCreated the first admin account.\n  username: admin\n  password: {password}\n"
-                "Keep it now: it is not shown again.\n",
-                flush=True,
-            )
+            _hand_over_first_password(settings, password)
         if settings.embedded_default:
             # Only the embedded default gets demo data, so GraphiQL has something to show.
             from demo import seed_demo_store

@@ -16,10 +16,10 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.support.browser import DESKTOP, console_sign_in, first_admin_password, launch  # noqa: E402
+from tests.support.browser import DESKTOP, console_sign_in, launch  # noqa: E402
 from tests.support.graphql import SyncGraphQLClient  # noqa: E402
 from tests.support.integrations import create_on_server  # noqa: E402
-from tests.support.servers import ServerProcess  # noqa: E402
+from tests.support.servers import ServerProcess, first_admin_password  # noqa: E402
 
 DOCS = ROOT / "docs"
 

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import DESKTOP, chromium_path, console_sign_in, first_admin_password, launch
+from tests.support.browser import DESKTOP, chromium_path, console_sign_in, launch
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.integrations import GET, create_on_server
-from tests.support.servers import ROOT, ServerProcess, ThirdPartyApp, free_port, running
+from tests.support.servers import ROOT, ServerProcess, ThirdPartyApp, first_admin_password, free_port, running
 
 #: The database is not what these tests are about: CI runs them once, on SQLite.
 pytestmark = pytest.mark.once

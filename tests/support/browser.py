@@ -5,7 +5,6 @@ Playwright is told to use the system ``chromium``; its own browser download is n
 
 from __future__ import annotations
 
-import re
 import shutil
 from typing import Any
 
@@ -28,13 +27,6 @@ def chromium_path() -> str | None:
 
 def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-
-
-def first_admin_password(server: Any) -> str:
-    """The password the server printed when it created the first admin account."""
-    match = re.search(r"username: admin\s+password: (\S+)", server.output())
-    assert match, server.output()
-    return match.group(1)
 
 
 def console_sign_in(page: Any, base_url: str, password: str, username: str = "admin") -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -126,3 +127,17 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
+
+
+def first_password_file(server: LoopbackProcess) -> Path:
+    """Where the server wrote the first admin's password (its output names the file, never the password)."""
+    match = re.search(r"Its password is in (\S+) \(", server.output())
+    assert match, server.output()
+    return Path(match.group(1))
+
+
+def first_admin_password(server: LoopbackProcess) -> str:
+    """The password of the first admin account, read from the file the server wrote it to."""
+    found = re.search(r"password: (\S+)", first_password_file(server).read_text())
+    assert found
+    return found.group(1)
