@@ -431,6 +431,28 @@ def test_config_file_integration_opens_read_only(
     expect(resource_box(page, "Magento_Sales::sales_invoice")).to_be_disabled()
 
 
+def test_integrations_file_problems_and_undeclared_integrations_are_shown(
+    page: Any, database_url: str, server_factory: Any, tmp_path: Path
+) -> None:
+    """What start-up found wrong with the file is in the grid, not only in the log; a removed one is deletable."""
+    declared = tmp_path / "integrations.toml"
+    declared.write_text('[[integrations]]\nname = "Old Feed"\nresources = ["Magento_Catalog::products"]\n')
+    first = start_console(server_factory, database_url, INTEGRATIONS_FILE=str(declared))
+    first.create_integration(name="Shop Sync")
+    declared.write_text('[[integrations]]\nname = "shop sync"\nresources = ["Magento_Catalog::products"]\n')
+    restarted = server_factory({"DATABASE_URL": database_url, "INTEGRATIONS_FILE": str(declared)})
+    console_sign_in(page, restarted.base_url, first.password)
+    problems = page.get_by_role("alert").filter(has_text="The integrations file has problems")
+    expect(problems).to_contain_text("declares 'shop sync', but an integration with this name was created in the admin")
+    row = grid_row(page, "Old Feed")
+    expect(row).to_contain_text("No longer in the integrations file")
+    remove = row.get_by_role("button", name="Delete Old Feed")
+    expect(remove).to_be_enabled()
+    remove.click()
+    page.get_by_role("dialog").get_by_role("button", name="OK").click()
+    expect(page.get_by_text("The integration 'Old Feed' has been deleted.")).to_be_visible()
+
+
 def test_rendered_data_is_escaped(page: Any, console: Console) -> None:
     name = "<img src=x onerror=\"document.title='pwned'\"><b>bold</b>"
     console.create_integration(name=name)
