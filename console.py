@@ -16,6 +16,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from middleware import on_response_start
+
 WEB_DIR = Path(__file__).resolve().parent / "web"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -53,12 +55,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
-            await send(message)
+        def add_headers(message: Message) -> None:
+            MutableHeaders(scope=message).update(SECURITY_HEADERS)
+
+        send_with_headers = on_response_start(send, add_headers)
 
         try:
             await self.app(scope, receive, send_with_headers)

@@ -15,6 +15,7 @@ cache keeps them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -25,6 +26,17 @@ from auth.oauth.endpoints import form_response
 from errors import ErrorCode, graphql_error
 from models.availability import database_unavailable, log_unavailable
 from schema.errors import RETRY_AFTER, UNAVAILABLE_MESSAGE
+
+
+def on_response_start(send: Send, change: Callable[[Message], None]) -> Send:
+    """``send``, first calling ``change`` on the response's start message (its status and headers)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            change(message)
+        await send(message)
+
+    return sending
 
 
 def _unavailable_response(scope: Scope) -> Response:
@@ -45,16 +57,9 @@ class DatabaseUnavailableMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        started: list[Message] = []
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, on_response_start(send, started.append))
         except Exception as exc:
             if started or not database_unavailable(exc):
                 raise
@@ -74,15 +79,13 @@ class StoreBaseRedirects:
             await self.app(scope, receive, send)
             return
 
-        async def send_rebased(message: Message) -> None:
-            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
-                headers = MutableHeaders(scope=message)
-                location = headers.get("location")
-                if location is not None:
-                    headers["location"] = self.rebase(location)
-            await send(message)
+        def rebase_location(message: Message) -> None:
+            headers = MutableHeaders(scope=message)
+            location = headers.get("location")
+            if 300 <= message["status"] < 400 and location is not None:
+                headers["location"] = self.rebase(location)
 
-        await self.app(scope, receive, send_rebased)
+        await self.app(scope, receive, on_response_start(send, rebase_location))
 
     def rebase(self, location: str) -> str:
         """``scheme://any-host/path?query`` (or ``/path?query``) -> the same path and query under the base."""
@@ -108,12 +111,10 @@ class ResponseHeaders:
             return
         no_store = scope.get("path", "").startswith(NO_STORE_PREFIXES)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("x-content-type-options", "nosniff")
-                if no_store:
-                    headers.setdefault("cache-control", "no-store")
-            await send(message)
+        def add_headers(message: Message) -> None:
+            headers = MutableHeaders(scope=message)
+            headers.setdefault("x-content-type-options", "nosniff")
+            if no_store:
+                headers.setdefault("cache-control", "no-store")
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, on_response_start(send, add_headers))

@@ -20,12 +20,10 @@ from typing import Any
 
 import pytest
 import requests
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
-from requests_oauthlib import OAuth1
 
 from tests.support.database import POSTGRES_URL, create_admin_account, query, sqlite_file
 from tests.support.graphql import SyncGraphQLClient
-from tests.support.oauth import CallbackServer
+from tests.support.oauth import CallbackServer, signer
 from tests.support.servers import free_port, running_server
 
 ADMIN = ("race-admin", "race-admin-password")
@@ -107,16 +105,8 @@ def overlapping(count: int, database_url: str, action: Any) -> list[Any]:
 
 
 def signed_viewer(base_url: str, credentials: dict[str, str]) -> int:
-    signer = OAuth1(
-        credentials["consumerKey"],
-        client_secret=credentials["consumerSecret"],
-        resource_owner_key=credentials["accessToken"],
-        resource_owner_secret=credentials["accessTokenSecret"],
-        signature_method=SIGNATURE_HMAC_SHA256,
-    )
-    return requests.post(
-        f"{base_url}/graphql", json={"query": "{ viewer { kind } }"}, auth=signer, timeout=30
-    ).status_code
+    viewer = {"query": "{ viewer { kind } }"}
+    return requests.post(f"{base_url}/graphql", json=viewer, auth=signer(credentials), timeout=30).status_code
 
 
 def test_concurrent_reauthorizations_have_one_winner_whose_credentials_work(store: tuple[str, str, str]) -> None:

@@ -23,6 +23,7 @@ import httpx
 from tests.support import leaks
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.leaks import LeakCheck
+from tests.support.oauth import signer
 
 PATHS = ("/graphql", "/oauth/token/request", "/oauth/token/access")
 
@@ -219,21 +220,11 @@ NARROW_GRANT = ["Magento_Catalog::products"]
 
 def integration_oauth(admin: SyncGraphQLClient, name: str = "fuzz signer", grant: list[str] = FUZZ_GRANT) -> Any:
     """An integration with a Custom grant, activated manually: an OAuth 1.0a signer for its requests."""
-    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
-    from requests_oauthlib import OAuth1
-
     fields = {"name": name, "resourceAccess": "CUSTOM", "resources": grant}
     created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
     assert not created["userErrors"], created
     authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
-    credentials = authorized["data"]["authorizeIntegration"]["credentials"]
-    return OAuth1(
-        credentials["consumerKey"],
-        client_secret=credentials["consumerSecret"],
-        resource_owner_key=credentials["accessToken"],
-        resource_owner_secret=credentials["accessTokenSecret"],
-        signature_method=SIGNATURE_HMAC_SHA256,
-    )
+    return signer(authorized["data"]["authorizeIntegration"]["credentials"])
 
 
 def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str]) -> Caller:

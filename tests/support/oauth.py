@@ -95,6 +95,19 @@ async def find_token_row(token: str, token_type: str | None = None) -> OAuthToke
     return await query.first()
 
 
+def signer(credentials: dict[str, Any]) -> Any:
+    """A requests auth that signs with the four credentials an admin is shown (``IntegrationCredentials``)."""
+    from requests_oauthlib import OAuth1
+
+    return OAuth1(
+        credentials["consumerKey"],
+        client_secret=credentials["consumerSecret"],
+        resource_owner_key=credentials["accessToken"],
+        resource_owner_secret=credentials["accessTokenSecret"],
+        signature_method=SIGNATURE_HMAC_SHA256,
+    )
+
+
 def sign(
     client: Client, url: str = GRAPHQL_URL, method: str = "POST", body: str | None = None, form: bool = False
 ) -> dict[str, str]:
