@@ -32,7 +32,8 @@ LUA = BENCH / "wrk" / "graphql.lua"
 SERVER_CPU = "0"
 GENERATOR_CPU = "1"
 
-PRODUCTS_RESOURCE = "Magento_Catalog::products"
+#: What the benchmark's integration is granted: what the products document reads (products and their categories).
+CATALOG_RESOURCES = ["Magento_Catalog::products", "Magento_Catalog::categories"]
 DEFAULT_FIRST = 20
 
 
@@ -269,6 +270,8 @@ class Server:
             "warning",
         ]
         self._log = self.log_path.open("ab")
+        # Signed requests must name the store's own host: this server's address is the store's base URL.
+        env = {"STORE_BASE_URL": f"http://127.0.0.1:{port}/", **env}
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, **session()
         )

@@ -129,7 +129,7 @@ class Store:
                 self.url,
                 "mutation($input: CreateIntegrationInput!) { createIntegration(input: $input) "
                 "{ integration { id } userErrors { field message code } } }",
-                {"input": {"name": INTEGRATION_NAME, "resources": [h.PRODUCTS_RESOURCE]}},
+                {"input": {"name": INTEGRATION_NAME, "resources": h.CATALOG_RESOURCES}},
                 token=self.admin_token,
             ),
             "createIntegration",

@@ -121,10 +121,11 @@ async def in_process(spec: dict[str, Any], wrap: Callable[[Any], Any] = lambda a
     from main import create_app
     from settings import Settings
 
-    settings = Settings.from_env()
+    base_url = spec["base_url"]
+    # Signed requests must name the store's own host: the base URL the requests are sent to.
+    settings = dataclasses.replace(Settings.from_env(), store_base_url=f"{base_url}/")
     bare = create_bare_app(settings)
     app = create_app(settings)
-    base_url = spec["base_url"]
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=wrap(app)), base_url=base_url) as real,
