@@ -8,11 +8,12 @@ import secrets
 
 from auth.clock import clock
 from auth.config import ConfigSnapshot
+from auth.grants import granted_resources
 from auth.passwords import hash_password, verify_password
 from auth.principal import Principal, admin_principal
 from auth.tokens import hash_token
 from errors import Refusal
-from models import AdminToken, AdminUser, TokenRequestLog
+from models import AdminRole, AdminToken, AdminUser, TokenRequestLog
 from models.sql import execute, fetch_one
 from models.values import as_datetime
 
@@ -44,8 +45,22 @@ class AdminTokenIssued:
     expires_at: dt.datetime
 
 
+#: The built-in role (All) of the first admin and of admins created from the command line.
+ADMINISTRATORS = "Administrators"
+
+
+async def administrators_role() -> AdminRole:
+    """The role "Administrators" (All), created when missing (it is built in, and the first admin holds it)."""
+    role, _created = await AdminRole.get_or_create(
+        name_key=ADMINISTRATORS.casefold(), defaults={"name": ADMINISTRATORS, "all_resources": True}
+    )
+    return role
+
+
 async def create_admin(username: str, password: str) -> AdminUser:
-    return await AdminUser.create(username=username, password_hash=await hash_password(password))
+    """An admin holding "Administrators" (All): the first admin, or one created from the command line."""
+    role = await administrators_role()
+    return await AdminUser.create(username=username, password_hash=await hash_password(password), role=role)
 
 
 _COUNT_ATTEMPT_SQL = (
@@ -132,18 +147,64 @@ async def revoke_admin_token(token_id: int) -> bool:
     return bool(await execute("UPDATE admin_token SET revoked = ? WHERE id = ?", True, token_id))
 
 
+async def revoke_admin_tokens(admin_id: int, keep_token_id: int | None = None) -> int:
+    """Revoke every token of an admin (but ``keep_token_id``, the one in use after a password change)."""
+    sql = "UPDATE admin_token SET revoked = ? WHERE admin_id = ? AND revoked = ?"
+    params: list[object] = [True, admin_id, False]
+    if keep_token_id is not None:
+        sql += " AND id <> ?"
+        params.append(keep_token_id)
+    return await execute(sql, *params)
+
+
+#: Magento's message for a wrong "Your Password" (``Integration/Controller/Adminhtml/Integration/Save.php``).
+INVALID_CURRENT_PASSWORD = "You have entered an invalid password for current user."
+
+
+async def verify_current_password(admin_id: int, password: str | None, config: ConfigSnapshot) -> bool:
+    """Magento's "Your Password" on a sensitive write: is ``password`` this admin's own?
+
+    A wrong one counts toward the admin's lock-out exactly like a failed sign-in (the same atomic count,
+    taken before the check). When it locks the account, every token of the admin is revoked: whoever holds
+    the token does not know the password. A failed sign-in never revokes tokens, or anyone could sign an
+    admin out by guessing at the name.
+    """
+    user = await AdminUser.get_or_none(id=admin_id)
+    if user is None or not password:
+        return False
+    now = clock.now()
+    attempt = await _count_attempt(user.username, now)
+    limited = config.max_failures > 0
+    if attempt.locked or (limited and attempt.number > config.max_failures):
+        if not attempt.locked:
+            await _lock(user.username, config, now)
+        await revoke_admin_tokens(user.id)
+        return False
+    if user.is_active and await verify_password(user.password_hash, password):
+        await TokenRequestLog.filter(user_name=user.username, user_type=THROTTLE_ADMIN).delete()
+        return True
+    if limited and attempt.number >= config.max_failures:
+        await _lock(user.username, config, now)
+        await revoke_admin_tokens(user.id)
+    return False
+
+
 async def authenticate_admin_token(token: str) -> Principal | None:
     """The admin behind a bearer token; None when no admin token has this value.
 
     Raises ``InvalidTokenError`` for a known token that is expired or revoked, or whose admin is disabled.
     """
     row = await fetch_one(
-        "SELECT t.id, t.admin_id, t.expires_at, t.revoked, u.username, u.is_active "
-        "FROM admin_token t JOIN admin_user u ON u.id = t.admin_id WHERE t.token_hash = ?",
+        "SELECT t.id, t.admin_id, t.expires_at, t.revoked, u.username, u.is_active, "
+        "r.all_resources, r.resources "
+        "FROM admin_token t JOIN admin_user u ON u.id = t.admin_id LEFT JOIN admin_role r ON r.id = u.role_id "
+        "WHERE t.token_hash = ?",
         hash_token(token),
     )
     if row is None:
         return None
     if row["revoked"] or not row["is_active"] or as_datetime(row["expires_at"]) <= clock.now():
         raise InvalidTokenError
-    return admin_principal(row["admin_id"], row["username"], row["id"])
+    # The role is read with the token on every request, so a role edit applies to the next request anywhere.
+    resources = granted_resources(row["all_resources"], row["resources"])
+    return admin_principal(row["admin_id"], row["username"], row["id"], resources)

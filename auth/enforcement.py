@@ -36,7 +36,7 @@ from strawberry.extensions import SchemaExtension
 
 from auth import audit
 from auth.principal import Principal
-from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide
+from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide, needs_guest_switch
 from errors import Refusal
 
 
@@ -202,7 +202,7 @@ class AccessPolicy:
         principal = context.principal
         rules = [self.table.rules[c] for c in access.coordinates]
         guest_allowed = False
-        if principal.is_guest and any(r.guest and not r.public for r in rules):
+        if any(needs_guest_switch(r, principal) for r in rules):
             guest_allowed = await context.guest_access_allowed()
         denied: dict[str, Denial] = {}
         for rule in rules:

@@ -18,7 +18,7 @@ class PrincipalKind(enum.Enum):
 class Principal:
     kind: PrincipalKind
     name: str
-    #: Resources held. Admins and All-grant integrations hold ``Magento_Backend::all``.
+    #: Resources held: an admin's role's, an integration's grant; ``Magento_Backend::all`` for All.
     resources: frozenset[str] = frozenset()
     admin_id: int | None = None
     integration_id: int | None = None
@@ -38,12 +38,21 @@ class Principal:
             return []
         return [r for r in resource_ids if r not in self.resources]
 
+    def sees_as_guest(self, resource: str) -> bool:
+        """This caller reaches ``resource``'s data only through guest access, so it gets the guest's filter.
+
+        Resolvers ask this to filter rows (enabled, visible, active), never to decide access: a caller
+        that lacks the resource reaches the field at all only while Allow Anonymous Guest Access is on.
+        """
+        return self.kind is PrincipalKind.GUEST or (ALL not in self.resources and resource not in self.resources)
+
 
 GUEST = Principal(PrincipalKind.GUEST, "guest")
 
 
-def admin_principal(admin_id: int, username: str, token_id: int | None) -> Principal:
-    return Principal(PrincipalKind.ADMIN, username, frozenset({ALL}), admin_id=admin_id, token_id=token_id)
+def admin_principal(admin_id: int, username: str, token_id: int | None, resources: frozenset[str]) -> Principal:
+    """An admin holding its role's resources (``Magento_Backend::all`` for a role with All)."""
+    return Principal(PrincipalKind.ADMIN, username, resources, admin_id=admin_id, token_id=token_id)
 
 
 def integration_principal(integration_id: int, name: str, resources: frozenset[str]) -> Principal:

@@ -28,3 +28,7 @@ class Resource(enum.StrEnum):
     INTEGRATIONS = "Magento_Integration::integrations"
     CONFIG_OAUTH = "Magento_Integration::config_oauth"
     CONFIG_WEBAPI = "Magento_Webapi::config_webapi"
+    PERMISSIONS = "Magento_User::acl"
+    ADMIN_USERS = "Magento_User::acl_users"
+    ADMIN_ROLES = "Magento_User::acl_roles"
+    LOCKED_USERS = "Magento_User::locks"

@@ -133,19 +133,31 @@ class Denial:
 
 
 def decide(rule: Rule, principal: Principal, guest_access_allowed: bool) -> Denial | None:
-    """The one access decision: None when allowed, else why not."""
+    """The one access decision: None when allowed, else why not.
+
+    While Allow Anonymous Guest Access is on, a ``@guestAccess`` field is open to every caller, as in
+    Magento (its guest-eligible resources become ``anonymous``, which any caller passes): sending
+    credentials never reveals less than sending none. Such a caller gets the guest's data filter
+    (``Principal.sees_as_guest``).
+    """
     if rule.public:
         return None
-    if principal.is_guest:
-        if rule.guest and guest_access_allowed:
-            return None
-        return Denial(rule.coordinate, ErrorCode.UNAUTHENTICATED, rule.resources, rule.resources)
     if rule.admin_only and principal.kind is not PrincipalKind.ADMIN:
+        if principal.is_guest:
+            return Denial(rule.coordinate, ErrorCode.UNAUTHENTICATED, rule.resources, rule.resources)
         return Denial(rule.coordinate, ErrorCode.FORBIDDEN, rule.resources, ())
-    missing = tuple(principal.missing(rule.resources))
-    if missing:
-        return Denial(rule.coordinate, ErrorCode.FORBIDDEN, rule.resources, missing)
-    return None
+    missing = tuple(principal.missing(rule.resources)) if not principal.is_guest else rule.resources
+    if not missing or (rule.guest and guest_access_allowed):
+        return None
+    code = ErrorCode.UNAUTHENTICATED if principal.is_guest else ErrorCode.FORBIDDEN
+    return Denial(rule.coordinate, code, rule.resources, missing)
+
+
+def needs_guest_switch(rule: Rule, principal: Principal) -> bool:
+    """Whether deciding ``rule`` for ``principal`` depends on Allow Anonymous Guest Access (read only then)."""
+    if not rule.guest:
+        return False
+    return principal.is_guest or bool(principal.missing(rule.resources))
 
 
 class AccessRule(FieldExtension):

@@ -58,10 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             fuzzing.seed_integrations(admin)
             lookup = guest.sign_in(*ADMIN)
             known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(lookup))
-            fuzzing.allow_guest_access(admin)  # (admin's generated writes may switch it)
             for name in args.callers.split(","):
                 # A fresh token: the admin's generated operations may have revoked the previous one.
-                caller = fuzzing.make_caller(name.strip(), guest.sign_in(*ADMIN), ADMIN)
+                fresh = guest.sign_in(*ADMIN)
+                # Set for each caller: the admin's generated writes may have switched it.
+                fuzzing.allow_guest_access(fresh, fuzzing.GUEST_ACCESS_FOR.get(name.strip(), True))
+                caller = fuzzing.make_caller(name.strip(), fresh, ADMIN)
                 t0 = time.monotonic()
                 report = fuzzing.fuzz_graphql(
                     f"{server.base_url}/graphql", caller, args.examples, seed=seed, known_ids=known_ids

@@ -1,6 +1,6 @@
 """Tortoise models only; migrations live in ``models/migrations``."""
 
-from models.admin import AdminToken, AdminUser, ClientThrottle, TokenRequestLog
+from models.admin import AdminRole, AdminToken, AdminUser, ClientThrottle, TokenRequestLog
 from models.config import ConfigValue
 from models.integration import (
     Integration,
@@ -26,6 +26,7 @@ from models.store import (
 )
 
 __all__ = [
+    "AdminRole",
     "AdminToken",
     "AdminUser",
     "Category",

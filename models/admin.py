@@ -6,11 +6,47 @@ from tortoise import fields
 from tortoise.models import Model
 
 
+class AdminRole(Model):
+    """A User Role (System > Permissions > User Roles): a named grant on the same ACL tree as integrations.
+
+    The grant is stored expanded exactly like an integration's (``auth.grants.GrantSpec``), so a resource
+    added to the tree later is not held until the role is saved again.
+    """
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255)
+    #: The name compared as people read it (NFKC, case-folded, spaces collapsed), unique.
+    name_key = fields.CharField(max_length=255, unique=True)
+    all_resources = fields.BooleanField(default=False)
+    #: Held resources: the chosen nodes with their subtrees.
+    resources: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    #: Ancestors of chosen nodes (shown half-ticked, grant nothing).
+    partial_resources: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    #: What the admin ticked.
+    selected: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "admin_role"
+
+
 class AdminUser(Model):
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=255, unique=True)
     password_hash = fields.CharField(max_length=255)
     is_active = fields.BooleanField(default=True)
+    email = fields.CharField(max_length=255, default="")
+    first_name = fields.CharField(max_length=255, default="")
+    last_name = fields.CharField(max_length=255, default="")
+    #: No role holds nothing. A role cannot be deleted while a user holds it.
+    role: fields.ForeignKeyNullableRelation[AdminRole] = fields.ForeignKeyField(
+        "models.AdminRole", related_name="users", null=True, on_delete=fields.RESTRICT
+    )
+    #: The TOTP secret, encrypted (``auth.secret_box``); set at enrolment.
+    totp_secret = fields.CharField(max_length=255, null=True)
+    #: Enrolment confirmed with a code: sign-in needs one from now on.
+    totp_enabled = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

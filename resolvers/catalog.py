@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from auth.resources import Resource
 from errors import bad_user_input
 from models import Category, Product, ProductCategory
 from models.sql import fetch_all, fetch_one, like_pattern, placeholders
@@ -74,7 +75,7 @@ async def products_page(context: Context, filter: ProductFilter, first: int, aft
     else:
         source, ordering = "catalog_product p", PRODUCTS
     search = (filter.search or "").strip()
-    if context.principal.is_guest:
+    if context.principal.sees_as_guest(Resource.PRODUCTS):
         if filter.category_id is not None:
             # A guest never sees an inactive category, nor lists its products through the filter.
             where.append("EXISTS (SELECT 1 FROM catalog_category c WHERE c.id = pc.category_id AND c.is_active = ?)")
@@ -111,13 +112,13 @@ def guest_may_see_product(row: Row) -> bool:
 
 async def product_by_sku(context: Context, sku: str) -> Row | None:
     row = await fetch_one(f"SELECT {PRODUCT_COLUMNS} FROM catalog_product p WHERE p.sku = ?", sku)
-    if row is not None and context.principal.is_guest and not guest_may_see_product(row):
+    if row is not None and context.principal.sees_as_guest(Resource.PRODUCTS) and not guest_may_see_product(row):
         return None
     return row
 
 
 def _product_categories_batch(context: Context) -> LoadFn:
-    active_only = context.principal.is_guest
+    active_only = context.principal.sees_as_guest(Resource.CATEGORIES)
 
     async def load(product_ids: list[int]) -> list[list[Row]]:
         sql = (
@@ -143,7 +144,7 @@ def product_categories(context: Context) -> DataLoader[int, list[Row]]:
 
 
 def _category_children_batch(context: Context) -> LoadFn:
-    active_only = context.principal.is_guest
+    active_only = context.principal.sees_as_guest(Resource.CATEGORIES)
 
     async def load(parent_ids: list[int]) -> list[list[Row]]:
         sql = (
@@ -170,7 +171,7 @@ async def categories_page(context: Context, parent_id: int | None, first: int, a
     """The children of ``parent_id``, or the root categories when it is None."""
     where = ["c.parent_id IS NULL" if parent_id is None else "c.parent_id = ?"]
     params: list[Any] = [] if parent_id is None else [parent_id]
-    if context.principal.is_guest:
+    if context.principal.sees_as_guest(Resource.CATEGORIES):
         where.append("c.is_active = ?")
         params.append(True)
     return await keyset_page(
@@ -186,7 +187,7 @@ async def categories_page(context: Context, parent_id: int | None, first: int, a
 
 async def category_by_id(context: Context, category_id: int) -> Row | None:
     row = await fetch_one(f"SELECT {CATEGORY_COLUMNS} FROM catalog_category c WHERE c.id = ?", category_id)
-    if row is not None and context.principal.is_guest and not row["is_active"]:
+    if row is not None and context.principal.sees_as_guest(Resource.CATEGORIES) and not row["is_active"]:
         return None
     return row
 

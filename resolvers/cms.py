@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 
+from auth.resources import Resource
 from models import CmsPage
 from models.sql import fetch_one
 from resolvers.pagination import Ordering, Page, keyset_page
@@ -32,8 +33,8 @@ CONTENT_LENGTH = 1_000_000
 IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_./-]*")
 
 
-async def _list(context: Context, table: str, columns: str, first: int, after: str | None) -> Page:
-    where, params = (["is_active = ?"], [True]) if context.principal.is_guest else ([], [])
+async def _list(context: Context, resource: Resource, table: str, columns: str, first: int, after: str | None) -> Page:
+    where, params = (["is_active = ?"], [True]) if context.principal.sees_as_guest(resource) else ([], [])
     return await keyset_page(
         Ordering(table),
         f"SELECT {columns} FROM {table}",
@@ -45,27 +46,27 @@ async def _list(context: Context, table: str, columns: str, first: int, after: s
     )
 
 
-async def _one(context: Context, table: str, columns: str, identifier: str) -> Row | None:
+async def _one(context: Context, resource: Resource, table: str, columns: str, identifier: str) -> Row | None:
     row = await fetch_one(f"SELECT {columns} FROM {table} WHERE identifier = ?", identifier)
-    if row is not None and context.principal.is_guest and not row["is_active"]:
+    if row is not None and context.principal.sees_as_guest(resource) and not row["is_active"]:
         return None
     return row
 
 
 async def pages_page(context: Context, first: int, after: str | None) -> Page:
-    return await _list(context, "cms_page", PAGE_COLUMNS, first, after)
+    return await _list(context, Resource.CMS_PAGES, "cms_page", PAGE_COLUMNS, first, after)
 
 
 async def page_by_identifier(context: Context, identifier: str) -> Row | None:
-    return await _one(context, "cms_page", PAGE_COLUMNS, identifier)
+    return await _one(context, Resource.CMS_PAGES, "cms_page", PAGE_COLUMNS, identifier)
 
 
 async def blocks_page(context: Context, first: int, after: str | None) -> Page:
-    return await _list(context, "cms_block", BLOCK_COLUMNS, first, after)
+    return await _list(context, Resource.CMS_BLOCKS, "cms_block", BLOCK_COLUMNS, first, after)
 
 
 async def block_by_identifier(context: Context, identifier: str) -> Row | None:
-    return await _one(context, "cms_block", BLOCK_COLUMNS, identifier)
+    return await _one(context, Resource.CMS_BLOCKS, "cms_block", BLOCK_COLUMNS, identifier)
 
 
 # ------------------------------------------------------------------------------------------ writes

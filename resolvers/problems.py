@@ -39,6 +39,12 @@ class UserErrorCode(enum.Enum):
     TOO_LONG = "TOO_LONG"
     #: Another request is changing the same thing right now (or just did): reload and try again.
     IN_PROGRESS = "IN_PROGRESS"
+    #: "Your Password" (``currentPassword``) is not the caller's own; it counts toward lock-out.
+    INVALID_PASSWORD = "INVALID_PASSWORD"
+    #: The change would lock every admin out (the last active admin with All), or edit the caller's own role.
+    NOT_ALLOWED = "NOT_ALLOWED"
+    #: The thing is still in use (a role that users hold).
+    IN_USE = "IN_USE"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

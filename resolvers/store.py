@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from auth.resources import Resource
 from models.sql import fetch_one
 from resolvers.pagination import Ordering, Page, keyset_page
 
@@ -31,7 +32,7 @@ VIEW_SELECT = (
 
 
 def _visibility(context: Context) -> tuple[list[str], list[Any]]:
-    return (["v.is_active = ?"], [True]) if context.principal.is_guest else ([], [])
+    return (["v.is_active = ?"], [True]) if context.principal.sees_as_guest(Resource.STORES) else ([], [])
 
 
 async def store_views_page(context: Context, first: int, after: str | None) -> Page:

@@ -8,7 +8,7 @@ from auth import principal as auth_principal
 from auth.enforcement import Requirements, policy_of
 from auth.rules import Access
 from resolvers import access as resolve
-from schema.directives import Resource, public, requires
+from schema.directives import Resource, admin_only, public, requires
 
 PrincipalKind = strawberry.enum(auth_principal.PrincipalKind, name="PrincipalKind")
 
@@ -82,7 +82,7 @@ class AccessQuery:
         return Viewer(kind=principal.kind, name=principal.name, resources=sorted(principal.resources))
 
     @strawberry.field(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only()],
         description="The children of `Magento_Backend::admin`, as the Custom resource picker shows them.",
     )
     def resource_tree(self) -> list[AclResource] | None:

@@ -10,7 +10,7 @@ import strawberry
 from auth.config import BY_NAME, SETTINGS, ConfigSnapshot
 from resolvers import config as resolve
 from schema.core import UserError, user_errors
-from schema.directives import Resource, public, requires
+from schema.directives import Resource, admin_only, public
 
 
 def setting_field(name: str) -> Any:
@@ -53,11 +53,11 @@ class OAuthConfig:
 
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
-    @strawberry.field(extensions=[requires(Resource.CONFIG_WEBAPI)])
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
     async def web_api_security(self, info: strawberry.Info) -> WebApiSecurityConfig | None:
         return WebApiSecurityConfig.from_config(await info.context.config())
 
-    @strawberry.field(extensions=[requires(Resource.CONFIG_OAUTH)])
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_OAUTH)])
     async def oauth(self, info: strawberry.Info) -> OAuthConfig | None:
         return OAuthConfig.from_config(await info.context.config())
 
@@ -99,7 +99,7 @@ class ConfigQuery:
 @strawberry.type
 class ConfigMutation:
     @strawberry.mutation(
-        extensions=[requires(Resource.CONFIG_WEBAPI)],
+        extensions=[admin_only(Resource.CONFIG_WEBAPI)],
         description="Switch Allow Anonymous Guest Access; every worker sees it on its next request.",
     )
     async def set_guest_access(self, info: strawberry.Info, allow: bool) -> SetGuestAccessPayload:
@@ -110,7 +110,7 @@ class ConfigMutation:
 
     @strawberry.mutation(
         name="updateOAuthConfig",
-        extensions=[requires(Resource.CONFIG_OAUTH)],
+        extensions=[admin_only(Resource.CONFIG_OAUTH)],
         description="Change OAuth settings; fields left out keep their values. Nothing is saved on errors.",
     )
     async def update_oauth_config(

@@ -18,7 +18,7 @@ from resolvers.integrations.grants import held_resources
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome
 from schema.core import UserError, user_errors
-from schema.directives import Resource, admin_only, requires
+from schema.directives import Resource, admin_only
 from schema.pagination import Connection, connection
 
 
@@ -238,7 +238,7 @@ class AuthorizeIntegrationPayload:
 @strawberry.type
 class IntegrationQuery:
     @strawberry.field(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="What went wrong with the integrations file (INTEGRATIONS_FILE) at the last start: skipped "
         "declarations and why. Empty when all went well.",
     )
@@ -246,13 +246,13 @@ class IntegrationQuery:
         return await loaders.file_problems()
 
     @strawberry.field(
-        extensions=[requires(Resource.INTEGRATIONS)], description="An integration by its (global) id, or null."
+        extensions=[admin_only(Resource.INTEGRATIONS)], description="An integration by its (global) id, or null."
     )
     async def integration(self, id: strawberry.ID) -> Integration | None:
         return Integration.maybe(await service.get_integration(id))
 
     @strawberry.field(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Integrations ordered by name; `search` matches name or email. Relay pagination: `first` "
         "(default: the server's maximum page size, MAX_PAGE_SIZE, default 100) items after the cursor `after`; "
         "a `first` above that maximum is refused with a BAD_USER_INPUT error, not clamped.",
@@ -275,7 +275,7 @@ class IntegrationQuery:
 @strawberry.type
 class IntegrationMutation:
     @strawberry.mutation(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Register an integration (status INACTIVE) with its OAuth consumer and API grant.",
     )
     async def create_integration(self, info: strawberry.Info, input: CreateIntegrationInput) -> IntegrationPayload:
@@ -284,7 +284,7 @@ class IntegrationMutation:
         return IntegrationPayload.of(outcome)
 
     @strawberry.mutation(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Edit an integration; its status and tokens are untouched.",
     )
     async def update_integration(self, info: strawberry.Info, input: UpdateIntegrationInput) -> IntegrationPayload:
@@ -293,7 +293,7 @@ class IntegrationMutation:
         return IntegrationPayload.of(outcome)
 
     @strawberry.mutation(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Delete an integration; its credentials stop working at once.",
     )
     async def delete_integration(self, info: strawberry.Info, id: strawberry.ID) -> DeleteIntegrationPayload:
@@ -303,7 +303,7 @@ class IntegrationMutation:
         return DeleteIntegrationPayload(deleted_id=deleted_id, user_errors=user_errors(outcome.problems))
 
     @strawberry.mutation(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Activate: manual integrations get their access token here; token-exchange ones start "
         "the OAuth handshake.",
     )
@@ -311,7 +311,7 @@ class IntegrationMutation:
         return AuthorizeIntegrationPayload.of(await activation.authorize_integration(info.context, id))
 
     @strawberry.mutation(
-        extensions=[requires(Resource.INTEGRATIONS)],
+        extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Issue new access credentials; the old access token stops working at once.",
     )
     async def reauthorize_integration(self, info: strawberry.Info, id: strawberry.ID) -> AuthorizeIntegrationPayload:

@@ -12,8 +12,8 @@ from starlette.types import Message, Receive, Scope
 
 from auth import config as paths
 from auth.admin_tokens import InvalidTokenError
+from auth.grants import granted_resources
 from auth.middleware import AuthenticationFailed, Authenticator
-from auth.oauth.credentials import granted_resources
 from auth.oauth.params import FORM_MEDIA_TYPE, form_body_of
 from auth.oauth.problems import OAuthProblem
 from auth.oauth.signed_requests import authenticate_signed_request

@@ -12,12 +12,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-import json
-from typing import Any
 
 from auth import config as paths
 from auth import secret_box
-from auth.acl import ALL
+from auth.grants import granted_resources
 from auth.oauth.params import TOKEN_LENGTH
 from auth.oauth.tokens import TYPE_ACCESS
 from auth.principal import Principal, integration_principal
@@ -62,14 +60,6 @@ def decrypt_or_dummy(ciphertext: str | None) -> str:
             dummy = _dummy_ciphertexts[id(box)] = box.encrypt("0" * TOKEN_LENGTH)
         return box.decrypt(dummy)
     return box.decrypt(ciphertext)
-
-
-def granted_resources(all_resources: Any, resources: Any) -> frozenset[str]:
-    if as_bool(all_resources):
-        return frozenset({ALL})
-    if isinstance(resources, str):
-        resources = json.loads(resources or "[]")
-    return frozenset(resources or ())
 
 
 @dataclasses.dataclass(slots=True)

@@ -10,41 +10,15 @@ an integration holding nothing it does not hold. The server itself (config-file 
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
-
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from auth import acl
 from auth.clock import clock
-from auth.grants import out_of_scope
+from auth.grants import GrantSpec, out_of_scope
 from auth.principal import Principal
 from models import Integration as IntegrationRow
 from models import IntegrationGrant
 from resolvers.problems import Problem, UserErrorCode
-
-
-@dataclasses.dataclass(frozen=True)
-class GrantSpec:
-    """A grant ready to store: what the admin ticked and what that expands to in the current tree."""
-
-    all_resources: bool
-    selected: tuple[str, ...]
-    held: frozenset[str]
-    partial: frozenset[str]
-
-    @classmethod
-    def all(cls) -> GrantSpec:
-        return cls(True, (), frozenset({acl.ALL}), frozenset())
-
-    @classmethod
-    def custom(cls, selected: Sequence[str]) -> GrantSpec:
-        """Expand a Custom selection (ids must be known: check with ``acl.TREE.unknown`` first)."""
-        chosen = tuple(dict.fromkeys(selected))
-        if acl.ALL in chosen:
-            return cls.all()
-        held, partial = acl.TREE.expand_selection(chosen)
-        return cls(False, chosen, held, partial)
 
 
 async def save_grant(integration_id: int, grant: GrantSpec, conn: BaseDBAsyncClient) -> None:

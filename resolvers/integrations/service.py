@@ -24,9 +24,10 @@ from models import IntegrationDeclaration, IntegrationGrant, OAuthConsumer
 from models.integration import SETUP_CONFIG, SETUP_MANUAL, STATUS_INACTIVE
 from models.sql import like_pattern
 from resolvers.integrations.grants import check_manage_permission, grant_guard, manage_guard, save_grant
-from resolvers.integrations.validation import IntegrationInput, name_key, validate_input
+from resolvers.integrations.validation import IntegrationInput, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
+from resolvers.validation import name_key
 
 if TYPE_CHECKING:
     from schema.context import Context

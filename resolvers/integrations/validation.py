@@ -7,15 +7,14 @@ Every problem is collected at once and nothing is written when there is any. Mes
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from strawberry import UNSET
 
-from resolvers.integrations.grants import GrantSpec
+from auth.grants import GrantSpec
 from resolvers.problems import Problem, UserErrorCode
-from resolvers.validation import InputChecker
+from resolvers.validation import InputChecker, name_key
 
 RESOURCE_ACCESS_ALL = "ALL"
 RESOURCE_ACCESS_CUSTOM = "CUSTOM"
@@ -79,17 +78,6 @@ def validate_input(
         fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
     grant = _grant(check, data, creating=creating, stored_selection=stored_selection)
     return ValidatedInput(fields, grant, check.problems)
-
-
-def name_key(name: str) -> str:
-    """What makes two names the same name: compatibility-normalised (NFKC), case-folded, spaces collapsed.
-
-    "Café" and "Cafe\u0301", "Élan" and "élan", "ERP" and a full-width "\uff25\uff32\uff30", "ERP  Sync" and
-    "ERP Sync" (a page shows them alike) share a key. The database keeps keys unique, so neither a race nor
-    Unicode can make twins. Case-folding can undo normalisation, hence the second pass (Unicode's
-    recommended ``NFKC(casefold(NFKC(s)))``).
-    """
-    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).split())
 
 
 def _name(check: InputChecker, name: str | None) -> str | None:

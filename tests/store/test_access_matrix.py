@@ -83,7 +83,15 @@ async def test_every_store_root_field_for_every_kind_of_caller(
     for field in FIELDS:
         _assert_denied(await _call(guest, field, variables), field, "UNAUTHENTICATED")
 
-    # Guest, switch on: catalog, CMS and stores; never sales or customers.
+    # Integration granted only Magento_Catalog::products, switch off: products, nothing else.
+    for field in FIELDS:
+        body = await _call(integration(PRODUCTS), field, variables)
+        if field.resource == PRODUCTS:
+            _assert_allowed(body, field)
+        else:
+            _assert_denied(body, field, "FORBIDDEN")
+
+    # Switch on: catalog, CMS and stores for every caller (as in Magento), never sales or customers.
     await set_guest_access(admin, True)
     for field in FIELDS:
         body = await _call(guest, field, variables)
@@ -91,11 +99,9 @@ async def test_every_store_root_field_for_every_kind_of_caller(
             _assert_allowed(body, field)
         else:
             _assert_denied(body, field, "UNAUTHENTICATED")
-
-    # Integration granted only Magento_Catalog::products: products, nothing else.
     for field in FIELDS:
-        body = await _call(integration(PRODUCTS), field, variables)
-        if field.resource == PRODUCTS:
+        body = await _call(integration(ORDERS), field, variables)
+        if field.guest or field.resource == ORDERS:
             _assert_allowed(body, field)
         else:
             _assert_denied(body, field, "FORBIDDEN")
@@ -110,12 +116,6 @@ async def test_every_store_root_field_for_every_kind_of_caller(
 async def test_denied_fields_are_null_while_allowed_siblings_resolve(
     guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller
 ) -> None:
-    await set_guest_access(admin, True)
-    body = await guest.query("{ products(first: 1) { edges { node { sku } } } orders { edges { node { id } } } }")
-    assert len(body["data"]["products"]["edges"]) == 1
-    assert body["data"]["orders"] is None
-    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["orders"], "UNAUTHENTICATED")]
-
     body = await integration(PRODUCTS).query(
         "{ products(first: 1) { edges { node { sku } } } categories { edges { node { id } } } }"
     )
@@ -124,6 +124,12 @@ async def test_denied_fields_are_null_while_allowed_siblings_resolve(
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert error["extensions"]["requiredResources"] == [CATEGORIES]
+
+    await set_guest_access(admin, True)
+    body = await guest.query("{ products(first: 1) { edges { node { sku } } } orders { edges { node { id } } } }")
+    assert len(body["data"]["products"]["edges"]) == 1
+    assert body["data"]["orders"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["orders"], "UNAUTHENTICATED")]
 
 
 @pytest.mark.usefixtures("demo")

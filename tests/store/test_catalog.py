@@ -74,6 +74,11 @@ async def test_guests_see_only_enabled_products_visible_in_the_catalog(
         body = await guest.query(PRODUCT, {"sku": sku})
         assert (body["data"]["product"] is not None) is visible, sku
 
+    # A caller that reaches products only through guest access gets the guest's filter.
+    through_guest = integration("Magento_Sales::actions_view")
+    assert await skus(through_guest) == ["SHOWN", "CATALOG-ONLY"]
+    assert (await through_guest.query(PRODUCT, {"sku": "DISABLED"}))["data"]["product"] is None
+
     # Admins and integrations see everything they are granted.
     assert await skus(admin) == list(cases)
     assert await skus(integration("Magento_Catalog::products"), search="widget") == list(cases)

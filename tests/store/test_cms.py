@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.graphql import GraphQLClient
-from tests.support.principals import set_guest_access
+from tests.support.principals import IntegrationCaller, set_guest_access
 
 PAGES = "{ cmsPages(first: 100) { edges { node { identifier isActive } } } }"
 PAGE = "query($id: String!) { cmsPage(identifier: $id) { identifier title contentHeading content isActive } }"
@@ -32,8 +32,18 @@ def identifiers(body: dict[str, Any], key: str) -> list[str]:
 
 
 @pytest.mark.usefixtures("demo")
-async def test_guests_do_not_see_inactive_pages_and_blocks(guest: GraphQLClient, admin: GraphQLClient) -> None:
+async def test_guests_do_not_see_inactive_pages_and_blocks(
+    guest: GraphQLClient, admin: GraphQLClient, integration: IntegrationCaller
+) -> None:
+    through_guest = integration("Magento_Catalog::products")  # no CMS resource
+    assert (await through_guest.query(PAGES))["data"]["cmsPages"] is None
     await set_guest_access(admin, True)
+    # While guest access is on, a caller without the CMS resources reads pages and blocks as a guest does.
+    assert "summer-sale-2024" not in identifiers(await through_guest.query(PAGES), "cmsPages")
+    assert "home" in identifiers(await through_guest.query(PAGES), "cmsPages")
+    assert (await through_guest.query(BLOCK, {"id": "sale-banner"}))["data"]["cmsBlock"] is None
+    with_pages = integration("Magento_Cms::page")
+    assert "summer-sale-2024" in identifiers(await with_pages.query(PAGES), "cmsPages")
     assert "summer-sale-2024" not in identifiers(await guest.query(PAGES), "cmsPages")
     assert "home" in identifiers(await guest.query(PAGES), "cmsPages")
     assert (await guest.query(PAGE, {"id": "summer-sale-2024"}))["data"]["cmsPage"] is None

@@ -44,6 +44,8 @@ class NestedEdge:
     guest_path: bool
     #: The guarded field returns a scalar (selected without a sub-selection).
     leaf: bool
+    #: Some rule above the guarded field is already admin-only (no integration reaches the field at all).
+    admin_above: bool = False
 
     def query(self) -> str:
         selection = self.path[-1] if self.leaf else f"{self.path[-1]} {{ __typename }}"
@@ -61,18 +63,18 @@ def _edges_from_schema(schema: GraphQLSchema, rules: dict[str, Rule]) -> Iterato
     query = schema.query_type
     assert query is not None
     nested = {c: r for c, r in rules.items() if not c.startswith((f"{query.name}.", "Mutation."))}
-    queue: deque[tuple[GraphQLObjectType, tuple[str, ...], frozenset[str], bool]] = deque()
+    queue: deque[tuple[GraphQLObjectType, tuple[str, ...], frozenset[str], bool, bool]] = deque()
     for name, field in query.fields.items():
         rule = rules[f"{query.name}.{name}"]
         target = get_named_type(field.type)
         if _needs_arguments(field):
             continue
         if is_object_type(target):
-            queue.append((target, (name,), frozenset(rule.resources), rule.guest))  # type: ignore[arg-type]
+            queue.append((target, (name,), frozenset(rule.resources), rule.guest, rule.admin_only))  # type: ignore[arg-type]
     found: dict[str, NestedEdge] = {}
     visited: set[str] = set()
     while queue:
-        type_, path, required, guest = queue.popleft()
+        type_, path, required, guest, admin_above = queue.popleft()
         if type_.name in visited:
             continue
         visited.add(type_.name)
@@ -84,11 +86,14 @@ def _edges_from_schema(schema: GraphQLSchema, rules: dict[str, Rule]) -> Iterato
                 leaf = not is_object_type(get_named_type(field.type)) and not is_abstract_type(
                     get_named_type(field.type)
                 )
-                found[coordinate] = NestedEdge(coordinate, rule, (*path, name), required, guest and rule.guest, leaf)
+                found[coordinate] = NestedEdge(
+                    coordinate, rule, (*path, name), required, guest and rule.guest, leaf, admin_above
+                )
             target = get_named_type(field.type)
             if is_object_type(target) and not _needs_arguments(field):
                 more = frozenset(rule.resources) if rule is not None else frozenset()
-                queue.append((target, (*path, name), required | more, guest and (rule is None or rule.guest)))  # type: ignore[arg-type]
+                admin = admin_above or (rule is not None and rule.admin_only)
+                queue.append((target, (*path, name), required | more, guest and (rule is None or rule.guest), admin))  # type: ignore[arg-type]
     yield from found.values()
     unreached = set(nested) - set(found)
     assert unreached <= MUTATION_ONLY, f"nested rules with no query path: {unreached - MUTATION_ONLY}"
@@ -142,6 +147,13 @@ async def test_nested_rule_is_enforced_where_the_data_is(
 ) -> None:
     query = edge.query()
     parent_path = edge.path[:-1]
+    if edge.admin_above:
+        # No integration reaches the parent at all (its root is admin-only); an admin reads the field.
+        refused = await integration("Magento_Backend::all").query(query)
+        assert refused["data"] == {edge.path[0]: None}, refused
+        allowed = await admin.query(query)
+        assert "errors" not in allowed and any(v is not None for v in values_at(allowed["data"], edge.path)), allowed
+        return
     if edge.rule.admin_only:
         holder, full = integration("Magento_Backend::all"), admin
     else:
@@ -222,7 +234,7 @@ async def test_required_access_names_admin_only_fields(guest: GraphQLClient) -> 
     assert answer["resources"] == ["Magento_Integration::integrations"]
     assert answer["adminOnly"] is True and answer["guestAccessible"] is False
     assert {f["coordinate"]: f["access"] for f in answer["fields"]} == {
-        "Query.integrations": "HOLDERS",
+        "Query.integrations": "ADMINS",
         "Integration.credentials": "ADMINS",
     }
     catalog = await guest.query(REQUIRED_ACCESS, {"q": "{ products { edges { node { sku categories { name } } } } }"})

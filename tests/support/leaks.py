@@ -36,13 +36,30 @@ TYPE_KEY = "__leak_check_type"
 class LeakCheck:
     """The fields (``"Type.field"``) a caller holding ``held`` may not read, and the check of a response."""
 
-    def __init__(self, schema: GraphQLSchema, rules: dict[str, Any], held: frozenset[str]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: dict[str, Any],
+        held: frozenset[str],
+        *,
+        admin: bool = False,
+        guest_access: bool = False,
+    ) -> None:
+        """``admin``: the caller is an admin (of some role); ``guest_access``: Allow Anonymous Guest Access is
+        on, which opens guest fields to every caller."""
         self.schema = schema
+
+        def readable(rule: Any) -> bool:
+            if rule.public or (guest_access and rule.guest):
+                return True
+            if rule.admin_only and not admin:
+                return False
+            return ALL in held or set(rule.resources) <= held
+
         self.forbidden = {
             coordinate
             for coordinate, rule in rules.items()
-            if not rule.public
-            and (rule.admin_only or not (ALL in held or set(rule.resources) <= held))
+            if not readable(rule)
             and not coordinate.startswith(("Query.", "Mutation."))  # roots answer with an error, as they must
         }
 
@@ -129,11 +146,11 @@ class _NameEveryType(Visitor):
         return SelectionSetNode(selections=(*node.selections, marker))
 
 
-def for_grant(held: frozenset[str]) -> LeakCheck:
+def for_grant(held: frozenset[str], *, admin: bool = False, guest_access: bool = False) -> LeakCheck:
     """The check for a caller holding ``held`` (an expanded grant), from the server's own schema."""
     from schema import build_schema
 
     built = build_schema()
     policy = built.access_policy
     assert policy is not None
-    return LeakCheck(built._schema, policy.table.rules, held)
+    return LeakCheck(built._schema, policy.table.rules, held, admin=admin, guest_access=guest_access)
