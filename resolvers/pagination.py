@@ -1,7 +1,9 @@
 """Keyset pagination for every list: one indexed ``key > ? ORDER BY key LIMIT n+1`` query.
 
-Store lists are ordered by id; integrations by name (Magento's grid), with the id breaking ties. Cursors
-are opaque to clients (base64 of ``<list>:<id>``, or ``<list>:<id>:<name>``). A cursor from another list,
+Store lists are ordered by id; integrations by name (Magento's grid), with the id breaking ties, or by
+another column the grid sorts on, either way. Cursors are opaque to clients (base64 of ``<list>:<id>``, or
+``<list>:<id>:<value>``); each ordering has its own ``<list>`` name, so a cursor only continues the ordering
+it was made for. A cursor from another list,
 or one this server cannot have made (an id outside the 32-bit id columns, a name with a NUL byte), is
 refused with BAD_USER_INPUT before it reaches the database, whose driver would fail on it.
 ``first`` above ``settings.max_page_size`` is refused rather than clamped, so a client never silently
@@ -17,11 +19,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from errors import bad_user_input
-from models.sql import fetch_all
+from models.sql import fetch_all, fetch_one
 
 Row = dict[str, Any]
-#: Where a page starts: after the row with this id, or with this name and id.
-Key = tuple[int] | tuple[str, int]
+#: Where a page starts: after the row with this id, or with this value (text or number) and id.
+Key = tuple[int] | tuple[str, int] | tuple[int, int]
 
 DEFAULT_PAGE_SIZE = 20
 #: Ids are 32-bit integer columns.
@@ -32,13 +34,17 @@ MAX_ID = 2**31 - 1
 class Ordering:
     """How a list is ordered, and so what its cursors hold.
 
-    ``kind`` names the list in its cursors; ``id`` is the SQL of the id column (rows carry it as ``id``);
-    ``name``, when given, is a text column ordered first (rows carry it under the same name).
+    ``kind`` names the list (and its order) in its cursors; ``id`` is the SQL of the id column (rows carry it
+    as ``id``); ``name``, when given, is a column ordered first (rows carry it under the same name): text,
+    non-empty unless ``empty``, or whole numbers when ``numeric``. ``descending`` reverses the whole order.
     """
 
     kind: str
     id: str = "id"
     name: str | None = None
+    numeric: bool = False
+    empty: bool = False
+    descending: bool = False
 
     def cursor(self, row: Row) -> str:
         position = f"{row['id']}" if self.name is None else f"{row['id']}:{row[self.name]}"
@@ -58,19 +64,27 @@ class Ordering:
             kind, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
         except (binascii.Error, UnicodeError, ValueError):
             return None
-        raw_id, _, name = position.partition(":")
+        raw_id, separator, value = position.partition(":")
         if kind != self.kind or not _is_id(raw_id):
             return None
         if self.name is None:
-            return None if name else (int(raw_id),)
-        return (name, int(raw_id)) if name and "\x00" not in name else None
+            return None if value else (int(raw_id),)
+        if self.numeric:
+            return (int(value), int(raw_id)) if _is_id(value) else None
+        if not separator or "\x00" in value or not (value or self.empty):
+            return None
+        return (value, int(raw_id))
 
     def where_after(self) -> str:
         """The condition for rows after a key (its values are the key's, in order)."""
-        return f"{self.id} > ?" if self.name is None else f"({self.name}, {self.id}) > (?, ?)"
+        after = "<" if self.descending else ">"
+        return f"{self.id} {after} ?" if self.name is None else f"({self.name}, {self.id}) {after} (?, ?)"
 
     def order_by(self) -> str:
-        return self.id if self.name is None else f"{self.name}, {self.id}"
+        direction = " DESC" if self.descending else ""
+        if self.name is None:
+            return f"{self.id}{direction}"
+        return f"{self.name}{direction}, {self.id}{direction}"
 
 
 def _is_id(text: str) -> bool:
@@ -94,9 +108,19 @@ class Page:
     items: Sequence[Row]
     has_next_page: bool
     has_previous_page: bool
+    #: The SQL and parameters that count every row of the list (all pages), run only when asked for.
+    counting: tuple[str, tuple[Any, ...]] | None = None
 
     def cursor(self, row: Row) -> str:
         return self.ordering.cursor(row)
+
+    async def total_count(self) -> int:
+        """How many rows the list holds with its filters, over all pages (a grid's "N records found")."""
+        if self.counting is None:
+            return len(self.items)
+        sql, params = self.counting
+        row = await fetch_one(sql, *params)
+        return int(row["total"]) if row is not None else 0
 
 
 async def keyset_page(
@@ -119,4 +143,6 @@ async def keyset_page(
         values.extend(start)
     sql = select + (" WHERE " + " AND ".join(conditions) if conditions else "")
     rows = await fetch_all(f"{sql} ORDER BY {ordering.order_by()} LIMIT ?", *values, limit + 1)
-    return Page(ordering, rows[:limit], len(rows) > limit, start is not None)
+    filtered = select + (" WHERE " + " AND ".join(where) if where else "")
+    counting = (f"SELECT COUNT(*) AS total FROM ({filtered}) AS listed", tuple(params))
+    return Page(ordering, rows[:limit], len(rows) > limit, start is not None, counting)

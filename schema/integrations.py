@@ -19,7 +19,7 @@ from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome
 from schema.core import UserError, user_errors
 from schema.directives import Resource, admin_only
-from schema.pagination import Connection, connection
+from schema.pagination import Connection, SortDirection, connection
 
 
 @strawberry.enum(
@@ -41,6 +41,20 @@ class IntegrationSetupType(enum.Enum):
 class ResourceAccess(enum.Enum):
     ALL = validation.RESOURCE_ACCESS_ALL
     CUSTOM = validation.RESOURCE_ACCESS_CUSTOM
+
+
+@strawberry.enum(description="The integrations grid's sortable columns.")
+class IntegrationSortField(enum.Enum):
+    ID = "ID"
+    NAME = "NAME"
+    EMAIL = "EMAIL"
+    STATUS = "STATUS"
+
+
+@strawberry.input(description="The order of the integrations list; the id breaks ties.")
+class IntegrationSort:
+    field: IntegrationSortField
+    direction: SortDirection = SortDirection.ASC
 
 
 @strawberry.type(description="OAuth credentials. The access token fields are null until the integration is active.")
@@ -253,7 +267,9 @@ class IntegrationQuery:
 
     @strawberry.field(
         extensions=[admin_only(Resource.INTEGRATIONS)],
-        description="Integrations ordered by name; `search` matches name or email. Relay pagination: `first` "
+        description="Integrations ordered by name (or as `sort` says); `search` matches name or email, `name` and "
+        "`email` filter their column (contains, ignoring case), `isSecure: false` keeps those with a plain http: "
+        "URL. Each order has its own cursors. Relay pagination: `first` "
         "(default: the server's maximum page size, MAX_PAGE_SIZE, default 100) items after the cursor `after`; "
         "a `first` above that maximum is refused with a BAD_USER_INPUT error, not clamped.",
     )
@@ -264,10 +280,23 @@ class IntegrationQuery:
         after: str | None = None,
         status: IntegrationStatus | None = None,
         search: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        is_secure: bool | None = None,
+        sort: IntegrationSort | None = None,
     ) -> Connection[Integration] | None:
         status_value = status.value if status is not None else None
         page = await service.integrations_page(
-            info.context, status=status_value, search=search, first=first, after=after
+            info.context,
+            status=status_value,
+            search=search,
+            first=first,
+            after=after,
+            name=name,
+            email=email,
+            is_secure=is_secure,
+            sort=sort.field.value if sort is not None else IntegrationSortField.NAME.value,
+            descending=sort is not None and sort.direction is SortDirection.DESC,
         )
         return connection(page, Integration.from_row)
 

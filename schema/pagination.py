@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -19,6 +20,12 @@ PAGE_DESCRIPTION = (
 )
 
 
+@strawberry.enum(description="Ascending (A to Z, low to high) or descending.")
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
 @strawberry.type(description="An item of a list and the cursor to continue after it.")
 class Edge(Generic[T]):
     node: T
@@ -29,6 +36,13 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+    page: strawberry.Private[Page | None] = None
+
+    @strawberry.field(
+        description="How many items the list holds with its filters, over all pages (counted only when asked for)."
+    )
+    async def total_count(self) -> int:
+        return await self.page.total_count() if self.page is not None else len(self.edges)
 
 
 def connection(page: Page, convert: Callable[[Row], T]) -> Connection[T]:
@@ -42,4 +56,5 @@ def connection(page: Page, convert: Callable[[Row], T]) -> Connection[T]:
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
+        page=page,
     )

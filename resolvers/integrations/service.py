@@ -50,6 +50,21 @@ COLUMNS = (
 )
 #: Magento's grid order: by name (unique), the id breaking ties.
 BY_NAME = Ordering("integration", name="name")
+#: The columns the grid sorts on (``ID``, ``NAME``, ``EMAIL``, ``STATUS``), each either way; the id breaks ties.
+#: Each ordering names its own cursors, so a cursor only continues the order it was made in.
+ORDERINGS: dict[tuple[str, bool], Ordering] = {
+    ("NAME", False): BY_NAME,
+    ("NAME", True): Ordering("integration-name-desc", name="name", descending=True),
+    ("ID", False): Ordering("integration-id"),
+    ("ID", True): Ordering("integration-id-desc", descending=True),
+    ("EMAIL", False): Ordering("integration-email", name="email", empty=True),
+    ("EMAIL", True): Ordering("integration-email-desc", name="email", empty=True, descending=True),
+    ("STATUS", False): Ordering("integration-status", name="status", numeric=True),
+    ("STATUS", True): Ordering("integration-status-desc", name="status", numeric=True, descending=True),
+}
+
+#: SQL for :func:`is_secure` being false: the callback or identity link URL is plain ``http:``.
+INSECURE = "(LOWER(COALESCE(endpoint, '')) LIKE 'http:%' OR LOWER(COALESCE(identity_link_url, '')) LIKE 'http:%')"
 
 CONFIG_EDIT_MESSAGE = "Cannot edit integrations created via config file."
 
@@ -108,9 +123,22 @@ def as_row(integration: IntegrationRow) -> dict[str, Any]:
 
 
 async def integrations_page(
-    context: Context, *, status: int | None, search: str | None, first: int | None, after: str | None
+    context: Context,
+    *,
+    status: int | None,
+    search: str | None,
+    first: int | None,
+    after: str | None,
+    name: str | None = None,
+    email: str | None = None,
+    is_secure: bool | None = None,
+    sort: str = "NAME",
+    descending: bool = False,
 ) -> Page:
-    """A page of integrations by name; ``first`` defaults to a whole page. ``search`` matches name or email."""
+    """A page of integrations in the grid's order (by name unless ``sort`` says otherwise); ``first``
+    defaults to a whole page. ``search`` matches name or email; ``name`` and ``email`` are the grid's
+    column filters (each "contains", ignoring case); ``is_secure`` keeps those with (False: without) a plain
+    ``http:`` URL, as :func:`is_secure` says."""
     where: list[str] = []
     params: list[Any] = []
     if status is not None:
@@ -120,9 +148,15 @@ async def integrations_page(
     if term:
         where.append("(LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(email) LIKE ? ESCAPE '\\')")
         params += [like_pattern(term)] * 2
+    for column, text in (("name", name), ("email", email)):
+        if (text or "").strip():
+            where.append(f"LOWER({column}) LIKE ? ESCAPE '\\'")
+            params.append(like_pattern((text or "").strip()))
+    if is_secure is not None:
+        where.append(INSECURE if not is_secure else f"NOT {INSECURE}")
     max_page_size = context.settings.max_page_size
     return await keyset_page(
-        BY_NAME,
+        ORDERINGS[(sort, descending)],
         f"SELECT {', '.join(COLUMNS)} FROM integration",
         where,
         params,
