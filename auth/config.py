@@ -12,8 +12,10 @@ that table, so a new setting is one row here, one attribute of ``ConfigSnapshot`
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from models import ConfigValue
 from models.sql import fetch_all
@@ -236,11 +238,26 @@ async def load_config() -> ConfigSnapshot:
     return ConfigSnapshot.from_values({row["path"]: row["value"] for row in rows})
 
 
-async def save_config(values: dict[str, str]) -> None:
-    """Write config paths (one row each); unknown paths are a programming error."""
-    for path, value in values.items():
+async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None:
+    """Write config paths (one row each) and drop the rows of ``reset`` (back to the default, Magento's
+    "Use system value"), in one transaction; unknown paths are a programming error."""
+    dropped = list(reset)
+    for path in [*values, *dropped]:
         if path not in DEFAULTS:
             raise KeyError(path)
-        updated = await ConfigValue.filter(path=path).update(value=value)
-        if not updated:
-            await ConfigValue.update_or_create(defaults={"value": value}, path=path)
+    async with in_transaction():
+        if dropped:
+            await ConfigValue.filter(path__in=dropped).delete()
+        for path, value in values.items():
+            updated = await ConfigValue.filter(path=path).update(value=value)
+            if not updated:
+                await ConfigValue.update_or_create(defaults={"value": value}, path=path)
+
+
+async def stored_paths() -> frozenset[str]:
+    """The config paths with a stored value; every other setting uses its system value (the default)."""
+    return frozenset(row["path"] for row in await fetch_all("SELECT path FROM core_config_data"))
+
+
+#: Every setting at its system value (what "Use system value" shows).
+SYSTEM_VALUES = ConfigSnapshot.from_values({})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from auth.config import ALLOW_GUEST, BY_NAME, Number, save_config
@@ -10,6 +10,14 @@ from resolvers.problems import Outcome, Problem, UserErrorCode
 
 if TYPE_CHECKING:
     from schema.context import Context
+
+#: The input field that lists the settings to put back to their system value.
+USE_SYSTEM_VALUE = "use_system_value"
+BOTH_MESSAGE = "Enter a value or use the system value, not both."
+
+
+def unknown_setting_message(name: str) -> str:
+    return f'"{name}" is not a setting of this section.'
 
 
 def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> Outcome[dict[str, str]]:
@@ -28,15 +36,44 @@ def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> Outcome[
     return Outcome(None if problems else rows, problems)
 
 
-async def set_guest_access(context: Context, allow: bool) -> None:
-    await save_config({ALLOW_GUEST: "1" if allow else "0"})
+def validate_resets(
+    changes: Mapping[str, int | bool | None], use_system_value: Sequence[str], section: str = "oauth"
+) -> Outcome[list[str]]:
+    """Config paths to put back to their system value (Magento's "Use system value": the stored value goes,
+    the default applies), or the problems: a name that is no setting of the section, or one also given a value."""
+    paths: list[str] = []
+    problems: list[Problem] = []
+    for name in use_system_value:
+        setting = BY_NAME.get(name)
+        if setting is None or setting.section != section:
+            problems.append(Problem(("input", USE_SYSTEM_VALUE), unknown_setting_message(name), UserErrorCode.INVALID))
+        elif changes.get(name) is not None:
+            problems.append(Problem(("input", name), BOTH_MESSAGE, UserErrorCode.INVALID))
+        elif setting.path not in paths:
+            paths.append(setting.path)
+    return Outcome(None if problems else paths, problems)
+
+
+async def set_guest_access(context: Context, allow: bool, *, use_system_value: bool = False) -> None:
+    """Switch Allow Anonymous Guest Access, or (``use_system_value``) put it back to its default."""
+    if use_system_value:
+        await save_config({}, reset=[ALLOW_GUEST])
+    else:
+        await save_config({ALLOW_GUEST: "1" if allow else "0"})
     context.forget_config()
 
 
-async def update_oauth_config(context: Context, changes: Mapping[str, int | bool | None]) -> Outcome[dict[str, str]]:
-    """Write the changed OAuth settings, all or (on any problem) none."""
+async def update_oauth_config(
+    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
+) -> Outcome[dict[str, str]]:
+    """Write the changed OAuth settings and reset those using the system value, all or (on any problem) none."""
     outcome = validate_oauth_changes(changes)
-    if outcome.value:
-        await save_config(outcome.value)
+    resets = validate_resets(changes, use_system_value)
+    problems = outcome.problems + resets.problems
+    if problems:
+        return Outcome(None, problems)
+    rows, paths = outcome.value or {}, resets.value or []
+    if rows or paths:
+        await save_config(rows, reset=paths)
     context.forget_config()
-    return outcome
+    return Outcome(rows, [])

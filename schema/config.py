@@ -6,8 +6,9 @@ import dataclasses
 from typing import Any
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
-from auth.config import BY_NAME, SETTINGS, ConfigSnapshot
+from auth.config import BY_NAME, SETTINGS, SYSTEM_VALUES, ConfigSnapshot, stored_paths
 from resolvers import config as resolve
 from schema.core import UserError, user_errors
 from schema.directives import Resource, admin_only, public
@@ -23,6 +24,22 @@ def section_values(config: ConfigSnapshot, section: str) -> dict[str, Any]:
     return {s.name: getattr(config, s.attribute) for s in SETTINGS if s.section == section}
 
 
+#: A setting's GraphQL field name -> its name in ``auth.config.SETTINGS``.
+SETTING_BY_FIELD = {to_camel_case(s.name): s.name for s in SETTINGS}
+
+USES_SYSTEM_VALUE = (
+    'The fields of this section that use their system value (Magento\'s "Use system value": nothing stored, '
+    "the default applies)."
+)
+SYSTEM_VALUE = "Every field of this section at its system value (the default)."
+
+
+async def system_value_fields(section: str) -> list[str]:
+    """The GraphQL names of the section's settings that have no stored value."""
+    stored = await stored_paths()
+    return [to_camel_case(s.name) for s in SETTINGS if s.section == section and s.path not in stored]
+
+
 @strawberry.type(description="Services > Magento Web API > Web API Security.")
 class WebApiSecurityConfig:
     allow_anonymous_guest_access: bool = setting_field("allow_anonymous_guest_access")
@@ -30,6 +47,14 @@ class WebApiSecurityConfig:
     @classmethod
     def from_config(cls, config: ConfigSnapshot) -> WebApiSecurityConfig:
         return cls(**section_values(config, "webapi"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("webapi")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> WebApiSecurityConfig:
+        return WebApiSecurityConfig.from_config(SYSTEM_VALUES)
 
 
 @strawberry.type(description="Services > OAuth.")
@@ -49,6 +74,14 @@ class OAuthConfig:
     @classmethod
     def from_config(cls, config: ConfigSnapshot) -> OAuthConfig:
         return cls(**section_values(config, "oauth"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("oauth")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> OAuthConfig:
+        return OAuthConfig.from_config(SYSTEM_VALUES)
 
 
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
@@ -75,6 +108,11 @@ class UpdateOAuthConfigInput:
     lockout_time: int | None = None
     cleanup_probability: int | None = None
     cleanup_expiration_period: int | None = None
+    use_system_value: list[str] | None = strawberry.field(
+        default=None,
+        description='Fields (by their GraphQL names) to put back to their system value ("Use system value"): '
+        "their stored values are removed and the defaults apply. A field cannot also be given a value.",
+    )
 
 
 @strawberry.type
@@ -100,10 +138,13 @@ class ConfigQuery:
 class ConfigMutation:
     @strawberry.mutation(
         extensions=[admin_only(Resource.CONFIG_WEBAPI)],
-        description="Switch Allow Anonymous Guest Access; every worker sees it on its next request.",
+        description="Switch Allow Anonymous Guest Access (or, with `useSystemValue`, put it back to its default, "
+        "ignoring `allow`); every worker sees it on its next request.",
     )
-    async def set_guest_access(self, info: strawberry.Info, allow: bool) -> SetGuestAccessPayload:
-        await resolve.set_guest_access(info.context, allow)
+    async def set_guest_access(
+        self, info: strawberry.Info, allow: bool, use_system_value: bool = False
+    ) -> SetGuestAccessPayload:
+        await resolve.set_guest_access(info.context, allow, use_system_value=use_system_value)
         return SetGuestAccessPayload(
             web_api_security=WebApiSecurityConfig.from_config(await info.context.config()), user_errors=[]
         )
@@ -116,6 +157,8 @@ class ConfigMutation:
     async def update_oauth_config(
         self, info: strawberry.Info, input: UpdateOAuthConfigInput
     ) -> UpdateOAuthConfigPayload:
-        outcome = await resolve.update_oauth_config(info.context, dataclasses.asdict(input))
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_oauth_config(info.context, changes, resets)
         oauth = None if outcome.problems else OAuthConfig.from_config(await info.context.config())
         return UpdateOAuthConfigPayload(oauth=oauth, user_errors=user_errors(outcome.problems))

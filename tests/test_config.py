@@ -94,12 +94,15 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
 
     assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
     sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig}
+    about_system_values = {"uses_system_value", "system_value"}  # every section has these besides its settings
     for section, graphql_type in sections.items():
-        fields = {f.python_name: f for f in graphql_type.__strawberry_definition__.fields}
+        definition = graphql_type.__strawberry_definition__.fields
+        fields = {f.python_name: f for f in definition if f.python_name not in about_system_values}
         rows = [s for s in store.SETTINGS if s.section == section]
         assert list(fields) == [s.name for s in rows]
         assert [fields[s.name].description for s in rows] == [s.description for s in rows]
     inputs = [f.python_name for f in UpdateOAuthConfigInput.__strawberry_definition__.fields]
+    assert inputs.pop() == "use_system_value"
     assert inputs == [s.name for s in store.SETTINGS if s.section == "oauth"]
 
 
