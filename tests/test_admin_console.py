@@ -6,6 +6,7 @@ Skipped when ``chromium`` or the ``playwright`` package is missing; CI installs 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,11 @@ GUEST_NOTE = (
 )
 DELETE_CONFIRM = "Are you sure you want to delete this integration? You can't undo this action."
 POPUP_BLOCKED = "Popup Blocker is enabled! Please add this site to your exception list."
+HTTPS_WARNING = (
+    "Warning! Integrations not using HTTPS are insecure and potentially expose private or personally "
+    "identifiable information"
+)
+RESET_MESSAGE = "One or more integrations have been reset because of a change to their xml configs."
 
 
 @dataclasses.dataclass
@@ -122,6 +128,11 @@ def box_state(page: Any, resource_id: str) -> str:
     return resource_box(page, resource_id).evaluate(
         "b => b.indeterminate ? 'partial' : (b.checked ? 'checked' : 'unchecked')"
     )
+
+
+def use_system_value(page: Any, control: Any) -> Any:
+    """The "Use system value" checkbox of a configuration field."""
+    return page.locator(".field").filter(has=control).get_by_label("Use system value")
 
 
 def unlabelled_controls(page: Any) -> list[str]:
@@ -462,6 +473,111 @@ def test_rendered_data_is_escaped(page: Any, console: Console) -> None:
     assert page.title() != "pwned"
 
 
+def test_grid_sorts_by_column_filters_by_column_and_counts(page: Any, console: Console) -> None:
+    console.create_integration(name="Bravo", email="b@bravo.example")
+    insecure = console.create_integration(name="Alpha", email="z@alpha.example", callbackUrl="http://a.example/cb")
+    console.create_integration(name="Charlie", identityLinkUrl="https://c.example/link")
+    console_sign_in(page, console.base_url, console.password)
+    expect(page.get_by_text("3 records found")).to_be_visible()
+    expect(page.get_by_text(HTTPS_WARNING)).to_be_visible()
+    name_header = page.get_by_role("columnheader", name="Name")
+    email_header = page.get_by_role("columnheader", name="Email")
+    expect(name_header).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("table.grid tbody .name")).to_have_text(["Alpha", "Bravo", "Charlie"])
+    expect(grid_row(page, "Alpha").locator(".col-email")).to_have_text("z@alpha.example")
+
+    # A click sorts by the column; a second click reverses it (keyboard works too).
+    name_header.get_by_role("button").click()
+    expect(name_header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("table.grid tbody .name").first).to_have_text("Charlie")
+    expect(page.locator("table.grid tbody .name")).to_have_text(["Charlie", "Bravo", "Alpha"])
+    email_header.get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    expect(email_header).to_have_attribute("aria-sort", "ascending")
+    expect(name_header).not_to_have_attribute("aria-sort", re.compile("."))
+    expect(page.locator("table.grid tbody .name").first).to_have_text("Charlie")  # no email sorts first
+    expect(page.locator("table.grid tbody .name")).to_have_text(["Charlie", "Bravo", "Alpha"])
+    page.get_by_role("columnheader", name="ID").get_by_role("button").click()
+    expect(page.locator("table.grid tbody .name").first).to_have_text("Bravo")
+    expect(page.locator("table.grid tbody .name")).to_have_text(["Bravo", "Alpha", "Charlie"])
+
+    # Column filters beside the search box, with the count of what matches.
+    page.get_by_label("Email", exact=True).fill("@bravo")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("1 records found")).to_be_visible()
+    expect(page.locator("table.grid tbody .name")).to_have_text(["Bravo"])
+    page.get_by_label("Email", exact=True).fill("")
+    page.get_by_label("Name", exact=True).fill("ar")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("1 records found")).to_be_visible()
+    expect(page.locator("table.grid tbody .name")).to_have_text(["Charlie"])
+    page.get_by_role("button", name="Reset Filter").click()
+    expect(page.get_by_text("3 records found")).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("")
+    assert unlabelled_controls(page) == []
+
+    # The HTTPS notice stays while any integration has a plain http: URL, on any page of the grid.
+    grid_row(page, "Alpha").get_by_role("button", name="Delete Alpha").click()
+    page.get_by_role("dialog", name="Are you sure?").get_by_role("button", name="OK").click()
+    expect(page.get_by_text("2 records found")).to_be_visible()
+    expect(page.get_by_text(HTTPS_WARNING)).to_be_hidden()
+    assert console.integration(insecure["id"]) is None
+
+
+def test_reset_integrations_raise_the_system_message(
+    page: Any, database_url: str, server_factory: Any, tmp_path: Path
+) -> None:
+    declared = tmp_path / "integrations.toml"
+    declared.write_text('[[integrations]]\nname = "ERP Extension"\nresources = ["Magento_Sales::sales"]\n')
+    first = start_console(server_factory, database_url, INTEGRATIONS_FILE=str(declared))
+    console_sign_in(page, first.base_url, first.password)
+    expect(page.get_by_text(RESET_MESSAGE)).to_have_count(0)
+    # Its declaration changes: the integration is re-created with status Reset.
+    declared.write_text('[[integrations]]\nname = "ERP Extension"\nresources = ["Magento_Catalog::products"]\n')
+    restarted = server_factory({"DATABASE_URL": database_url, "INTEGRATIONS_FILE": str(declared)})
+    console_sign_in(page, restarted.base_url, first.password)
+    expect(grid_row(page, "ERP Extension").locator(".col-status")).to_have_text("Reset")
+    notice = page.get_by_role("region", name="System messages")
+    expect(notice).to_have_text(RESET_MESSAGE)
+    # Shown on every page, with a link to the grid.
+    page.get_by_role("link", name="OAuth").click()
+    expect(page.get_by_role("group", name="Consumer Settings")).to_be_visible()
+    expect(notice).to_have_text(RESET_MESSAGE)
+    notice.get_by_role("link", name="integrations").click()
+    expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
+
+
+def test_use_system_value_stores_and_resets_a_setting(page: Any, console: Console) -> None:
+    query = "{ config { oauth { lockoutTime usesSystemValue } } }"
+    console_sign_in(page, console.base_url, console.password)
+    page.get_by_role("link", name="OAuth").click()
+    lockout = page.get_by_label("Lockout Time (seconds)")
+    use_system = use_system_value(page, lockout)
+    expect(use_system).to_be_checked()
+    expect(lockout).to_be_disabled()
+    expect(lockout).to_have_value("1800")
+
+    use_system.uncheck()
+    expect(lockout).to_be_enabled()
+    lockout.fill("600")
+    page.get_by_role("button", name="Save Config").click()
+    expect(page.get_by_text("You saved the configuration.")).to_be_visible()
+    oauth = console.admin.data(query)["config"]["oauth"]
+    assert oauth["lockoutTime"] == 600 and "lockoutTime" not in oauth["usesSystemValue"]
+    assert "maxFailuresCount" in oauth["usesSystemValue"]  # untouched fields keep using the system value
+
+    page.reload()
+    expect(lockout).to_have_value("600")
+    expect(use_system).not_to_be_checked()
+    use_system.check()
+    expect(lockout).to_have_value("1800")  # the system value is shown at once
+    expect(lockout).to_be_disabled()
+    page.get_by_role("button", name="Save Config").click()
+    expect(page.get_by_text("You saved the configuration.")).to_be_visible()
+    oauth = console.admin.data(query)["config"]["oauth"]
+    assert oauth["lockoutTime"] == 1800 and "lockoutTime" in oauth["usesSystemValue"]
+
+
 # ------------------------------------------------------------------------------------------- token exchange
 
 
@@ -588,6 +704,9 @@ def test_guest_access_switch_changes_anonymous_requests(page: Any, console: Cons
     expect(page.get_by_label("Allow Anonymous Guest Access")).to_have_value("0")
     expect(page.get_by_text(GUEST_NOTE)).to_be_visible()
     assert unlabelled_controls(page) == []
+    # A fresh store uses the system value: the field is disabled until "Use system value" is unticked.
+    expect(page.get_by_label("Allow Anonymous Guest Access")).to_be_disabled()
+    page.get_by_label("Use system value").uncheck()
     page.get_by_label("Allow Anonymous Guest Access").select_option("1")
     page.get_by_role("button", name="Save Config").click()
     expect(page.get_by_text("You saved the configuration.")).to_be_visible()
@@ -610,6 +729,8 @@ def test_oauth_settings_save_and_show_errors_beside_fields(page: Any, console: C
     assert unlabelled_controls(page) == []
     expect(page.get_by_label("Admin Token Lifetime (hours)")).to_have_value("4")
     redirects = page.get_by_label("OAuth consumer credentials HTTP Post maxredirects")
+    for label in (redirects, page.get_by_label("Lockout Time (seconds)")):
+        use_system_value(page, label).uncheck()
     redirects.fill("99")
     page.get_by_label("Lockout Time (seconds)").fill("600")
     page.get_by_role("button", name="Save Config").click()
@@ -619,7 +740,9 @@ def test_oauth_settings_save_and_show_errors_beside_fields(page: Any, console: C
     assert console.admin.data("{ config { oauth { lockoutTime } } }")["config"]["oauth"]["lockoutTime"] == 1800
 
     redirects.fill("2")
-    page.get_by_label("Allow OAuth Access Tokens to be used as standalone Bearer tokens").select_option("1")
+    bearer = page.get_by_label("Allow OAuth Access Tokens to be used as standalone Bearer tokens")
+    use_system_value(page, bearer).uncheck()
+    bearer.select_option("1")
     page.get_by_role("button", name="Save Config").click()
     expect(page.get_by_text("You saved the configuration.")).to_be_visible()
     expect(redirects_row.locator(".field-error")).to_be_hidden()

@@ -3,6 +3,7 @@
 import { AuthError, gql, onUnauthenticated, session } from "./api.js";
 import { h, replace } from "./dom.js";
 import * as messages from "./messages.js";
+import { ALL_RESOURCES } from "./tree.js";
 import { renderConfig } from "./views/config.js";
 import { renderIntegrationForm } from "./views/integration-form.js";
 import { renderIntegrations } from "./views/integrations.js";
@@ -11,17 +12,34 @@ import { renderSignIn } from "./views/signin.js";
 const root = document.getElementById("app");
 let layout = null;
 
+const INTEGRATIONS = "Magento_Integration::integrations";
+
+/** [hash pattern, view, the resource the page needs (none: every admin)]. */
 const ROUTES = [
-  [/^#\/integrations\/new$/, () => renderIntegrationForm(null)],
-  [/^#\/integrations\/edit\/(.+)$/, (m) => renderIntegrationForm(decodeURIComponent(m[1]))],
-  [/^#\/integrations$/, () => renderIntegrations()],
-  [/^#\/config\/(webapi|oauth)$/, (m) => renderConfig(m[1])],
+  [/^#\/integrations\/new$/, () => renderIntegrationForm(null), INTEGRATIONS],
+  [/^#\/integrations\/edit\/(.+)$/, (m) => renderIntegrationForm(decodeURIComponent(m[1])), INTEGRATIONS],
+  [/^#\/integrations$/, () => renderIntegrations(), INTEGRATIONS],
+  [/^#\/config\/webapi$/, () => renderConfig("webapi", layout.viewer.resources), "Magento_Webapi::config_webapi"],
+  [/^#\/config\/oauth$/, () => renderConfig("oauth", layout.viewer.resources), "Magento_Integration::config_oauth"],
 ];
 
+export const RESET_MESSAGE = "One or more integrations have been reset because of a change to their xml configs.";
+
+/** Menu entries: [href, title, the ACL resource the admin's role must hold to see and open it]. */
 const NAV = [
   {
     title: "System",
-    groups: [{ title: "Extensions", links: [["#/integrations", "Integrations"]] }],
+    groups: [
+      { title: "Extensions", links: [["#/integrations", "Integrations", "Magento_Integration::integrations"]] },
+      {
+        title: "Permissions",
+        links: [
+          ["#/users", "All Users", "Magento_User::acl_users"],
+          ["#/locked-users", "Locked Users", "Magento_User::locks"],
+          ["#/roles", "User Roles", "Magento_User::acl_roles"],
+        ],
+      },
+    ],
   },
   {
     title: "Stores",
@@ -29,61 +47,92 @@ const NAV = [
       {
         title: "Configuration: Services",
         links: [
-          ["#/config/webapi", "Magento Web API"],
-          ["#/config/oauth", "OAuth"],
+          ["#/config/webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
+          ["#/config/oauth", "OAuth", "Magento_Integration::config_oauth"],
         ],
       },
     ],
   },
 ];
 
-function buildLayout(viewerName) {
+const ACCOUNT_PAGE = "#/account";
+
+/** Whether a role holding `resources` may use `resource` (`Magento_Backend::all` holds everything). */
+export function allows(resources, resource) {
+  return resources.includes(ALL_RESOURCES) || resources.includes(resource);
+}
+
+function buildLayout(viewer) {
   const page = h("div", { id: "page", class: "page" });
   const region = h("div", { id: "messages", class: "messages", "aria-live": "polite" });
+  const systemMessages = h("div", { class: "system-messages", "aria-label": "System messages", role: "region", hidden: true });
   const navLinks = [];
-  const nav = h(
-    "nav",
-    { class: "sidebar", "aria-label": "Main menu" },
-    NAV.map((section) =>
-      h(
-        "div",
-        { class: "nav-section" },
-        h("h2", { class: "nav-title", text: section.title }),
-        section.groups.map((group) =>
+  const sections = NAV.map((section) => {
+    const groups = section.groups
+      .map((group) => ({ ...group, links: group.links.filter(([, , resource]) => allows(viewer.resources, resource)) }))
+      .filter((group) => group.links.length);
+    if (!groups.length) return null;
+    return h(
+      "div",
+      { class: "nav-section" },
+      h("h2", { class: "nav-title", text: section.title }),
+      groups.map((group) =>
+        h(
+          "div",
+          { class: "nav-group" },
+          h("h3", { class: "nav-group-title", text: group.title }),
           h(
-            "div",
-            { class: "nav-group" },
-            h("h3", { class: "nav-group-title", text: group.title }),
-            h(
-              "ul",
-              {},
-              group.links.map(([href, text]) => {
-                const a = h("a", { href, text });
-                navLinks.push(a);
-                return h("li", {}, a);
-              }),
-            ),
+            "ul",
+            {},
+            group.links.map(([href, text]) => {
+              const a = h("a", { href, text });
+              navLinks.push(a);
+              return h("li", {}, a);
+            }),
           ),
         ),
       ),
-    ),
-  );
-  const main = h("main", { id: "main", class: "main", tabindex: "-1" }, region, page);
+    );
+  });
+  const nav = h("nav", { class: "sidebar", "aria-label": "Main menu" }, sections);
+  const main = h("main", { id: "main", class: "main", tabindex: "-1" }, systemMessages, region, page);
   const header = h(
     "header",
     { class: "topbar" },
     h("a", { class: "skip-link", href: "#main", onclick: skipToMain }, "Skip to content"),
-    h("a", { class: "brand", href: "#/integrations" }, "Integrations Admin"),
+    h("a", { class: "brand", href: "#/" }, "Integrations Admin"),
     h(
       "div",
       { class: "account" },
-      h("span", { class: "account-name", "aria-label": "Signed in as", text: viewerName }),
+      h("span", { class: "account-name", "aria-label": "Signed in as", text: viewer.name }),
+      h("a", { class: "account-setting", href: ACCOUNT_PAGE }, "Account Setting"),
       h("button", { type: "button", class: "secondary", id: "sign-out", onclick: signOut }, "Sign Out"),
     ),
   );
   replace(root, header, h("div", { class: "shell" }, nav, main));
   messages.attach(region);
-  return { page, main, navLinks, viewerName };
+  const home = navLinks.length ? navLinks[0].getAttribute("href") : ACCOUNT_PAGE;
+  return { page, main, navLinks, viewer, home, systemMessages };
+}
+
+/** Magento's system message while a config-file integration is Reset (it must be reauthorized). */
+async function showSystemMessages() {
+  if (!allows(layout.viewer.resources, "Magento_Integration::integrations")) return;
+  const box = layout.systemMessages;
+  try {
+    const data = await gql("query SystemMessages { reset: integrations(first: 0, status: RESET) { totalCount } }");
+    const reset = data.reset ? data.reset.totalCount : 0;
+    const [before, after] = RESET_MESSAGE.split("integrations");
+    replace(
+      box,
+      reset
+        ? h("div", { class: "message message-notice", role: "status" }, before, h("a", { href: "#/integrations" }, "integrations"), after)
+        : null,
+    );
+    box.hidden = !reset;
+  } catch {
+    // A notice is not worth an error message of its own; the page reports real failures.
+  }
 }
 
 function skipToMain(event) {
@@ -97,25 +146,26 @@ async function route() {
     return;
   }
   if (!layout) {
-    let name = "";
+    let viewer;
     try {
-      const data = await gql("query Viewer { viewer { kind name } }");
-      if (data.viewer.kind !== "ADMIN") {
+      const data = await gql("query Viewer { viewer { kind name resources } }");
+      viewer = data.viewer;
+      if (viewer.kind !== "ADMIN") {
         session.clear();
         showSignIn("Sign in with an admin account.");
         return;
       }
-      name = data.viewer.name;
     } catch (error) {
       if (!(error instanceof AuthError)) showSignIn(error.message);
       return;
     }
-    layout = buildLayout(name);
+    layout = buildLayout(viewer);
   }
-  const hash = location.hash || "#/integrations";
-  const match = ROUTES.map(([re, view]) => [hash.match(re), view]).find(([m]) => m);
-  if (!match) {
-    location.replace("#/integrations");
+  const hash = location.hash;
+  const match = ROUTES.map(([re, view, resource]) => [hash.match(re), view, resource]).find(([m]) => m);
+  // No page, or one the admin's role does not allow: go to the first page it does (hashchange routes again).
+  if (!match || (match[2] && !allows(layout.viewer.resources, match[2]))) {
+    location.replace(layout.home);
     return;
   }
   for (const a of layout.navLinks) {
@@ -123,6 +173,7 @@ async function route() {
     else a.removeAttribute("aria-current");
   }
   messages.showQueued();
+  showSystemMessages();
   replace(layout.page, h("p", { class: "loading", text: "Loading…" }));
   const [m, view] = match;
   try {
@@ -143,10 +194,7 @@ function showSignIn(message) {
     root,
     renderSignIn({
       message,
-      onSignedIn: () => {
-        if (!location.hash || location.hash === "#/") location.hash = "#/integrations";
-        route();
-      },
+      onSignedIn: () => route(),
     }),
   );
 }

@@ -1,22 +1,25 @@
-// Stores > Configuration > Services: Magento Web API (Web API Security) and OAuth.
+// Stores > Configuration > Services: Magento Web API (Web API Security) and OAuth. Each field has Magento's
+// "Use system value" checkbox: ticked, nothing is stored for it and the default applies.
 
 import { fieldKey, gql } from "../api.js";
-import { field, h, select } from "../dom.js";
+import { field, h, select, uid } from "../dom.js";
 import * as messages from "../messages.js";
 
 export const GUEST_NOTE =
   "This feature applies only to CMS, Catalog and Store APIs. Please consult your developers for details on potential security risks.";
 export const SAVED = "You saved the configuration.";
+export const USE_SYSTEM_VALUE = "Use system value";
 
 const YES_NO = [
   ["1", "Yes"],
   ["0", "No"],
 ];
 
-const SECTIONS = {
-  webapi: "Magento Web API",
-  oauth: "OAuth",
-};
+/** Sections: [key, title, the resource the admin's role must hold]. */
+const SECTIONS = [
+  ["webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
+  ["oauth", "OAuth", "Magento_Integration::config_oauth"],
+];
 
 /** OAuth groups and fields: [field, label, note, kind]. */
 const OAUTH_GROUPS = [
@@ -80,9 +83,10 @@ const OAUTH_GROUPS = [
 
 const OAUTH_FIELDS = OAUTH_GROUPS.flatMap(([, fields]) => fields.map((f) => f[0]));
 
-export async function renderConfig(section) {
+export async function renderConfig(section, resources = null) {
   document.title = `Configuration · Admin`;
   const content = section === "webapi" ? await webApiSection() : await oauthSection();
+  const holds = (resource) => !resources || resources.includes("Magento_Backend::all") || resources.includes(resource);
   const sectionNav = h(
     "nav",
     { class: "config-tabs", "aria-label": "Configuration sections" },
@@ -90,7 +94,7 @@ export async function renderConfig(section) {
     h(
       "ul",
       {},
-      Object.entries(SECTIONS).map(([key, label]) =>
+      SECTIONS.filter(([, , resource]) => holds(resource)).map(([key, label]) =>
         h(
           "li",
           {},
@@ -130,12 +134,33 @@ function configForm(title, groups, onSave) {
   return form;
 }
 
+/**
+ * Add Magento's "Use system value" checkbox under a field's control. Ticking it shows the system value and
+ * disables the control; unticking lets the admin enter a stored value again. Returns `() => ticked`.
+ */
+function useSystemValue(f, { ticked, systemValue, show }) {
+  const id = uid("use-system");
+  const box = h("input", { type: "checkbox", id, name: `${f.control.name}-use-system`, checked: ticked });
+  const sync = () => {
+    if (box.checked) {
+      show(systemValue);
+      f.setError("");
+    }
+    f.control.disabled = box.checked;
+  };
+  box.addEventListener("change", sync);
+  sync();
+  f.control.parentElement.append(h("div", { class: "use-system" }, box, h("label", { for: id }, USE_SYSTEM_VALUE)));
+  return () => box.checked;
+}
+
 function group(legend, rows) {
   return h("fieldset", { class: "fieldset config-group" }, h("legend", { text: legend }), rows);
 }
 
 async function webApiSection() {
-  const data = await gql("query WebApiSecurity { config { webApiSecurity { allowAnonymousGuestAccess } } }");
+  const data = await gql(`query WebApiSecurity { config { webApiSecurity {
+    allowAnonymousGuestAccess usesSystemValue systemValue { allowAnonymousGuestAccess } } } }`);
   const current = data.config.webApiSecurity;
   if (!current) throw new Error("You are not allowed to see this section.");
   const guest = field({
@@ -143,14 +168,23 @@ async function webApiSection() {
     control: select(YES_NO, current.allowAnonymousGuestAccess ? "1" : "0", { name: "allowAnonymousGuestAccess" }),
     note: GUEST_NOTE,
   });
+  const usesSystem = useSystemValue(guest, {
+    ticked: current.usesSystemValue.includes("allowAnonymousGuestAccess"),
+    systemValue: current.systemValue.allowAnonymousGuestAccess,
+    show: (value) => {
+      guest.control.value = value ? "1" : "0";
+    },
+  });
   return configForm("Magento Web API", group("Web API Security", guest.row), async () => {
     guest.setError("");
     const result = (
       await gql(
-        `mutation SetGuestAccess($allow: Boolean!) {
-          setGuestAccess(allow: $allow) { webApiSecurity { allowAnonymousGuestAccess } userErrors { field message code } }
+        `mutation SetGuestAccess($allow: Boolean!, $useSystemValue: Boolean!) {
+          setGuestAccess(allow: $allow, useSystemValue: $useSystemValue) {
+            webApiSecurity { allowAnonymousGuestAccess } userErrors { field message code }
+          }
         }`,
-        { allow: guest.control.value === "1" },
+        { allow: guest.control.value === "1", useSystemValue: usesSystem() },
       )
     ).setGuestAccess;
     if (result.userErrors.length) {
@@ -163,10 +197,14 @@ async function webApiSection() {
 }
 
 async function oauthSection() {
-  const data = await gql(`query OAuthConfig { config { oauth { ${OAUTH_FIELDS.join(" ")} } } }`);
+  const data = await gql(`query OAuthConfig { config { oauth {
+    ${OAUTH_FIELDS.join(" ")} usesSystemValue systemValue { ${OAUTH_FIELDS.join(" ")} } } } }`);
   const current = data.config.oauth;
   if (!current) throw new Error("You are not allowed to see this section.");
   const fields = {};
+  const show = (f, value) => {
+    f.control.value = f.kind === "flag" ? (value ? "1" : "0") : String(value);
+  };
   const groups = OAUTH_GROUPS.map(([legend, defs]) =>
     group(
       legend,
@@ -175,16 +213,26 @@ async function oauthSection() {
           kind === "flag"
             ? select(YES_NO, current[key] ? "1" : "0", { name: key })
             : h("input", { type: "text", inputmode: "numeric", name: key, value: String(current[key]) });
-        fields[key] = { ...field({ label, control, note, required: kind !== "flag" }), kind };
-        return fields[key].row;
+        const f = { ...field({ label, control, note, required: kind !== "flag" }), kind };
+        f.usesSystem = useSystemValue(f, {
+          ticked: current.usesSystemValue.includes(key),
+          systemValue: current.systemValue[key],
+          show: (value) => show(f, value),
+        });
+        fields[key] = f;
+        return f.row;
       }),
     ),
   );
   return configForm("OAuth", groups, async () => {
-    const input = {};
+    const input = { useSystemValue: [] };
     let invalid = null;
     for (const [key, f] of Object.entries(fields)) {
       f.setError("");
+      if (f.usesSystem()) {
+        input.useSystemValue.push(key);
+        continue;
+      }
       if (f.kind === "flag") {
         input[key] = f.control.value === "1";
         continue;
@@ -223,10 +271,7 @@ async function oauthSection() {
       if (first) first.focus();
       return;
     }
-    for (const [key, f] of Object.entries(fields)) {
-      const v = result.oauth[key];
-      f.control.value = f.kind === "flag" ? (v ? "1" : "0") : String(v);
-    }
+    for (const [key, f] of Object.entries(fields)) show(f, result.oauth[key]);
     messages.notify("success", SAVED);
   });
 }

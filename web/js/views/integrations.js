@@ -1,4 +1,5 @@
-// System > Extensions > Integrations: the grid (search, status filter, paging) and its row actions.
+// System > Extensions > Integrations: the grid (search, column filters and sorting, paging), its notices
+// and its row actions.
 
 import { gql } from "../api.js";
 import { startActivation } from "../activation.js";
@@ -13,14 +14,27 @@ export const DELETE_CONFIRM = "Are you sure you want to delete this integration?
 export const UNINSTALL_TITLE = "Uninstall the extension to remove this integration";
 export const NO_LONGER_DECLARED = "No longer in the integrations file";
 export const FILE_PROBLEMS_TITLE = "The integrations file has problems";
+export const HTTPS_WARNING =
+  "Warning! Integrations not using HTTPS are insecure and potentially expose private or personally identifiable information";
 
-const GRID = `query Integrations($first: Int, $after: String, $status: IntegrationStatus, $search: String) {
-  integrations(first: $first, after: $after, status: $status, search: $search) {
+const GRID = `query Integrations($first: Int, $after: String, $status: IntegrationStatus, $search: String, $name: String,
+    $email: String, $sort: IntegrationSort) {
+  integrations(first: $first, after: $after, status: $status, search: $search, name: $name, email: $email, sort: $sort) {
     edges { cursor node { id name email status setupType declaredInFile isSecure isTokenExchange } }
     pageInfo { hasNextPage endCursor }
+    totalCount
   }
+  insecure: integrations(first: 0, isSecure: false) { totalCount }
   integrationsFileProblems
 }`;
+
+/** Sortable columns: [sort field, header, cell class]. */
+const COLUMNS = [
+  ["ID", "ID", "col-id"],
+  ["NAME", "Name", "col-name"],
+  ["EMAIL", "Email", "col-email"],
+  ["STATUS", "Status", "col-status"],
+];
 
 const DELETE = `mutation DeleteIntegration($id: ID!) {
   deleteIntegration(id: $id) { deletedId userErrors { field message code } }
@@ -28,17 +42,35 @@ const DELETE = `mutation DeleteIntegration($id: ID!) {
 
 const PAGE_SIZES = ["20", "30", "50", "100"];
 
-// Kept across visits, so Back from an edit page returns to the same search and page.
-const state = { search: "", status: "", pageSize: "20", cursors: [null] };
+// Kept across visits, so Back from an edit page returns to the same search, sort and page.
+const state = {
+  search: "",
+  name: "",
+  email: "",
+  status: "",
+  sort: { field: "NAME", direction: "ASC" },
+  pageSize: "20",
+  cursors: [null],
+};
 
 export async function renderIntegrations() {
   document.title = "Integrations · Admin";
   const body = h("tbody");
   const pager = h("div", { class: "pager" });
+  const found = h("p", { class: "records-found", "aria-live": "polite" });
   const fileProblems = h("div", { class: "file-problems", role: "alert", hidden: true });
+  const httpsWarning = h("div", { class: "message message-notice https-warning", role: "status", hidden: true }, HTTPS_WARNING);
   const searchBox = field({
     label: "Search by name or email",
     control: h("input", { type: "search", name: "search", value: state.search, autocomplete: "off" }),
+  });
+  const nameFilter = field({
+    label: "Name",
+    control: h("input", { type: "text", name: "name", value: state.name, autocomplete: "off" }),
+  });
+  const emailFilter = field({
+    label: "Email",
+    control: h("input", { type: "text", name: "email", value: state.email, autocomplete: "off" }),
   });
   const statusFilter = field({
     label: "Status",
@@ -52,6 +84,8 @@ export async function renderIntegrations() {
     "form",
     { class: "grid-filters", role: "search", "aria-label": "Filter integrations" },
     searchBox.row,
+    nameFilter.row,
+    emailFilter.row,
     statusFilter.row,
     h(
       "div",
@@ -63,6 +97,8 @@ export async function renderIntegrations() {
   filters.addEventListener("submit", (event) => {
     event.preventDefault();
     state.search = searchBox.control.value.trim();
+    state.name = nameFilter.control.value.trim();
+    state.email = emailFilter.control.value.trim();
     state.status = statusFilter.control.value;
     state.cursors = [null];
     load().catch(messages.reportError);
@@ -70,12 +106,33 @@ export async function renderIntegrations() {
 
   function resetFilter() {
     state.search = "";
+    state.name = "";
+    state.email = "";
     state.status = "";
     state.cursors = [null];
-    searchBox.control.value = "";
-    statusFilter.control.value = "";
+    for (const f of [searchBox, nameFilter, emailFilter, statusFilter]) f.control.value = "";
     load().catch(messages.reportError);
   }
+
+  // Magento's grid headers: a click sorts by the column, a second click reverses it.
+  const headers = COLUMNS.map(([key, label, className]) => {
+    const button = h("button", { type: "button", class: "sort", onclick: () => sortBy(key) }, label);
+    return { key, th: h("th", { scope: "col", class: ["sortable", className] }, button) };
+  });
+  function showSort() {
+    for (const { key, th } of headers) {
+      if (key === state.sort.field) th.setAttribute("aria-sort", state.sort.direction === "ASC" ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    }
+  }
+  function sortBy(key) {
+    const same = state.sort.field === key;
+    state.sort = { field: key, direction: same && state.sort.direction === "ASC" ? "DESC" : "ASC" };
+    state.cursors = [null];
+    showSort();
+    load().catch(messages.reportError);
+  }
+  showSort();
 
   const table = h(
     "table",
@@ -86,7 +143,8 @@ export async function renderIntegrations() {
       h(
         "tr",
         {},
-        ["Name", "Status", "Activate", "Edit", "Delete"].map((c) => h("th", { scope: "col", text: c })),
+        headers.map((c) => c.th),
+        ["Activate", "Edit", "Delete"].map((c) => h("th", { scope: "col", text: c })),
       ),
     ),
     body,
@@ -102,11 +160,15 @@ export async function renderIntegrations() {
         after,
         status: state.status || null,
         search: state.search || null,
+        name: state.name || null,
+        email: state.email || null,
+        sort: state.sort,
       });
     } finally {
       body.removeAttribute("aria-busy");
     }
     showFileProblems(data.integrationsFileProblems || []);
+    httpsWarning.hidden = !(data.insecure && data.insecure.totalCount > 0);
     const connection = data.integrations;
     const edges = connection ? connection.edges : [];
     if (!edges.length && state.cursors.length > 1) {
@@ -115,6 +177,8 @@ export async function renderIntegrations() {
       return load();
     }
     replace(body, edges.length ? edges.map((e) => row(e.node)) : emptyRow());
+    const total = connection ? connection.totalCount : 0;
+    found.textContent = `${total} records found`;
     renderPager(connection ? connection.pageInfo : { hasNextPage: false });
   }
 
@@ -128,7 +192,7 @@ export async function renderIntegrations() {
   }
 
   function emptyRow() {
-    return h("tr", { class: "empty" }, h("td", { colspan: "5", text: NO_RECORDS }));
+    return h("tr", { class: "empty" }, h("td", { colspan: String(COLUMNS.length + 3), text: NO_RECORDS }));
   }
 
   function row(node) {
@@ -177,7 +241,9 @@ export async function renderIntegrations() {
     return h(
       "tr",
       { dataset: { id: node.id, status: node.status } },
+      h("td", { class: "col-id", dataset: { label: "ID" }, text: databaseId(node.id) }),
       nameCell,
+      h("td", { class: "col-email", dataset: { label: "Email" }, text: node.email || "" }),
       h("td", { class: "col-status", dataset: { label: "Status" }, text: STATUS_LABELS[node.status] || node.status }),
       h("td", { class: "col-activate" }, activate),
       h("td", { class: "col-edit" }, edit),
@@ -262,9 +328,21 @@ export async function renderIntegrations() {
       h("h1", { id: "page-title", text: "Integrations" }),
       h("a", { class: "button primary", href: "#/integrations/new" }, "Add New Integration"),
     ),
+    httpsWarning,
     fileProblems,
     filters,
+    found,
     h("div", { class: "grid-wrap" }, table),
     pager,
   );
+}
+
+/** The number an integration's global id stands for ("Integration:7" in base64), as Magento's ID column shows. */
+export function databaseId(globalId) {
+  try {
+    const [, number] = atob(globalId).split(":");
+    return number || globalId;
+  } catch {
+    return globalId;
+  }
 }
