@@ -4,15 +4,23 @@ import { AuthError, gql, onUnauthenticated, session } from "./api.js";
 import { h, replace } from "./dom.js";
 import * as messages from "./messages.js";
 import { ALL_RESOURCES } from "./tree.js";
+import { renderAccount } from "./views/account.js";
 import { renderConfig } from "./views/config.js";
 import { renderIntegrationForm } from "./views/integration-form.js";
 import { renderIntegrations } from "./views/integrations.js";
+import { renderLockedUsers } from "./views/locked-users.js";
+import { renderRoleForm } from "./views/role-form.js";
+import { renderRoles } from "./views/roles.js";
+import { renderUserForm } from "./views/user-form.js";
+import { renderUsers } from "./views/users.js";
 import { renderSignIn } from "./views/signin.js";
 
 const root = document.getElementById("app");
 let layout = null;
 
 const INTEGRATIONS = "Magento_Integration::integrations";
+const USERS = "Magento_User::acl_users";
+const ROLES = "Magento_User::acl_roles";
 
 /** [hash pattern, view, the resource the page needs (none: every admin)]. */
 const ROUTES = [
@@ -21,6 +29,14 @@ const ROUTES = [
   [/^#\/integrations$/, () => renderIntegrations(), INTEGRATIONS],
   [/^#\/config\/webapi$/, () => renderConfig("webapi", layout.viewer.resources), "Magento_Webapi::config_webapi"],
   [/^#\/config\/oauth$/, () => renderConfig("oauth", layout.viewer.resources), "Magento_Integration::config_oauth"],
+  [/^#\/users$/, () => renderUsers(), USERS],
+  [/^#\/users\/new$/, () => renderUserForm(null), USERS],
+  [/^#\/users\/edit\/(.+)$/, (m) => renderUserForm(decodeURIComponent(m[1])), USERS],
+  [/^#\/roles$/, () => renderRoles(), ROLES],
+  [/^#\/roles\/new$/, () => renderRoleForm(null), ROLES],
+  [/^#\/roles\/edit\/(.+)$/, (m) => renderRoleForm(decodeURIComponent(m[1])), ROLES],
+  [/^#\/locked-users$/, () => renderLockedUsers(), "Magento_User::locks"],
+  [/^#\/account$/, () => renderAccount(), null],
 ];
 
 export const RESET_MESSAGE = "One or more integrations have been reset because of a change to their xml configs.";
@@ -105,7 +121,7 @@ function buildLayout(viewer) {
       "div",
       { class: "account" },
       h("span", { class: "account-name", "aria-label": "Signed in as", text: viewer.name }),
-      h("a", { class: "account-setting", href: ACCOUNT_PAGE }, "Account Setting"),
+      h("a", { class: "account-setting-link", href: ACCOUNT_PAGE }, "Account Setting"),
       h("button", { type: "button", class: "secondary", id: "sign-out", onclick: signOut }, "Sign Out"),
     ),
   );
