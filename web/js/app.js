@@ -222,6 +222,8 @@ async function signOut() {
     // The token is dropped below whatever the server says.
   }
   session.clear();
+  // The next admin to sign in starts on their own first page, not on the page this one left.
+  history.replaceState(null, "", location.pathname + location.search);
   showSignIn({ type: "success", text: "You have logged out." });
 }
 

@@ -1,6 +1,6 @@
 // Account Setting (top right): change your own password, and set up two-factor sign-in (TOTP).
 
-import { gql } from "../api.js";
+import { ApiError, gql } from "../api.js";
 import { field, h, replace } from "../dom.js";
 import { clearErrors, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
@@ -12,7 +12,8 @@ export const TOTP_ENABLED = "Two-factor sign-in is on.";
 export const TOTP_INTRO =
   "Add this account to your authenticator app with the key below (or the otpauth address), then enter the code it shows.";
 
-const VIEWER = "query AccountSetting { viewer { name totpEnabled } }";
+const VIEWER = "query AccountSetting { viewer { name } }";
+const TOTP_STATUS = "query TwoFactorStatus { viewer { totpEnabled } }";
 const CHANGE_PASSWORD = `mutation ChangeAdminPassword($currentPassword: String!, $newPassword: String!) {
   changeAdminPassword(currentPassword: $currentPassword, newPassword: $newPassword) { userErrors { field message code } }
 }`;
@@ -26,12 +27,18 @@ const CONFIRM = `mutation ConfirmAdminTotp($code: String!) {
 export async function renderAccount() {
   document.title = "Account Setting · Admin";
   const viewer = (await gql(VIEWER)).viewer;
+  let totp = null;
+  try {
+    totp = (await gql(TOTP_STATUS)).viewer.totpEnabled;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error; // a server without two-factor sign-in: no section for it
+  }
   return h(
     "section",
     { class: "account-setting", "aria-labelledby": "page-title" },
     h("div", { class: "page-header" }, h("h1", { id: "page-title", text: "Account Setting" })),
     passwordForm(viewer),
-    twoFactor(viewer),
+    totp === null ? null : twoFactor(totp),
   );
 }
 
@@ -105,7 +112,7 @@ function passwordForm(viewer) {
   return form;
 }
 
-function twoFactor(viewer) {
+function twoFactor(enabled) {
   const status = h("p", { class: "totp-status", "aria-live": "polite" });
   const content = h("div", { class: "totp-setup" });
   const start = h("button", { type: "button", class: "secondary", onclick: () => enroll() });
@@ -113,7 +120,7 @@ function twoFactor(viewer) {
     status.textContent = enabled ? TOTP_ENABLED : "Two-factor sign-in is off.";
     start.textContent = enabled ? "Set Up Again" : "Set Up Two-Factor Sign-In";
   };
-  showStatus(viewer.totpEnabled);
+  showStatus(enabled);
 
   async function enroll() {
     messages.clear();
