@@ -6,10 +6,15 @@ one caller's answer serve another (stack-notes §1.3). It is a schema extension 
 validation and before execution (and before access control), with its own per-document cache of whether
 the operation that would run asks for ``__schema`` or ``__type``. ``__typename`` is always allowed: clients
 such as Apollo add it to every selection.
+
+Validation messages suggest names ("Did you mean 'integrations'?"), which would let a caller who may not
+introspect map the schema by guessing; the view drops those suggestions for such callers
+(``without_suggestions``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
@@ -18,6 +23,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     InlineFragmentNode,
     SelectionSetNode,
 )
@@ -47,6 +53,25 @@ def allowed(setting: Introspection, principal: Principal) -> bool:
     if setting is Introspection.ADMINS:
         return principal.kind is PrincipalKind.ADMIN
     return False
+
+
+#: graphql-core's suggestion sentence (``pyutils.did_you_mean``), always at the end of a message.
+_SUGGESTION = re.compile(r" Did you mean .+\?$")
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """``error`` without the names graphql-core suggests in its message (the same error when there are none)."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
+    )
 
 
 def _asks_for_schema(

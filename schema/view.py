@@ -39,6 +39,7 @@ from auth.principal import GUEST
 from errors import ErrorCode
 from schema.context import Context
 from schema.errors import RETRY_AFTER, mask_unexpected, with_request_code
+from schema.introspection import allowed, without_suggestions
 from settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -217,8 +218,9 @@ class GraphQLView(GraphQL[Context, None]):
             raise
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """Masks unexpected errors, gives request errors their codes, and leaves ``data`` out of a request
-        error's answer for ``application/graphql-response+json`` clients."""
+        """Masks unexpected errors, gives request errors their codes (without suggested names for callers who may
+        not introspect), and leaves ``data`` out of a request error's answer for
+        ``application/graphql-response+json`` clients."""
         request_error = is_request_error(result)
         if result.errors:  # errors raised by an extension's hook bypass the masking extension (schema.errors)
             before_execution = isinstance(result, PreExecutionError)
@@ -226,6 +228,9 @@ class GraphQLView(GraphQL[Context, None]):
                 with_request_code(masked, before_execution=before_execution) if request_error else masked
                 for masked in map(mask_unexpected, result.errors)
             ]
+            principal = request.scope.get("state", {}).get("principal", GUEST)
+            if request_error and not allowed(self.settings.introspection, principal):
+                result.errors = [without_suggestions(error) for error in result.errors]
         response = await super().process_result(request, result)
         if request_error and negotiate(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON:
             response.pop("data", None)

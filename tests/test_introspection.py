@@ -88,3 +88,14 @@ async def test_graphiql_works_for_admins_when_only_admins_may_introspect(
     assert schema["__schema"]["queryType"]["name"] == "Query"
     assert len(schema["__schema"]["types"]) > 20
     assert guest.error_codes(await guest.query(get_introspection_query())) == ["INTROSPECTION_DISABLED"]
+
+
+async def test_validation_errors_suggest_names_only_to_callers_who_may_introspect(
+    settings: Settings, callers: dict[str, GraphQLClient]
+) -> None:
+    for who, caller in callers.items():
+        body = await caller.query("{ viewr { kind } }")
+        message = body["errors"][0]["message"]
+        assert message.startswith("Cannot query field 'viewr' on type 'Query'."), message
+        assert ("Did you mean 'viewer'?" in message) is (who in ALLOWED[settings.introspection]), (who, message)
+        assert caller.error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
