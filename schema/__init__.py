@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 from auth.enforcement import AccessControl, AccessPolicy
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
+from schema.admin_users import AdminUsersMutation, AdminUsersQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
@@ -46,6 +47,7 @@ QUERY_PARTS: tuple[type, ...] = (
     SalesQuery,
     CustomerQuery,
     IntegrationQuery,
+    AdminUsersQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AdminMutation,
@@ -53,6 +55,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     CatalogMutation,
     CmsMutation,
     IntegrationMutation,
+    AdminUsersMutation,
 )
 
 
