@@ -221,7 +221,7 @@ async def test_every_role_write_needs_your_password_first_and_writes_nothing_wit
 async def test_an_admin_cannot_create_or_edit_a_role_holding_more_than_it_holds(admin: GraphQLClient) -> None:
     manager = await restricted_admin(admin, "Magento_User::acl_roles", "Magento_Catalog::catalog_inventory")
     password = USER_PASSWORD
-    narrower = await create_role(manager, "Products", "Magento_Catalog::products", password=password)
+    narrower = await create_role(manager, "Products", "Magento_Catalog::products", current_password=password)
     assert "Magento_Catalog::edit_product_design" in narrower["resources"]
 
     body = await manager.query(

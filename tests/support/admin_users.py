@@ -69,14 +69,14 @@ UNLOCK_USER = f"mutation($id: ID!) {{ unlockAdminUser(id: $id) {{ {USER_ERRORS} 
 VIEWER = "{ viewer { kind name resources role { id name } } }"
 
 
-def role_input(name: str, resources: tuple[str, ...], password: str) -> dict[str, Any]:
+def role_input(name: str, resources: tuple[str, ...], current_password: str) -> dict[str, Any]:
     """``CreateAdminRoleInput`` for a role holding ``resources`` (All, given ``Magento_Backend::all``)."""
     if ALL in resources:
-        return {"name": name, "resourceAccess": "ALL", "currentPassword": password}
-    return {"name": name, "resourceAccess": "CUSTOM", "resources": list(resources), "currentPassword": password}
+        return {"name": name, "resourceAccess": "ALL", "currentPassword": current_password}
+    return {"name": name, "resourceAccess": "CUSTOM", "resources": list(resources), "currentPassword": current_password}
 
 
-def user_input(username: str, role_id: str, password: str, **fields: Any) -> dict[str, Any]:
+def user_input(username: str, role_id: str, current_password: str, /, **fields: Any) -> dict[str, Any]:
     """``CreateAdminUserInput`` for a user holding ``role_id`` (``fields`` override the defaults)."""
     return {
         "username": username,
@@ -85,7 +85,7 @@ def user_input(username: str, role_id: str, password: str, **fields: Any) -> dic
         "lastName": "Tester",
         "password": USER_PASSWORD,
         "roleId": role_id,
-        "currentPassword": password,
+        "currentPassword": current_password,
         **fields,
     }
 
@@ -99,18 +99,18 @@ def payload_of(body: dict[str, Any], field: str, result: str) -> dict[str, Any]:
 
 
 async def create_role(
-    admin: GraphQLClient, name: str, *resources: str, password: str = ADMIN_PASSWORD
+    admin: GraphQLClient, name: str, *resources: str, current_password: str = ADMIN_PASSWORD
 ) -> dict[str, Any]:
     """A role holding ``resources`` (All, given ``Magento_Backend::all``)."""
-    body = await admin.query(CREATE_ROLE, {"input": role_input(name, resources, password)})
+    body = await admin.query(CREATE_ROLE, {"input": role_input(name, resources, current_password)})
     return payload_of(body, "createAdminRole", "role")
 
 
 async def create_user(
-    admin: GraphQLClient, username: str, role_id: str, *, password: str = ADMIN_PASSWORD, **fields: Any
+    admin: GraphQLClient, username: str, role_id: str, *, current_password: str = ADMIN_PASSWORD, **fields: Any
 ) -> dict[str, Any]:
     """A user holding the role ``role_id``, with the password ``USER_PASSWORD`` (unless ``fields`` say)."""
-    body = await admin.query(CREATE_USER, {"input": user_input(username, role_id, password, **fields)})
+    body = await admin.query(CREATE_USER, {"input": user_input(username, role_id, current_password, **fields)})
     return payload_of(body, "createAdminUser", "user")
 
 
@@ -121,24 +121,26 @@ async def administrators_role_id(admin: GraphQLClient) -> str:
 
 
 async def restricted_admin(
-    admin: GraphQLClient, *resources: str, username: str = "restricted", password: str = ADMIN_PASSWORD
+    admin: GraphQLClient, *resources: str, username: str = "restricted", current_password: str = ADMIN_PASSWORD
 ) -> GraphQLClient:
     """A signed-in admin whose role (``"<username> role"``) holds ``resources``; ``admin`` creates both."""
-    role = await create_role(admin, f"{username} role", *resources, password=password)
-    await create_user(admin, username, role["id"], password=password)
+    role = await create_role(admin, f"{username} role", *resources, current_password=current_password)
+    await create_user(admin, username, role["id"], current_password=current_password)
     return await admin.with_token(None).sign_in(username, USER_PASSWORD)
 
 
 def restricted_admin_on_server(
-    admin: SyncGraphQLClient, *resources: str, username: str = "restricted", password: str = ADMIN_PASSWORD
+    admin: SyncGraphQLClient, *resources: str, username: str = "restricted", current_password: str = ADMIN_PASSWORD
 ) -> SyncGraphQLClient:
     """:func:`restricted_admin` against a real server process."""
     role = payload_of(
-        admin.query(CREATE_ROLE, {"input": role_input(f"{username} role", resources, password)}),
+        admin.query(CREATE_ROLE, {"input": role_input(f"{username} role", resources, current_password)}),
         "createAdminRole",
         "role",
     )
     payload_of(
-        admin.query(CREATE_USER, {"input": user_input(username, role["id"], password)}), "createAdminUser", "user"
+        admin.query(CREATE_USER, {"input": user_input(username, role["id"], current_password)}),
+        "createAdminUser",
+        "user",
     )
     return admin.with_token(None).sign_in(username, USER_PASSWORD)
