@@ -145,6 +145,10 @@ async def test_a_sales_only_admin_reads_orders_and_nothing_else(admin: GraphQLCl
     body = await clerk.query(CREATE_ROLE, {"input": role_input("Mine", (SALES,), USER_PASSWORD)})
     assert body["data"] is None and clerk.error_codes(body) == ["FORBIDDEN"]
     assert body["errors"][0]["extensions"]["missingResources"] == ["Magento_User::acl_roles"]
+    # Signing out needs no resource: any admin may.
+    body = await clerk.query("mutation { revokeAdminToken { revoked userErrors { code } } }")
+    assert body["data"]["revokeAdminToken"] == {"revoked": True, "userErrors": []}
+    assert (await clerk.query(VIEWER, expect_status=401))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_viewer_shows_the_admins_role(admin: GraphQLClient, guest: GraphQLClient, integration: Any) -> None:

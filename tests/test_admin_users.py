@@ -423,6 +423,15 @@ async def test_locked_users_are_listed_and_unlocked_without_a_password(
     )
     assert body["data"]["unlockAdminUser"]["user"] == {"username": "clerk"}
 
+    # A deleted user's lock goes with it: a new user of the same name is not locked out.
+    for _ in range(2):
+        await guest.query(SIGN_IN, {"u": "clerk", "p": "wrong"})
+    assert len((await admin.data(LOCKED_USERS))["lockedAdminUsers"]) == 1
+    deleted = await admin.query(DELETE_USER, {"id": clerk["id"], "password": ADMIN_PASSWORD})
+    assert deleted["data"]["deleteAdminUser"]["userErrors"] == []
+    await create_user(admin, "clerk", role["id"])
+    assert (await guest.sign_in("clerk", USER_PASSWORD)).token
+
 
 # ------------------------------------------------------------------------------------- the last admin with All
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 
-from auth.admin_tokens import revoke_admin_tokens
+from auth.admin_tokens import THROTTLE_ADMIN, revoke_admin_tokens
 from auth.grants import granted_resources
 from auth.passwords import hash_password, password_rule_problems
-from models import AdminUser
+from models import AdminUser, TokenRequestLog
 from models.sql import fetch_all, fetch_one
 from models.values import as_bool, as_datetime
 from resolvers.admin_users import guards
@@ -257,6 +257,8 @@ async def delete_user(context: Context, value: str, current_password: str | None
     if problems:
         return Outcome(problems=problems)
     if await guards.delete_user_row(user.id):
+        # A new user of the same name starts with no failures and no lock.
+        await TokenRequestLog.filter(user_name=user.username, user_type=THROTTLE_ADMIN).delete()
         return Outcome(user.global_id)
     if await user_by_id(user.id) is None:
         return Outcome.refused(("id",), not_found_message("user", value), UserErrorCode.NOT_FOUND)
