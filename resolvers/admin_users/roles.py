@@ -154,6 +154,11 @@ def _grant_values(grant: GrantSpec) -> dict[str, Any]:
     }
 
 
+def _as_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values for raw SQL: the JSON columns' lists as JSON text (as the ORM writes them)."""
+    return {k: json.dumps(v, separators=(",", ":")) if isinstance(v, list) else v for k, v in values.items()}
+
+
 async def _name_taken(key: str, exclude_id: int | None = None) -> bool:
     query = AdminRole.filter(name_key=key)
     return await (query.exclude(id=exclude_id) if exclude_id is not None else query).exists()
@@ -183,7 +188,7 @@ async def create_role(context: Context, data: RoleInput, current_password: str |
 
 
 async def _role_for_change(context: Context, value: str, field: tuple[str, ...]) -> Outcome[RoleView]:
-    """The role to edit or delete, when the caller may: not its own, holding nothing the caller lacks."""
+    """The role to edit or delete, when it holds nothing the caller lacks."""
     role = await get_role(value)
     if role is None:
         return Outcome.refused(field, not_found_message("role", value), UserErrorCode.NOT_FOUND)
@@ -213,17 +218,13 @@ async def update_role(context: Context, value: str, data: RoleInput, current_pas
         if problems:
             return Outcome(problems=problems)
         values.update(_grant_values(checked.grant))
-        values["resources"], values["partial_resources"], values["selected"] = (
-            json.dumps(values[column], separators=(",", ":"))
-            for column in ("resources", "partial_resources", "selected")
-        )
     name = checked.fields.get("name")
     if name is not None and await _name_taken(checked.fields["name_key"], exclude_id=role.id):
         return Outcome.refused(("input", "name"), name_taken_message(name), UserErrorCode.UNIQUE)
     values["updated_at"] = clock.now()
     narrowing = checked.grant is not None and not checked.grant.all_resources
     try:
-        updated = await guards.update_role_row(role.id, values, narrowing=narrowing)
+        updated = await guards.update_role_row(role.id, _as_json(values), narrowing=narrowing)
     except IntegrityError:
         return Outcome.refused(("input", "name"), name_taken_message(name or role.name), UserErrorCode.UNIQUE)
     if not updated:
