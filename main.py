@@ -24,6 +24,7 @@ from auth import secret_box
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
+from auth.passwords import password_rule_problems
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount
 from middleware import CORS, BodyLimit, DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
@@ -245,8 +246,9 @@ def _create_admin(args: argparse.Namespace) -> int:
             print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)
             return 2
         password = getpass.getpass("Password: ")
-    if len(password) < 8:
-        print("The password must have at least 8 characters.", file=sys.stderr)
+    weak = password_rule_problems(password)
+    if weak:
+        print(" ".join(weak), file=sys.stderr)
         return 2
 
     async def run() -> int:

@@ -1,4 +1,4 @@
-"""Password hashing with Argon2id (argon2-cffi)."""
+"""Password hashing with Argon2id (argon2-cffi), and the one rule every new admin password follows."""
 
 from __future__ import annotations
 
@@ -6,9 +6,28 @@ import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+#: Magento's minimum (``UserValidationRules::MIN_PASSWORD_LENGTH`` in Magento_User).
+MIN_PASSWORD_LENGTH = 7
+TOO_SHORT_MESSAGE = f"Your password must be at least {MIN_PASSWORD_LENGTH} characters."
+LETTERS_AND_DIGITS_MESSAGE = "Your password must include both numeric and alphabetic characters."
+
 _hasher = PasswordHasher()
 #: Verified against when the user name is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def password_rule_problems(password: str) -> list[str]:
+    """What is wrong with a new password under Magento's rule (empty when it may be set).
+
+    One rule for every place a password is chosen (the API, ``main.py create-admin``), with Magento's
+    messages: at least seven characters, both letters and digits.
+    """
+    problems: list[str] = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(TOO_SHORT_MESSAGE)
+    if not (any(c.isalpha() for c in password) and any(c.isdecimal() for c in password)):
+        problems.append(LETTERS_AND_DIGITS_MESSAGE)
+    return problems
 
 
 def hash_password_sync(password: str) -> str:

@@ -82,7 +82,7 @@ class Store:
             self.seeded = h.run_cli(self.env, "seed-demo", "--products", str(self.products)).strip()
         else:
             h.log("  WARNING: this checkout has no `main.py seed-demo`: the store stays empty")
-        password = secrets.token_urlsafe(18)
+        password = secrets.token_urlsafe(18) + "-b3"  # letters and digits, as create-admin requires
         h.run_cli({**self.env, "ADMIN_PASSWORD": password}, "create-admin", "--username", "bench")
         if integrations or nonces:
             out = subprocess.run(

@@ -27,6 +27,7 @@ from auth.enforcement import AccessControl, AccessPolicy
 from errors import ErrorCode
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
+from schema.admin_users import AdminUsersMutation, AdminUsersQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
@@ -48,6 +49,7 @@ QUERY_PARTS: tuple[type, ...] = (
     SalesQuery,
     CustomerQuery,
     IntegrationQuery,
+    AdminUsersQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AdminMutation,
@@ -55,6 +57,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     CatalogMutation,
     CmsMutation,
     IntegrationMutation,
+    AdminUsersMutation,
 )
 
 

@@ -8,6 +8,8 @@ from auth import principal as auth_principal
 from auth.enforcement import Requirements, policy_of
 from auth.rules import Access
 from resolvers import access as resolve
+from resolvers.admin_users.roles import viewer_role
+from schema.admin_users import AdminRoleSummary
 from schema.directives import Resource, admin_only, public, requires
 
 PrincipalKind = strawberry.enum(auth_principal.PrincipalKind, name="PrincipalKind")
@@ -18,6 +20,10 @@ class Viewer:
     kind: auth_principal.PrincipalKind
     name: str
     resources: list[str] = strawberry.field(description="Resources held; `Magento_Backend::all` means every resource.")
+
+    @strawberry.field(description="An admin's role (null for integrations and guests).")
+    async def role(self, info: strawberry.Info) -> AdminRoleSummary | None:
+        return AdminRoleSummary.maybe(await viewer_role(info.context.principal.admin_id))
 
     @strawberry.field(
         extensions=[requires(Resource.CONFIG_WEBAPI)],

@@ -9,7 +9,7 @@ import strawberry
 from resolvers import admin as resolve
 from resolvers.problems import Problem, UserErrorCode
 from schema.core import UserError, user_errors
-from schema.directives import Resource, public, requires
+from schema.directives import admin_only, public
 
 
 @strawberry.type(description="A bearer token for the admin API.")
@@ -35,8 +35,8 @@ class AdminMutation:
         return AdminToken(token=issued.token, expires_at=issued.expires_at)
 
     @strawberry.mutation(
-        extensions=[requires(Resource.ADMIN)],
-        description="Revoke the admin token this request is made with.",
+        extensions=[admin_only()],
+        description="Revoke the admin token this request is made with (any admin may sign out, whatever its role).",
     )
     async def revoke_admin_token(self, info: strawberry.Info) -> RevokeAdminTokenPayload:
         if await resolve.revoke_current_admin_token(info.context):
