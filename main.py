@@ -30,7 +30,7 @@ from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authentica
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
-from console import console_mount
+from console import console_mount, graphiql_mount, graphiql_page
 from middleware import DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
 from models.database import apply_migrations, open_database
 from models.sql import fetch_one
@@ -65,7 +65,7 @@ def create_app(
     schema = schema or build_schema(settings)
     origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
     graphql = PrincipalMiddleware(
-        GraphQLView(schema, settings),
+        GraphQLView(schema, settings, ide_page=graphiql_page),
         {
             "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
             "oauth": oauth_authenticator(origins, settings.max_body_bytes),
@@ -104,6 +104,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             *oauth_routes(origins, settings.oauth_token_rate_limit),
+            *([graphiql_mount()] if settings.graphiql else []),
             console_mount(),  # last: a catch-all under /admin
         ],
         middleware=middleware,
