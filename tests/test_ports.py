@@ -35,6 +35,7 @@ def test_port_without_serve_serves_there_and_says_where_the_data_is(tmp_path: Pa
         _env(DATA_DIR=str(data)),
         port,
         tmp_path / "server.log",
+        cwd=elsewhere,
     )
     server.ready_path = "/healthz"
     with running(server):
