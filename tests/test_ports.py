@@ -85,3 +85,11 @@ def test_the_default_store_is_the_same_from_any_working_directory(tmp_path: Path
     assert [p.name for p in (tmp_path / "xdg" / "integrations-graphql").iterdir() if p.suffix == ".sqlite3"] == [
         "db.sqlite3"
     ]
+
+
+def test_the_data_line_never_shows_a_database_password() -> None:
+    from main import _where_data_lives
+    from settings import Settings
+
+    settings = Settings.from_env({"DATABASE_URL": "postgres://shop:s3cret-pw@db.internal:5433/store"})
+    assert _where_data_lives(settings) == "postgres://db.internal:5433/store"
