@@ -24,6 +24,31 @@ class ErrorCode(enum.StrEnum):
     #: Too many requests from this client for now; ``extensions.retryAfter`` says for how many seconds.
     THROTTLED = "THROTTLED"
 
+    # Request errors: the operation never ran (GraphQL over HTTP answers them 4xx when the client accepts
+    # ``application/graphql-response+json``, and 200 to ``application/json``-only clients, except where noted).
+    #: The document is not GraphQL.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    #: The document does not fit the schema.
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    #: The document has more lexical tokens than ``MAX_TOKENS``.
+    MAX_TOKENS_EXCEEDED = "MAX_TOKENS_EXCEEDED"
+    #: A selection is nested deeper than ``MAX_QUERY_DEPTH``.
+    MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
+    #: The document has more aliases than ``MAX_ALIASES``.
+    MAX_ALIASES_EXCEEDED = "MAX_ALIASES_EXCEEDED"
+    #: The request body is larger than ``MAX_BODY_BYTES`` (always HTTP 413).
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    #: ``__schema``/``__type`` asked for by a caller the ``INTROSPECTION`` setting does not allow.
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    #: The HTTP request is not a GraphQL request: not JSON, no ``query``, a parameter of the wrong type.
+    BAD_REQUEST = "BAD_REQUEST"
+    #: A mutation over GET (HTTP 405, ``Allow: POST``), or a method other than GET and POST.
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    #: A POST body that is not ``application/json`` (HTTP 415).
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    #: Nothing is served here (GraphiQL asked for while ``GRAPHIQL=0``).
+    NOT_FOUND = "NOT_FOUND"
+
 
 class Refusal(Exception):
     """An expected failure whose ``message`` may be shown to the caller as it is."""

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,7 +30,7 @@ from auth.oauth.authenticators import integration_bearer_lookup, oauth_authentic
 from auth.oauth.endpoints import oauth_routes
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount, graphiql_mount, graphiql_page
-from middleware import DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
+from middleware import CORS, BodyLimit, DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
 from models.database import apply_migrations, open_database
 from models.sql import fetch_one
 from resolvers.integrations.config_file import sync_config_integrations
@@ -91,17 +90,21 @@ def create_app(
     if settings.cors_allow_origins:
         middleware.append(
             Middleware(
-                CORSMiddleware,
+                CORS,
                 allow_origins=list(settings.cors_allow_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=list(settings.cors_allow_headers),
+                allow_credentials=settings.cors_allow_credentials,
+                expose_headers=["Retry-After"],
+                max_age=settings.cors_max_age,
             )
         )
-    # Innermost, so that its 503 still passes through CORS and the other middleware.
+    # Inside CORS and the headers middleware, so that its 413 and the 503 below pass through them.
+    middleware.append(Middleware(BodyLimit, max_body_size=settings.max_body_bytes))
     middleware.append(Middleware(DatabaseUnavailableMiddleware))
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers others with a JSON 405
             Route("/healthz", healthz, methods=["GET"]),
             *oauth_routes(origins, settings.oauth_token_rate_limit),
             *([graphiql_mount()] if settings.graphiql else []),
@@ -109,7 +112,6 @@ def create_app(
         ],
         middleware=middleware,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.schema = schema

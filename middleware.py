@@ -8,6 +8,13 @@ with a ``Retry-After``, instead of a 500. Inside execution ``schema.errors`` doe
 builds ``/admin`` -> ``/admin/`` (and the other trailing-slash redirects) from the request's ``Host``
 header, which a client chooses freely.
 
+``BodyLimit`` is Starlette's request body limit (``MAX_BODY_BYTES``), its 413 answered to GraphQL clients
+as a JSON error with ``REQUEST_TOO_LARGE`` rather than text.
+
+``CORS`` is Starlette's CORS middleware, except that an origin that is not allowed gets no CORS header at
+all (Starlette adds some to every response to a request with an ``Origin``), and a refused preflight is
+answered as a JSON error.
+
 ``ResponseHeaders`` marks every response ``nosniff``, and answers that may carry secrets (GraphQL, whose
 answers hold credentials and tokens; the OAuth token endpoints) ``no-store``, so no shared or browser
 cache keeps them.
@@ -15,10 +22,13 @@ cache keeps them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +36,7 @@ from auth.oauth.endpoints import form_response
 from errors import ErrorCode, graphql_error
 from models.availability import database_unavailable, log_unavailable
 from schema.errors import RETRY_AFTER, UNAVAILABLE_MESSAGE
+from schema.view import error_response, negotiate
 
 
 def on_response_start(send: Send, change: Callable[[Message], None]) -> Send:
@@ -118,3 +129,64 @@ class ResponseHeaders:
                 headers.setdefault("cache-control", "no-store")
 
         await self.app(scope, receive, on_response_start(send, add_headers))
+
+
+#: Paths whose clients read errors as GraphQL JSON.
+GRAPHQL_PREFIX = "/graphql"
+
+
+class BodyLimit:
+    """Pure ASGI: Starlette's body limit; on GraphQL paths its plain-text 413 becomes a JSON error."""
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = RequestBodyLimitMiddleware(app, max_body_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(GRAPHQL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        replacement: list[Message] = []
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                media_type = negotiate(Headers(scope=scope).get("accept"))
+                response = error_response(
+                    413, "The request body is too large.", ErrorCode.REQUEST_TOO_LARGE, media_type
+                )
+                replacement.append({"type": "http.response.body", "body": response.body, "more_body": False})
+                message = {**message, "headers": response.raw_headers}
+            elif message["type"] == "http.response.body" and replacement:
+                if message.get("more_body", False):
+                    return
+                message = replacement[0]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+class CORS(CORSMiddleware):
+    """Starlette's CORS middleware, silent towards origins that are not allowed."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code == 200:
+            return response
+        allowed = self.is_allowed_origin(request_headers["origin"])
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in {"content-length", "content-type"} and (allowed or not name.startswith("access-control-"))
+        }
+        if not allowed:
+            headers["vary"] = "Origin"
+        reason = bytes(response.body).decode()
+        body = {"errors": [{"message": f"{reason}.", "extensions": {"code": ErrorCode.FORBIDDEN.value}}]}
+        return Response(json.dumps(body), 400, headers, media_type="application/json")
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        origin = request_headers.get("origin")
+        if message["type"] == "http.response.start" and origin is not None and not self.is_allowed_origin(origin):
+            MutableHeaders(scope=message).add_vary_header("Origin")
+            await send(message)
+            return
+        await super().send(message, send, request_headers)

@@ -8,11 +8,14 @@ a change reaches every worker on its next request.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 #: The folder under the platform's user data directory that holds the store when DATA_DIR is not set.
 APP_DIR_NAME = "integrations-graphql"
@@ -80,6 +83,85 @@ def parse_int(raw: str | None, default: int, *, name: str) -> int:
         raise ValueError(f"{name} must be an integer, got {raw.strip()!r}") from None
 
 
+class Introspection(enum.StrEnum):
+    """Who may ask for the schema (``__schema``, ``__type``); ``__typename`` is always allowed."""
+
+    ALL = "all"
+    #: Admins and integrations, not guests.
+    AUTHENTICATED = "authenticated"
+    ADMINS = "admins"
+    OFF = "off"
+
+
+def parse_introspection(raw: str | None) -> Introspection:
+    """``INTROSPECTION``: blank means ``all``; anything else must be one of the values, in any case."""
+    text = (raw or "").strip().lower() or Introspection.ALL.value
+    try:
+        return Introspection(text)
+    except ValueError:
+        choices = ", ".join(member.value for member in Introspection)
+        raise ValueError(f"INTROSPECTION must be one of {choices}, got {raw!r}") from None
+
+
+#: Request headers browsers may send cross-origin: credentials, JSON bodies, request ids, and the
+#: client name and version Apollo Client sends.
+DEFAULT_CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-Request-Id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(raw: str) -> str:
+    """An origin as browsers send it in ``Origin``: ``scheme://host[:port]``, lower-cased, with no trailing
+    slash and no default port; a ValueError (naming ``CORS_ALLOW_ORIGINS``) for anything else, since an
+    origin that never matches would fail silently in every browser."""
+    text = raw.strip().rstrip("/")
+    problem = (
+        f"CORS_ALLOW_ORIGINS: {raw.strip()!r} is not an origin (scheme://host[:port], e.g. https://app.example.com)"
+    )
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(problem) from None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host or "*" in text:
+        raise ValueError(problem)
+    if parts.path or parts.query or parts.fragment or "?" in text or "#" in text or "@" in parts.netloc:
+        raise ValueError(problem)
+    if ":" in host:  # IPv6, as browsers write it
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
+
+
+def parse_cors_origins(raw: str | None, *, allow_credentials: bool) -> tuple[str, ...]:
+    """``CORS_ALLOW_ORIGINS``: comma-separated origins (normalised), or ``*`` for any origin (refused together
+    with credentials, which browsers never send to ``*``)."""
+    values = [value.strip() for value in (raw or "").split(",") if value.strip()]
+    if "*" in values:
+        if allow_credentials:
+            raise ValueError(
+                "CORS_ALLOW_ORIGINS=* cannot be used with CORS_ALLOW_CREDENTIALS=1 (browsers refuse it):"
+                " list the origins instead"
+            )
+        return ("*",)
+    return tuple(dict.fromkeys(normalise_origin(value) for value in values))
+
+
+def parse_header_names(raw: str | None, default: tuple[str, ...], *, name: str) -> tuple[str, ...]:
+    """A comma-separated list of HTTP header names: blank means ``default``."""
+    values = tuple(value.strip() for value in (raw or "").split(",") if value.strip())
+    for value in values:
+        if not _HEADER_NAME.fullmatch(value):
+            raise ValueError(f"{name}: {value!r} is not an HTTP header name")
+    return values or default
+
+
 def sqlite_path(database_url: str) -> Path | None:
     """The file behind a ``sqlite://`` URL, or None for other databases and ``:memory:``."""
     if not database_url.startswith("sqlite://"):
@@ -112,7 +194,14 @@ class Settings:
     encryption_key: str | None = None
     integrations_file: Path | None = None
     allow_private_callbacks: bool = False
+    #: Origins (normalised) whose pages may call the server from a browser; ``("*",)`` for any.
     cors_allow_origins: tuple[str, ...] = ()
+    cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_ALLOW_HEADERS
+    #: Seconds a browser may cache a preflight answer.
+    cors_max_age: int = 600
+    #: Browsers may send cookies and TLS client certificates cross-origin (not needed for bearer tokens).
+    cors_allow_credentials: bool = False
+    introspection: Introspection = Introspection.ALL
     graphiql: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -141,7 +230,10 @@ class Settings:
         if not store_base_url.endswith("/"):
             store_base_url += "/"
         integrations_file = env.get("INTEGRATIONS_FILE", "").strip()
-        origins = tuple(o.strip() for o in env.get("CORS_ALLOW_ORIGINS", "").split(",") if o.strip())
+        cors_allow_credentials = parse_flag(env.get("CORS_ALLOW_CREDENTIALS"), False)
+        cors_max_age = parse_int(env.get("CORS_MAX_AGE"), cls.cors_max_age, name="CORS_MAX_AGE")
+        if cors_max_age < 0:
+            raise ValueError(f"CORS_MAX_AGE must be 0 or more, got {cors_max_age}")
         allowed_hosts = tuple(h.strip() for h in env.get("ALLOWED_HOSTS", "").split(",") if h.strip())
         return cls(
             database_url=database_url,
@@ -154,7 +246,15 @@ class Settings:
             encryption_key=env.get("ENCRYPTION_KEY", "").strip() or None,
             integrations_file=Path(integrations_file) if integrations_file else None,
             allow_private_callbacks=parse_flag(env.get("ALLOW_PRIVATE_CALLBACKS"), False),
-            cors_allow_origins=origins,
+            cors_allow_origins=parse_cors_origins(
+                env.get("CORS_ALLOW_ORIGINS"), allow_credentials=cors_allow_credentials
+            ),
+            cors_allow_headers=parse_header_names(
+                env.get("CORS_ALLOW_HEADERS"), DEFAULT_CORS_ALLOW_HEADERS, name="CORS_ALLOW_HEADERS"
+            ),
+            cors_max_age=cors_max_age,
+            cors_allow_credentials=cors_allow_credentials,
+            introspection=parse_introspection(env.get("INTROSPECTION")),
             graphiql=parse_flag(env.get("GRAPHIQL"), True),
             max_query_depth=parse_int(env.get("MAX_QUERY_DEPTH"), cls.max_query_depth, name="MAX_QUERY_DEPTH"),
             max_aliases=parse_int(env.get("MAX_ALIASES"), cls.max_aliases, name="MAX_ALIASES"),
@@ -218,7 +318,14 @@ SETTINGS_HELP: dict[str, str] = {
     "ENCRYPTION_KEY": "key for secrets at rest (default: a key file beside the SQLite database)",
     "INTEGRATIONS_FILE": "TOML file of config-file integrations (default: integrations.toml beside the database)",
     "ALLOW_PRIVATE_CALLBACKS": "1 lets activation callbacks reach loopback and private addresses (default 0)",
-    "CORS_ALLOW_ORIGINS": "comma-separated origins allowed to call /graphql from browsers (default none)",
+    "CORS_ALLOW_ORIGINS": "comma-separated origins (scheme://host[:port]) allowed to call /graphql from browsers,"
+    " or * for any (default none)",
+    "CORS_ALLOW_HEADERS": "request headers browsers may send cross-origin, comma-separated (default Authorization,"
+    " Content-Type, X-Request-Id, apollographql-client-name, apollographql-client-version)",
+    "CORS_MAX_AGE": "seconds browsers may cache a CORS preflight answer (default 600)",
+    "CORS_ALLOW_CREDENTIALS": "1 lets browsers send cookies cross-origin; refused with CORS_ALLOW_ORIGINS=*"
+    " (default 0)",
+    "INTROSPECTION": "who may query __schema/__type: all, authenticated, admins or off (default all)",
     "GRAPHIQL": "0 turns the GraphiQL IDE off (default 1)",
     "MAX_QUERY_DEPTH": "deepest selection allowed in a document (default 12)",
     "MAX_ALIASES": "aliases allowed in a document (default 30)",

@@ -24,14 +24,16 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from auth.enforcement import AccessControl, AccessPolicy
+from errors import ErrorCode
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
 from schema.customers import CustomerQuery
-from schema.errors import MaskUnexpectedErrors, log_errors
+from schema.errors import MaskUnexpectedErrors, log_errors, with_code
 from schema.integrations import IntegrationMutation, IntegrationQuery
+from schema.introspection import introspection_policy
 from schema.sales import SalesQuery
 from schema.store import StoreQuery
 from schema.text_inputs import RejectUnstorableText
@@ -86,21 +88,24 @@ class Schema(strawberry.Schema):
 
 
 def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:
-    """Per-request extension factories: limits, caches, access control (if given), input checks, masking.
+    """Per-request extension factories: limits, caches, introspection and access control (if given), input
+    checks, masking.
 
     The limiter rule classes are built once here, so that the validation cache keys stay the same
-    across requests. The benchmark's bare baseline calls this with ``access_control=None``.
+    across requests; each limit's errors carry a code of their own. The benchmark's bare baseline calls
+    this with ``access_control=None``.
     """
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    depth = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules
+    rules = [*with_code(depth, ErrorCode.MAX_DEPTH_EXCEEDED), *with_code(aliases, ErrorCode.MAX_ALIASES_EXCEEDED)]
     max_tokens = settings.max_tokens
+    introspection = introspection_policy(settings.introspection)
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        *([introspection] if introspection is not None else []),
         *([access_control] if access_control is not None else []),
         RejectUnstorableText,
         MaskUnexpectedErrors,

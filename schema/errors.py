@@ -17,8 +17,9 @@ errors of every result once more before answering (``tests/test_error_masking.py
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, ValidationContext
 from strawberry.extensions import MaskErrors
 
 from errors import ErrorCode
@@ -87,3 +88,66 @@ def log_errors(errors: list[GraphQLError]) -> None:
             log_unavailable(error.original_error, where)
         else:
             logger.error("Unexpected error in %s", where, exc_info=error.original_error)
+
+
+# ------------------------------------------------------------------------------------- request errors
+
+
+def with_code(rules: Iterable[type[ASTValidationRule]], code: ErrorCode) -> list[type[ASTValidationRule]]:
+    """Validation rules whose errors carry ``extensions.code`` ``code``, so a client can tell which limit it hit.
+
+    Strawberry's limiters report from their constructor through the context; the subclass tags what they
+    report there. Built once (in ``schema.schema_extensions``), so the validation cache keys stay the same.
+    """
+
+    def coded(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+        class Coded(rule):  # type: ignore[valid-type,misc]
+            def __init__(self, context: ValidationContext) -> None:
+                report = context.report_error
+
+                def report_with_code(error: GraphQLError) -> None:
+                    error.extensions = {**(error.extensions or {}), "code": code.value}
+                    report(error)
+
+                context.report_error = report_with_code  # type: ignore[method-assign]
+                try:
+                    super().__init__(context)
+                finally:
+                    del context.report_error
+
+        Coded.__name__ = Coded.__qualname__ = f"{rule.__name__}With{code.value.title().replace('_', '')}"
+        return Coded
+
+    return [coded(rule) for rule in rules]
+
+
+def _code(error: GraphQLError) -> str | None:
+    return (error.extensions or {}).get("code")
+
+
+def request_error_code(error: GraphQLError, *, before_execution: bool) -> ErrorCode:
+    """The code of an error that stopped the operation before any field ran and carries none yet.
+
+    Before execution: the document did not parse (the token limit is graphql-core's parser option), or did
+    not validate. After it began: graphql-core refused the variables or the operation name.
+    """
+    if isinstance(error, GraphQLSyntaxError):
+        if error.description.startswith("Document contains more than"):
+            return ErrorCode.MAX_TOKENS_EXCEEDED
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED if before_execution else ErrorCode.BAD_USER_INPUT
+
+
+def with_request_code(error: GraphQLError, *, before_execution: bool) -> GraphQLError:
+    """``error`` with its request error code, unless it has a code already (the same error otherwise)."""
+    if _code(error) is not None:
+        return error
+    code = request_error_code(error, before_execution=before_execution)
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code.value},
+    )

@@ -113,23 +113,30 @@ async def test_only_hmac_sha256_unless_sha1_is_allowed(
     guest: GraphQLClient, admin: GraphQLClient, client: httpx.AsyncClient
 ) -> None:
     creds = await make_integration()
-    for method in (SIGNATURE_HMAC_SHA1, SIGNATURE_PLAINTEXT):
-        body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=method), status=401)
-        assert gql_problem(body) == f"Signature method {method} is not supported"
+    sha1_refused = (
+        "Signature method HMAC-SHA1 is not supported: sign with HMAC-SHA256, or ask the store's admin to allow"
+        " HMAC-SHA1 (allowHmacSha1 in config.oauth, set with updateOAuthConfig)"
+    )
+    body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1), status=401)
+    assert gql_problem(body) == sha1_refused
+    body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_PLAINTEXT), status=401)
+    assert gql_problem(body) == "Signature method PLAINTEXT is not supported: sign with HMAC-SHA256"
     rsa = sign(creds.client(signature_method=SIGNATURE_HMAC_SHA1)).copy()
     rsa["Authorization"] = rsa["Authorization"].replace(SIGNATURE_HMAC_SHA1, SIGNATURE_RSA_SHA256)
     response = await client.post(GRAPHQL_URL, json={"query": VIEWER}, headers=rsa)
-    assert gql_problem(response.json()) == "Signature method RSA-SHA256 is not supported"
+    assert gql_problem(response.json()) == "Signature method RSA-SHA256 is not supported: sign with HMAC-SHA256"
 
     switch = "mutation($on: Boolean!) { updateOAuthConfig(input: {allowHmacSha1: $on}) { userErrors { code } } }"
     await admin.query(switch, {"on": True})
     body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1))
     assert body["data"]["viewer"]["kind"] == "INTEGRATION"
     body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_PLAINTEXT), status=401)
-    assert gql_problem(body) == "Signature method PLAINTEXT is not supported"
+    assert gql_problem(body) == (
+        "Signature method PLAINTEXT is not supported: sign with HMAC-SHA256 (or HMAC-SHA1, which this store allows)"
+    )
     await admin.query(switch, {"on": False})
     body = await signed_gql(guest, creds, VIEWER, oauth=creds.client(signature_method=SIGNATURE_HMAC_SHA1), status=401)
-    assert gql_problem(body) == "Signature method HMAC-SHA1 is not supported"
+    assert gql_problem(body) == sha1_refused
 
 
 async def test_missing_parameters_and_bad_version(client: httpx.AsyncClient) -> None:

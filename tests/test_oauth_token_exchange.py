@@ -127,7 +127,9 @@ async def test_request_token_errors(client: httpx.AsyncClient, callback: Callbac
         '"oauth_timestamp" is required. Enter and try again'
     )
     response = await request_token(client, creds, signature_method=SIGNATURE_HMAC_SHA1)
-    assert (response.status_code, problem(response)) == (400, "Signature method HMAC-SHA1 is not supported")
+    assert response.status_code == 400
+    assert problem(response).startswith("Signature method HMAC-SHA1 is not supported: sign with HMAC-SHA256, ")
+    assert "allowHmacSha1 in config.oauth" in problem(response)
     response = await request_token(client, creds, client_secret="0" * 32)
     assert (response.status_code, problem(response)) == (401, "The signature is invalid. Verify and try again.")
     response = await request_token(client, creds, client_key="k" * 32)

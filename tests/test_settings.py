@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import Settings, parse_flag, parse_int
+from settings import DEFAULT_CORS_ALLOW_HEADERS, Introspection, Settings, parse_flag, parse_int
 from tests.support.servers import ROOT
 
 
@@ -98,3 +98,76 @@ def test_host_and_port_make_the_default_store_base_url() -> None:
     )
     with pytest.raises(ValueError, match=r"^PORT must be between 1 and 65535, got 70000$"):
         Settings.from_env({"PORT": "70000"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", ()),
+        ("https://SPA.Example.com/", ("https://spa.example.com",)),
+        (
+            "HTTP://localhost:5173 , https://a.example.com:443, http://a.example.com:80",
+            ("http://localhost:5173", "https://a.example.com", "http://a.example.com"),
+        ),
+        ("http://[::1]:8080/", ("http://[::1]:8080",)),
+        ("https://a.example.com, https://A.example.com/", ("https://a.example.com",)),
+        ("*", ("*",)),
+    ],
+)
+def test_cors_origins_are_normalised_as_browsers_send_them(raw: str, expected: tuple[str, ...]) -> None:
+    assert Settings.from_env({"CORS_ALLOW_ORIGINS": raw}).cors_allow_origins == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "spa.example.com",
+        "https://",
+        "https://a.example.com/app",
+        "https://a.example.com?x=1",
+        "ftp://a.example",
+        "https://*.example.com",
+        "https://user@a.example.com",
+        "https://a.example.com:99999",
+    ],
+)
+def test_a_value_that_is_no_origin_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"^CORS_ALLOW_ORIGINS: .* is not an origin"):
+        Settings.from_env({"CORS_ALLOW_ORIGINS": raw})
+
+
+def test_cors_defaults_and_overrides() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.cors_allow_headers == DEFAULT_CORS_ALLOW_HEADERS
+    assert {"Authorization", "apollographql-client-name", "apollographql-client-version"} <= set(
+        defaults.cors_allow_headers
+    )
+    assert (defaults.cors_max_age, defaults.cors_allow_credentials) == (600, False)
+    custom = Settings.from_env({"CORS_ALLOW_HEADERS": "Authorization, X-Tenant", "CORS_MAX_AGE": "30"})
+    assert (custom.cors_allow_headers, custom.cors_max_age) == (("Authorization", "X-Tenant"), 30)
+    with pytest.raises(ValueError, match="CORS_ALLOW_CREDENTIALS"):
+        Settings.from_env({"CORS_ALLOW_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "1"})
+    assert Settings.from_env({"CORS_ALLOW_ORIGINS": SPA_ORIGIN, "CORS_ALLOW_CREDENTIALS": "1"}).cors_allow_credentials
+
+
+SPA_ORIGIN = "https://spa.example.com"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, Introspection.ALL),
+        ("", Introspection.ALL),
+        (" Admins ", Introspection.ADMINS),
+        ("off", Introspection.OFF),
+        ("authenticated", Introspection.AUTHENTICATED),
+    ],
+)
+def test_introspection_setting(raw: str | None, expected: Introspection) -> None:
+    env = {} if raw is None else {"INTROSPECTION": raw}
+    assert Settings.from_env(env).introspection is expected
+
+
+def test_an_unknown_introspection_value_is_named() -> None:
+    with pytest.raises(ValueError, match=r"^INTROSPECTION must be one of all, authenticated, admins, off, got 'no'$"):
+        Settings.from_env({"INTROSPECTION": "no"})

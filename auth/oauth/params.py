@@ -123,7 +123,7 @@ def check_formats(params: OAuthParams, allow_hmac_sha1: bool) -> None:
         raise OAuthProblem(TOKEN_LENGTH_INVALID, 400)
     method = params.get("oauth_signature_method") or ""
     if method != SIGNATURE_HMAC_SHA256 and not (method == SIGNATURE_HMAC_SHA1 and allow_hmac_sha1):
-        raise signature_method_rejected(method)
+        raise signature_method_rejected(method, hmac_sha1_allowed=allow_hmac_sha1)
     key = params.consumer_key
     if len(key) != TOKEN_LENGTH:
         raise OAuthProblem(CONSUMER_KEY_LENGTH)

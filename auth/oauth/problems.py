@@ -31,8 +31,19 @@ def parameters_absent(names: Sequence[str]) -> OAuthProblem:
     return OAuthProblem(", ".join(m.rstrip(".") for m in messages), 400)
 
 
-def signature_method_rejected(method: str) -> OAuthProblem:
-    return OAuthProblem(f"Signature method {method} is not supported", 400)
+def signature_method_rejected(method: str, *, hmac_sha1_allowed: bool = False) -> OAuthProblem:
+    """Magento's message, then what would be accepted: a client moving off HMAC-SHA1 (Magento 2.4.4 dropped
+    it silently) learns both ways out, signing with HMAC-SHA256 or the store setting that allows SHA1."""
+    if method == "HMAC-SHA1":
+        advice = (
+            "sign with HMAC-SHA256, or ask the store's admin to allow HMAC-SHA1"
+            " (allowHmacSha1 in config.oauth, set with updateOAuthConfig)"
+        )
+    elif hmac_sha1_allowed:
+        advice = "sign with HMAC-SHA256 (or HMAC-SHA1, which this store allows)"
+    else:
+        advice = "sign with HMAC-SHA256"
+    return OAuthProblem(f"Signature method {method} is not supported: {advice}", 400)
 
 
 def nonce_used(consumer_id: int) -> OAuthProblem:
