@@ -37,7 +37,8 @@ def browser() -> Iterator[Any]:
 def test_graphiql_works_offline_and_keeps_the_password_and_token_out_of_urls_and_storage(
     browser: Any, server_factory: Any, database_url: str
 ) -> None:
-    server = server_factory({"DATABASE_URL": database_url})
+    # Only admins may read the schema: GraphiQL fetches it again once signed in.
+    server = server_factory({"DATABASE_URL": database_url, "INTROSPECTION": "admins"})
     password = first_admin_password(server)
     page = browser.new_page()
     requested: list[str] = []
@@ -63,6 +64,8 @@ def test_graphiql_works_offline_and_keeps_the_password_and_token_out_of_urls_and
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Signed in as admin")).to_be_visible()
+    page.get_by_role("button", name="Show Documentation Explorer").click()
+    expect(page.locator(".graphiql-doc-explorer")).to_contain_text("Query")
 
     # The example operations GraphiQL opens with are named: the Run button offers each of them.
     page.locator(".graphiql-execute-button").click()

@@ -37,6 +37,7 @@ query Settings {
 `;
 
   const $ = (id) => document.getElementById(id);
+  let sessionChanged = () => {};
   const form = $("sign-in");
   const signedIn = $("signed-in");
   const status = $("status");
@@ -99,6 +100,7 @@ query Settings {
     $("signed-in-text").textContent = `Signed in as ${username} (until ${new Date(issued.expiresAt).toLocaleString()})`;
     say("");
     showState();
+    sessionChanged();
   });
 
   $("sign-out").addEventListener("click", async () => {
@@ -113,6 +115,7 @@ query Settings {
       }
     }
     say("Signed out.");
+    sessionChanged();
   });
 
   /** GraphiQL's fetcher: its own headers (from the headers pane), plus the session's token unless it names one. */
@@ -145,15 +148,23 @@ query Settings {
     return;
   }
   host.textContent = "";
-  ReactDOM.createRoot(host).render(
-    React.createElement(GraphiQL, {
-      fetcher,
-      defaultQuery: DEFAULT_QUERY,
-      defaultEditorToolsVisibility: true,
-      isHeadersEditorEnabled: true,
-      // Headers typed into the editor stay in memory: a token there is never written to localStorage.
-      shouldPersistHeaders: false,
-      inputValueDeprecation: true,
-    }),
-  );
+  const root = ReactDOM.createRoot(host);
+
+  /** (Re)render GraphiQL. A new fetcher makes it fetch the schema again: who may introspect can change with
+   * signing in or out (the INTROSPECTION setting). */
+  function render() {
+    root.render(
+      React.createElement(GraphiQL, {
+        fetcher: (params, options) => fetcher(params, options),
+        defaultQuery: DEFAULT_QUERY,
+        defaultEditorToolsVisibility: true,
+        isHeadersEditorEnabled: true,
+        // Headers typed into the editor stay in memory: a token there is never written to localStorage.
+        shouldPersistHeaders: false,
+        inputValueDeprecation: true,
+      }),
+    );
+  }
+  sessionChanged = render;
+  render();
 })();
