@@ -20,7 +20,6 @@ from models.sql import fetch_all
 from settings import parse_flag, parse_int
 
 ALLOW_GUEST = "webapi/webapisecurity/allow_insecure"
-CUSTOMER_TOKEN_LIFETIME = "oauth/access_token_lifetime/customer"
 ADMIN_TOKEN_LIFETIME = "oauth/access_token_lifetime/admin"
 CLEANUP_PROBABILITY = "oauth/cleanup/cleanup_probability"
 CLEANUP_EXPIRATION_PERIOD = "oauth/cleanup/expiration_period"
@@ -152,15 +151,6 @@ SETTINGS: tuple[Flag | Number, ...] = (
         description="Admin Token Lifetime (hours).",
     ),
     Number(
-        "customer_token_lifetime",
-        path=CUSTOMER_TOKEN_LIFETIME,
-        attribute="customer_token_lifetime_hours",
-        default=1,
-        minimum=1,
-        maximum=24 * 365,
-        description="Customer Token Lifetime (hours).",
-    ),
-    Number(
         "max_failures_count",
         path=MAX_FAILURES,
         attribute="max_failures",
@@ -218,7 +208,6 @@ class ConfigSnapshot:
     integration_as_bearer: bool
     allow_hmac_sha1: bool
     admin_token_lifetime_hours: int
-    customer_token_lifetime_hours: int
     max_failures: int
     lock_timeout_seconds: int
     cleanup_probability: int

@@ -40,7 +40,6 @@ class OAuthConfig:
     enable_integration_as_bearer: bool = setting_field("enable_integration_as_bearer")
     allow_hmac_sha1: bool = setting_field("allow_hmac_sha1")
     admin_token_lifetime: int = setting_field("admin_token_lifetime")
-    customer_token_lifetime: int = setting_field("customer_token_lifetime")
     max_failures_count: int = setting_field("max_failures_count")
     lockout_time: int = setting_field("lockout_time")
     cleanup_probability: int = setting_field("cleanup_probability")
@@ -70,7 +69,6 @@ class UpdateOAuthConfigInput:
     enable_integration_as_bearer: bool | None = None
     allow_hmac_sha1: bool | None = None
     admin_token_lifetime: int | None = None
-    customer_token_lifetime: int | None = None
     max_failures_count: int | None = None
     lockout_time: int | None = None
     cleanup_probability: int | None = None
