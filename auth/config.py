@@ -30,6 +30,7 @@ INTEGRATION_AS_BEARER = "oauth/consumer/enable_integration_as_bearer"
 MAX_FAILURES = "oauth/authentication_lock/max_failures_count"
 LOCK_TIMEOUT = "oauth/authentication_lock/timeout"
 ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
+REQUIRE_ADMIN_TOTP = "admin/security/require_admin_totp"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Number(Setting):
 
 
 #: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
-#: ``allow_hmac_sha1`` is ours.
+#: ``allow_hmac_sha1`` and ``require_admin_totp`` are ours.
 SETTINGS: tuple[Flag | Number, ...] = (
     Flag(
         "allow_anonymous_guest_access",
@@ -187,6 +188,13 @@ SETTINGS: tuple[Flag | Number, ...] = (
         positive=True,
         description="Cleanup entries older than X minutes.",
     ),
+    Flag(
+        "require_admin_totp",
+        path=REQUIRE_ADMIN_TOTP,
+        attribute="require_admin_totp",
+        description="Require two-factor sign-in (TOTP) for every admin: an admin who has not turned it on still "
+        "signs in, but holds no resources until it does (`enrollAdminTotp`, then `confirmAdminTotp`).",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -212,6 +220,7 @@ class ConfigSnapshot:
     lock_timeout_seconds: int
     cleanup_probability: int
     cleanup_expiration_minutes: int
+    require_admin_totp: bool
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:

@@ -1,4 +1,4 @@
-"""Stores > Configuration > Services: Magento Web API security and OAuth settings."""
+"""Stores > Configuration: Services (Magento Web API security, OAuth) and Advanced > Admin > Security."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def setting_field(name: str) -> Any:
 
 
 def section_values(config: ConfigSnapshot, section: str) -> dict[str, Any]:
-    """The GraphQL fields of one config section (``webapi``, ``oauth``), by name, from a snapshot."""
+    """The GraphQL fields of one config section (``webapi``, ``oauth``, ``admin``), by name, from a snapshot."""
     return {s.name: getattr(config, s.attribute) for s in SETTINGS if s.section == section}
 
 
@@ -50,6 +50,15 @@ class OAuthConfig:
         return cls(**section_values(config, "oauth"))
 
 
+@strawberry.type(description="Advanced > Admin > Security.")
+class AdminSecurityConfig:
+    require_admin_totp: bool = setting_field("require_admin_totp")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> AdminSecurityConfig:
+        return cls(**section_values(config, "admin"))
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -59,6 +68,10 @@ class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_OAUTH)])
     async def oauth(self, info: strawberry.Info) -> OAuthConfig | None:
         return OAuthConfig.from_config(await info.context.config())
+
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_ADMIN)])
+    async def admin_security(self, info: strawberry.Info) -> AdminSecurityConfig | None:
+        return AdminSecurityConfig.from_config(await info.context.config())
 
 
 @strawberry.input
@@ -75,6 +88,11 @@ class UpdateOAuthConfigInput:
     cleanup_expiration_period: int | None = None
 
 
+@strawberry.input
+class UpdateAdminSecurityConfigInput:
+    require_admin_totp: bool | None = None
+
+
 @strawberry.type
 class SetGuestAccessPayload:
     web_api_security: WebApiSecurityConfig | None
@@ -84,6 +102,12 @@ class SetGuestAccessPayload:
 @strawberry.type
 class UpdateOAuthConfigPayload:
     oauth: OAuthConfig | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class UpdateAdminSecurityConfigPayload:
+    admin_security: AdminSecurityConfig | None
     user_errors: list[UserError]
 
 
@@ -117,3 +141,18 @@ class ConfigMutation:
         outcome = await resolve.update_oauth_config(info.context, dataclasses.asdict(input))
         oauth = None if outcome.problems else OAuthConfig.from_config(await info.context.config())
         return UpdateOAuthConfigPayload(oauth=oauth, user_errors=user_errors(outcome.problems))
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.CONFIG_ADMIN)],
+        description="Change admin security settings; fields left out keep their values. Turning "
+        "`requireAdminTotp` on needs two-factor sign-in on for your own account first (NOT_ALLOWED otherwise), "
+        "so that it cannot lock you out of the setting.",
+    )
+    async def update_admin_security_config(
+        self, info: strawberry.Info, input: UpdateAdminSecurityConfigInput
+    ) -> UpdateAdminSecurityConfigPayload:
+        outcome = await resolve.update_admin_security_config(info.context, dataclasses.asdict(input))
+        admin_security = None if outcome.problems else AdminSecurityConfig.from_config(await info.context.config())
+        return UpdateAdminSecurityConfigPayload(
+            admin_security=admin_security, user_errors=user_errors(outcome.problems)
+        )

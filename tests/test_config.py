@@ -84,14 +84,15 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.MAX_FAILURES: "6",
         store.LOCK_TIMEOUT: "1800",
         store.ALLOW_HMAC_SHA1: "0",
+        store.REQUIRE_ADMIN_TOTP: "0",
     }
 
 
 def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
-    from schema.config import OAuthConfig, UpdateOAuthConfigInput, WebApiSecurityConfig
+    from schema.config import AdminSecurityConfig, OAuthConfig, UpdateOAuthConfigInput, WebApiSecurityConfig
 
     assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
-    sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig}
+    sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig, "admin": AdminSecurityConfig}
     for section, graphql_type in sections.items():
         fields = {f.python_name: f for f in graphql_type.__strawberry_definition__.fields}
         rows = [s for s in store.SETTINGS if s.section == section]
