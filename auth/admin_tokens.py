@@ -202,6 +202,29 @@ async def revoke_admin_tokens(admin_id: int, keep_token_id: int | None = None) -
     return await execute(sql, *params)
 
 
+async def unlock_admin(username: str) -> bool:
+    """Clear the sign-in lock (and the failure count) of an admin; True when it was locked."""
+    rows = TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN)
+    locked = await rows.filter(lock_expires_at__gt=clock.now()).exists()
+    await rows.delete()
+    return locked
+
+
+async def reset_admin_password(username: str, password: str, *, disable_totp: bool = False) -> bool:
+    """An operator's way back in: a new password, every token revoked, the lock cleared, and (if asked) two-factor
+    sign-in turned off, for a lost authenticator. False when there is no such admin."""
+    password_hash = await hash_password(password)
+    changes: dict[str, object] = {"password_hash": password_hash}
+    if disable_totp:
+        changes.update(totp_enabled=False, totp_secret=None, totp_last_step=None)
+    user = await AdminUser.get_or_none(username=username)
+    if user is None or not await AdminUser.filter(id=user.id).update(**changes):
+        return False
+    await revoke_admin_tokens(user.id)
+    await unlock_admin(user.username)
+    return True
+
+
 #: Magento's message for a wrong "Your Password" (``Integration/Controller/Adminhtml/Integration/Save.php``).
 INVALID_CURRENT_PASSWORD = "You have entered an invalid password for current user."
 

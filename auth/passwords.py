@@ -1,4 +1,4 @@
-"""Password hashing with Argon2id (argon2-cffi)."""
+"""Password hashing with Argon2id (argon2-cffi), and the one rule every new admin password follows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 #: Verified against when the user name is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+#: The shortest admin password accepted.
+MIN_PASSWORD_LENGTH = 8
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` is not acceptable for an admin, or None: the one rule of every command that sets one."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+    return None
 
 
 def hash_password_sync(password: str) -> str:
