@@ -28,7 +28,7 @@ from auth import secret_box
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
-from auth.passwords import password_rule_problems
+from auth.passwords import password_problem
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount, graphiql_mount, graphiql_page
 from middleware import CORS, BodyLimit, DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
@@ -273,9 +273,9 @@ def _create_admin(args: argparse.Namespace) -> int:
             print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)
             return 2
         password = getpass.getpass("Password: ")
-    weak = password_rule_problems(password)
-    if weak:
-        print(" ".join(weak), file=sys.stderr)
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
 
     async def run() -> int:
@@ -290,6 +290,64 @@ def _create_admin(args: argparse.Namespace) -> int:
                 print(f"An admin named {args.username!r} already exists.", file=sys.stderr)
                 return 1
         print(f"Created admin {args.username!r}.")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _unlock_admin(args: argparse.Namespace) -> int:
+    """Clear an admin's sign-in lock (after too many failures), e.g. for the only admin."""
+
+    async def run() -> int:
+        from auth.admin_tokens import unlock_admin
+        from models import AdminUser
+
+        async with open_database(Settings.from_env()):
+            if not await AdminUser.exists(username=args.username):
+                print(f"There is no admin named {args.username!r}.", file=sys.stderr)
+                return 1
+            was_locked = await unlock_admin(args.username)
+        print(f"Unlocked admin {args.username!r}." if was_locked else f"Admin {args.username!r} was not locked.")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _new_password_twice() -> str | None:
+    """A new password, typed twice: at a terminal without echo, else the first two lines of standard input
+    (so that a script need not put it on the command line, where other users see it); None when they differ."""
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("New password: "), getpass.getpass("Repeat the new password: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        first, second = [*lines, "", ""][:2]
+    if first != second:
+        print("The passwords do not match.", file=sys.stderr)
+        return None
+    return first
+
+
+def _reset_admin_password(args: argparse.Namespace) -> int:
+    """Set an admin's password from the server's side: for an admin who is locked out, e.g. the only one."""
+    password = args.password if args.password is not None else _new_password_twice()
+    if password is None:
+        return 2
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        from auth.admin_tokens import reset_admin_password
+
+        async with open_database(Settings.from_env()):
+            if not await reset_admin_password(args.username, password, disable_totp=args.disable_totp):
+                print(f"There is no admin named {args.username!r}.", file=sys.stderr)
+                return 1
+        done = "its tokens are revoked and its sign-in lock is cleared"
+        if args.disable_totp:
+            done += ", and two-factor sign-in is off"
+        print(f"Changed the password of admin {args.username!r}: {done}.")
         return 0
 
     return asyncio.run(run())
@@ -316,6 +374,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "migrate": _migrate,
     "create-admin": _create_admin,
+    "unlock-admin": _unlock_admin,
+    "reset-admin-password": _reset_admin_password,
     "export-schema": _export_schema,
     "seed-demo": _seed_demo,
 }
@@ -370,6 +430,17 @@ def build_parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="else ADMIN_PASSWORD, else a prompt")
+    unlock = commands.add_parser("unlock-admin", help="clear an admin's sign-in lock (too many failures)")
+    unlock.add_argument("--username", required=True)
+    reset = commands.add_parser(
+        "reset-admin-password",
+        help="set an admin's password, revoke its tokens and clear its sign-in lock (a locked-out admin's way back)",
+    )
+    reset.add_argument("--username", required=True)
+    reset.add_argument("--password", help="else asked twice (at a terminal), or the first two lines of standard input")
+    reset.add_argument(
+        "--disable-totp", action="store_true", help="also turn two-factor sign-in off (a lost authenticator app)"
+    )
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     seed = commands.add_parser(
         "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"

@@ -116,8 +116,8 @@ def kill_hard(server: ServerProcess) -> None:
     server.process.wait(10)
 
 
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python main.py <args>`` to completion, its output captured."""
+def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python main.py <args>`` to completion, its output captured; ``stdin`` is what it reads (else nothing)."""
     return subprocess.run(
         [sys.executable, "main.py", *args],
         cwd=ROOT,
@@ -125,7 +125,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         capture_output=True,
         text=True,
         timeout=120,
-        stdin=subprocess.DEVNULL,
+        **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
     )
 
 
