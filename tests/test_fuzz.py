@@ -108,6 +108,19 @@ def test_a_narrow_grant_never_receives_data_of_resources_it_does_not_hold(
     assert report.codes["FORBIDDEN"] > 0
 
 
+def test_a_restricted_admin_never_receives_data_its_role_does_not_hold(fuzz_server: Any, known_ids: KnownIds) -> None:
+    """An admin whose role holds sales, products and integration management: every answer is walked, and no
+    field of customers, users, roles, settings or the guest fields (guest access off) carries data."""
+    allow_guest_access(signed_in(fuzz_server), False)
+    caller = make_caller("restricted", signed_in(fuzz_server), FUZZ_ADMIN)
+    assert caller.leak_check is not None
+    assert {"Order.customer", "Product.categories"} <= caller.leak_check.forbidden
+    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 150, seed=SEED, known_ids=known_ids)
+    assert_clean(report, fuzz_server, 150)
+    assert report.leak_checked >= 150
+    assert report.codes["FORBIDDEN"] > 0
+
+
 def test_malformed_requests_get_a_clean_4xx(fuzz_server: Any) -> None:
     probes = named_probes()
     report = send_probes(fuzz_server.base_url, probes)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import random
 import re
+import secrets
 import select
 import socket
 from collections.abc import Callable, Iterator
@@ -213,7 +214,7 @@ def allow_guest_access(admin: SyncGraphQLClient, allow: bool = True) -> None:
 
 #: Allow Anonymous Guest Access while each caller is fuzzed: on, so guests reach resolvers, except for the
 #: narrow grant, whose leak check then covers the guest fields (catalog, CMS, stores) as well.
-GUEST_ACCESS_FOR = {"guest": True, "admin": True, "integration": True, "narrow": False}
+GUEST_ACCESS_FOR = {"guest": True, "admin": True, "integration": True, "narrow": False, "restricted": False}
 
 
 def integration_ids(admin: SyncGraphQLClient) -> list[str]:
@@ -223,12 +224,15 @@ def integration_ids(admin: SyncGraphQLClient) -> list[str]:
 
 
 #: The callers ``make_caller`` knows.
-CALLERS = ("guest", "admin", "integration", "narrow")
+CALLERS = ("guest", "admin", "integration", "narrow", "restricted")
 
 #: The Custom grant the fuzzed integration holds: some store data, not customers, config or integrations.
 FUZZ_GRANT = ["Magento_Catalog::catalog", "Magento_Cms::page", "Magento_Sales::sales"]
 #: The narrow grant whose every answer is checked for data of resources it does not hold.
 NARROW_GRANT = ["Magento_Catalog::products"]
+#: The role of the restricted admin, whose every answer is checked too: sales, products and integration
+#: management (so the escalation guard is exercised), not customers, users, roles or settings.
+RESTRICTED_ROLE = ["Magento_Sales::sales", "Magento_Catalog::products", "Magento_Integration::integrations"]
 
 
 def integration_oauth(
@@ -261,6 +265,22 @@ def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str
         held, _partial = TREE.expand_selection(NARROW_GRANT)
         signer = integration_oauth(admin, admin_login[1], "fuzz narrow", NARROW_GRANT)
         return Caller("narrow", auth=signer, leak_check=leaks.for_grant(held, guest_access=GUEST_ACCESS_FOR[name]))
+    if name == "restricted":
+        from auth.acl import TREE
+        from tests.support.admin_users import USER_PASSWORD, restricted_admin_on_server
+
+        username = f"fuzz-restricted-{secrets.token_hex(4)}"
+        restricted = restricted_admin_on_server(
+            admin, *RESTRICTED_ROLE, username=username, current_password=admin_login[1]
+        )
+
+        def sign_restricted() -> dict[str, str]:
+            return {"Authorization": f"Bearer {restricted.with_token(None).sign_in(username, USER_PASSWORD).token}"}
+
+        held, _partial = TREE.expand_selection(RESTRICTED_ROLE)
+        check = leaks.for_grant(held, admin=True, guest_access=GUEST_ACCESS_FOR[name])
+        headers = {"Authorization": f"Bearer {restricted.token}"}
+        return Caller("restricted", headers, renew=sign_restricted, password=USER_PASSWORD, leak_check=check)
     raise ValueError(f"unknown caller {name!r}; known: {', '.join(CALLERS)}")
 
 
