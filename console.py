@@ -1,8 +1,11 @@
-"""The admin console: the static single-page app in ``web/``, served at ``/admin`` with strict headers.
+"""The browser side: the admin console (the static single-page app in ``web/``, served at ``/admin``) and the
+GraphiQL page of ``/graphql`` with its assets (``web/graphiql/``, served at ``/graphiql``), all with strict
+headers.
 
-The console is plain HTML, CSS and ES modules with no build step and no third-party origin, so its
-Content-Security-Policy can allow nothing but this origin: no inline scripts or styles, no framing.
-It talks to ``/graphql`` like any other client.
+Both are plain files with no third-party origin (GraphiQL's bundles are vendored by
+``web/graphiql/build.sh``), so their Content-Security-Policy can allow nothing but this origin: no inline
+scripts or styles, no framing. They talk to ``/graphql`` like any other client. The files are package data
+(the ``web`` package), found beside this module whether it runs from a checkout or an installed wheel.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from middleware import on_response_start
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
+GRAPHIQL_DIR = WEB_DIR / "graphiql"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -71,3 +75,21 @@ class SecurityHeaders:
 def console_mount(directory: Path = WEB_DIR) -> Mount:
     """``/admin`` -> ``web/`` (``/admin/`` serves ``index.html``; ``/admin`` redirects there)."""
     return Mount("/admin", app=SecurityHeaders(StaticFiles(directory=directory, html=True)), name="admin")
+
+
+#: GraphiQL's page: the console's policy, plus the fonts its stylesheet embeds as data: URLs.
+GRAPHIQL_SECURITY_HEADERS = {
+    **SECURITY_HEADERS,
+    "content-security-policy": f"{CONTENT_SECURITY_POLICY}; font-src 'self' data:",
+}
+
+
+def graphiql_page() -> HTMLResponse:
+    """The GraphiQL page for ``GET /graphql`` from a browser: boots from ``/graphiql/boot.js``, no CDN."""
+    html = (GRAPHIQL_DIR / "page.html").read_text(encoding="utf-8")
+    return HTMLResponse(html, headers=GRAPHIQL_SECURITY_HEADERS)
+
+
+def graphiql_mount(directory: Path = GRAPHIQL_DIR) -> Mount:
+    """``/graphiql`` -> ``web/graphiql/``: the page's script and style, and the vendored GraphiQL and React."""
+    return Mount("/graphiql", app=SecurityHeaders(StaticFiles(directory=directory)), name="graphiql")

@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import errno
 import getpass
 import logging
 import os
 import secrets
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import metadata
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,16 +28,16 @@ from auth import secret_box
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
-from auth.passwords import password_rule_problems
+from auth.passwords import password_problem
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
-from console import console_mount
+from console import console_mount, graphiql_mount, graphiql_page
 from middleware import CORS, BodyLimit, DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
 from models.database import apply_migrations, open_database
 from models.sql import fetch_one
 from resolvers.integrations.config_file import sync_config_integrations
 from schema import build_schema
 from schema.view import GraphQLView
-from settings import SETTINGS_HELP, Settings
+from settings import SETTINGS_HELP, Settings, local_base_url, sqlite_path
 
 #: Work run once the database is open, in order (config-file integrations, cleanup, ...).
 StartupTask = Callable[[Settings], Awaitable[None]]
@@ -61,7 +65,7 @@ def create_app(
     schema = schema or build_schema(settings)
     origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
     graphql = PrincipalMiddleware(
-        GraphQLView(schema, settings),
+        GraphQLView(schema, settings, ide_page=graphiql_page),
         {
             "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
             "oauth": oauth_authenticator(origins, settings.max_body_bytes),
@@ -104,6 +108,7 @@ def create_app(
             Route("/graphql", graphql),  # every method: the view answers others with a JSON 405
             Route("/healthz", healthz, methods=["GET"]),
             *oauth_routes(origins, settings.oauth_token_rate_limit),
+            *([graphiql_mount()] if settings.graphiql else []),
             console_mount(),  # last: a catch-all under /admin
         ],
         middleware=middleware,
@@ -162,6 +167,7 @@ async def _bootstrap(settings: Settings) -> None:
 
             password = secrets.token_urlsafe(12)
             await create_admin("admin", password)
+            print(f"\nCreated a new store in {_where_data_lives(settings)}", flush=True)
             _hand_over_first_password(settings, password)
         if settings.embedded_default:
             # Only the embedded default gets demo data, so GraphiQL has something to show.
@@ -193,36 +199,57 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
-def local_base_url(host: str, port: int) -> str:
-    """The URL this server answers on when STORE_BASE_URL is not set (a wildcard address means this machine)."""
-    if host in {"", "0.0.0.0"}:  # noqa: S104 - a display name, not a bind
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"http://{host}:{port}/"
+def _port_is_free(host: str, port: int) -> str | None:
+    """Bind and listen on ``host:port`` as uvicorn will, then let go: None if that works, else why not.
+
+    Checked before migrations or any output, so that a busy port is one clear line rather than the URLs of
+    another process followed by a stack trace.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+            probe.listen()
+    except OSError as problem:
+        if problem.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is already in use (another server?); choose another with --port or PORT"
+        return f"cannot listen on {host}:{port}: {problem.strerror or problem}"
+    return None
+
+
+def _where_data_lives(settings: Settings) -> str:
+    """The store's location for a person: the SQLite file, or the database (never its password)."""
+    path = sqlite_path(settings.database_url)
+    if path is not None:
+        return str(path.resolve())
+    url = urlsplit(settings.database_url)
+    return f"{url.scheme}://{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}"
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    # Signed requests cover the host and port: by default the store is where this server listens.
-    if not os.environ.get("STORE_BASE_URL", "").strip():
-        os.environ["STORE_BASE_URL"] = local_base_url(args.host, args.port)
+    settings = Settings.from_env()
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    if problem := _port_is_free(host, port):
+        print(f"integrations-graphql: {problem}", file=sys.stderr, flush=True)
+        return 1
+    # The workers read the same address (and so the same default STORE_BASE_URL) from the environment.
+    os.environ["HOST"], os.environ["PORT"] = host, str(port)
     settings = Settings.from_env()
     asyncio.run(_bootstrap(settings))
     os.environ[PREPARED_BY_SERVE] = "1"
-    print(
-        f"GraphiQL: http://{args.host}:{args.port}/graphql   health: http://{args.host}:{args.port}/healthz",
-        flush=True,
-    )
-    print(f"Admin console: http://{args.host}:{args.port}/admin/", flush=True)
+    base = local_base_url(host, port)
+    print(f"Data: {_where_data_lives(settings)}", flush=True)
+    print(f"GraphiQL: {base}graphql   health: {base}healthz", flush=True)
+    print(f"Admin console: {base}admin/", flush=True)
     uvicorn.run(
         "main:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
@@ -246,9 +273,9 @@ def _create_admin(args: argparse.Namespace) -> int:
             print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)
             return 2
         password = getpass.getpass("Password: ")
-    weak = password_rule_problems(password)
-    if weak:
-        print(" ".join(weak), file=sys.stderr)
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
 
     async def run() -> int:
@@ -263,6 +290,64 @@ def _create_admin(args: argparse.Namespace) -> int:
                 print(f"An admin named {args.username!r} already exists.", file=sys.stderr)
                 return 1
         print(f"Created admin {args.username!r}.")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _unlock_admin(args: argparse.Namespace) -> int:
+    """Clear an admin's sign-in lock (after too many failures), e.g. for the only admin."""
+
+    async def run() -> int:
+        from auth.admin_tokens import unlock_admin
+        from models import AdminUser
+
+        async with open_database(Settings.from_env()):
+            if not await AdminUser.exists(username=args.username):
+                print(f"There is no admin named {args.username!r}.", file=sys.stderr)
+                return 1
+            was_locked = await unlock_admin(args.username)
+        print(f"Unlocked admin {args.username!r}." if was_locked else f"Admin {args.username!r} was not locked.")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _new_password_twice() -> str | None:
+    """A new password, typed twice: at a terminal without echo, else the first two lines of standard input
+    (so that a script need not put it on the command line, where other users see it); None when they differ."""
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("New password: "), getpass.getpass("Repeat the new password: ")
+    else:
+        lines = sys.stdin.read().splitlines()
+        first, second = [*lines, "", ""][:2]
+    if first != second:
+        print("The passwords do not match.", file=sys.stderr)
+        return None
+    return first
+
+
+def _reset_admin_password(args: argparse.Namespace) -> int:
+    """Set an admin's password from the server's side: for an admin who is locked out, e.g. the only one."""
+    password = args.password if args.password is not None else _new_password_twice()
+    if password is None:
+        return 2
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        from auth.admin_tokens import reset_admin_password
+
+        async with open_database(Settings.from_env()):
+            if not await reset_admin_password(args.username, password, disable_totp=args.disable_totp):
+                print(f"There is no admin named {args.username!r}.", file=sys.stderr)
+                return 1
+        done = "its tokens are revoked and its sign-in lock is cleared"
+        if args.disable_totp:
+            done += ", and two-factor sign-in is off"
+        print(f"Changed the password of admin {args.username!r}: {done}.")
         return 0
 
     return asyncio.run(run())
@@ -289,6 +374,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "migrate": _migrate,
     "create-admin": _create_admin,
+    "unlock-admin": _unlock_admin,
+    "reset-admin-password": _reset_admin_password,
     "export-schema": _export_schema,
     "seed-demo": _seed_demo,
 }
@@ -301,26 +388,59 @@ def _count(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError("must be between 1 and 65535")
+    return value
+
+
+def package_version() -> str:
+    """This package's version, from its installed metadata (``pip install`` or ``pip install -e``)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+DISTRIBUTION = "integrations-graphql"
+
+#: Options of the parser itself; any other first argument that is an option belongs to the default command.
+TOP_LEVEL_OPTIONS = {"-h", "--help", "--version"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "settings (environment variables):\n" + "\n".join(
         f"  {name:<24} {text}" for name, text in SETTINGS_HELP.items()
     )
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=DISTRIBUTION,
         description="GraphQL API server for third-party integrations.",
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the server (default)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser("serve", help="run the server (the default: its options may be given without 'serve')")
+    serve.add_argument("--host", help="address to listen on (default: HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default: PORT, else 8000)")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-access-log", action="store_true")
     commands.add_parser("migrate", help="apply pending database migrations")
     admin = commands.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", help="else ADMIN_PASSWORD, else a prompt")
+    unlock = commands.add_parser("unlock-admin", help="clear an admin's sign-in lock (too many failures)")
+    unlock.add_argument("--username", required=True)
+    reset = commands.add_parser(
+        "reset-admin-password",
+        help="set an admin's password, revoke its tokens and clear its sign-in lock (a locked-out admin's way back)",
+    )
+    reset.add_argument("--username", required=True)
+    reset.add_argument("--password", help="else asked twice (at a terminal), or the first two lines of standard input")
+    reset.add_argument(
+        "--disable-totp", action="store_true", help="also turn two-factor sign-in off (a lost authenticator app)"
+    )
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     seed = commands.add_parser(
         "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"
@@ -334,9 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cli(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0].startswith("-") and argv[0] not in TOP_LEVEL_OPTIONS):
+        argv = ["serve", *argv]  # ``integrations-graphql --port 8100`` serves, as ``... serve --port 8100`` does
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["serve", *(argv or [])])
     try:
         settings = Settings.from_env()
     except ValueError as problem:  # a malformed environment variable, named in the message

@@ -11,13 +11,53 @@ import dataclasses
 import enum
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_DATA_DIR = Path("data")
-DEFAULT_DATABASE_URL = f"sqlite://{DEFAULT_DATA_DIR / 'db.sqlite3'}"
+#: The folder under the platform's user data directory that holds the store when DATA_DIR is not set.
+APP_DIR_NAME = "integrations-graphql"
+DATABASE_FILE_NAME = "db.sqlite3"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the store lives: ``DATA_DIR`` if set, else the platform's user data directory.
+
+    Always absolute, so that starting the server from another folder finds the same store rather than
+    silently creating a second one (with a new admin) in the working directory.
+    """
+    env = os.environ if env is None else env
+    if explicit := env.get("DATA_DIR", "").strip():
+        return Path(explicit).expanduser().resolve()
+    if sys.platform == "win32":
+        base = Path(env.get("LOCALAPPDATA", "").strip() or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        xdg = env.get("XDG_DATA_HOME", "").strip()
+        # The XDG spec ignores a relative XDG_DATA_HOME.
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return (base / APP_DIR_NAME).resolve()
+
+
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    """The embedded SQLite database in ``default_data_dir``."""
+    return f"sqlite://{default_data_dir(env) / DATABASE_FILE_NAME}"
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The URL this server answers on when STORE_BASE_URL is not set (a wildcard address means this machine)."""
+    if host in {"", "0.0.0.0"}:  # noqa: S104 - a display name, not a bind
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
 
 
 def parse_flag(raw: str | None, default: bool) -> bool:
@@ -136,10 +176,15 @@ def sqlite_path(database_url: str) -> Path | None:
 class Settings:
     """What the process needs to know before it can open the database."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = dataclasses.field(default_factory=default_database_url)
     #: True when DATABASE_URL was not given: only then are the admin and the demo store created implicitly.
     embedded_default: bool = True
-    store_base_url: str = "http://127.0.0.1:8000/"
+    #: Where the embedded database, the key file and the integrations file live (DATA_DIR).
+    data_home: Path = dataclasses.field(default_factory=default_data_dir)
+    #: The address ``serve`` listens on (HOST, PORT; ``--host``/``--port`` win).
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    store_base_url: str = local_base_url(DEFAULT_HOST, DEFAULT_PORT)
     #: Hosts besides STORE_BASE_URL's that the store answers to (OAuth signatures cover the host).
     allowed_hosts: tuple[str, ...] = ()
     #: Requests per minute and client address to generateAdminToken (0: no limit).
@@ -174,8 +219,14 @@ class Settings:
         env = os.environ if env is None else env
         database_url = env.get("DATABASE_URL", "").strip()
         embedded = not database_url
-        database_url = database_url or DEFAULT_DATABASE_URL
-        store_base_url = env.get("STORE_BASE_URL", "").strip() or cls.store_base_url
+        data_home = default_data_dir(env)
+        database_url = database_url or f"sqlite://{data_home / DATABASE_FILE_NAME}"
+        host = env.get("HOST", "").strip() or cls.host
+        port = parse_int(env.get("PORT"), cls.port, name="PORT")
+        if not 0 < port < 65536:
+            raise ValueError(f"PORT must be between 1 and 65535, got {port}")
+        # Signed requests cover the host and port: by default the store is where this server listens.
+        store_base_url = env.get("STORE_BASE_URL", "").strip() or local_base_url(host, port)
         if not store_base_url.endswith("/"):
             store_base_url += "/"
         integrations_file = env.get("INTEGRATIONS_FILE", "").strip()
@@ -187,6 +238,9 @@ class Settings:
         return cls(
             database_url=database_url,
             embedded_default=embedded,
+            data_home=data_home,
+            host=host,
+            port=port,
             store_base_url=store_base_url,
             allowed_hosts=allowed_hosts,
             encryption_key=env.get("ENCRYPTION_KEY", "").strip() or None,
@@ -220,9 +274,10 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Where the embedded database, the key file and the integrations file live."""
+        """Where the key file, the integrations file and the first admin's password live: beside a SQLite
+        database, else ``data_home``."""
         path = sqlite_path(self.database_url)
-        return path.parent if path is not None else DEFAULT_DATA_DIR
+        return path.parent if path is not None else self.data_home
 
     @property
     def resolved_integrations_file(self) -> Path:
@@ -254,8 +309,11 @@ class Settings:
 
 #: Every setting, with its meaning, for ``--help`` and the README.
 SETTINGS_HELP: dict[str, str] = {
-    "DATABASE_URL": "sqlite://path or postgres://user:pass@host:port/db (default: sqlite://data/db.sqlite3)",
-    "STORE_BASE_URL": "store base URL sent to integrations as store_base_url (default http://127.0.0.1:8000/)",
+    "DATABASE_URL": "sqlite://path or postgres://user:pass@host:port/db (default: db.sqlite3 in DATA_DIR)",
+    "DATA_DIR": "folder of the default database, key file, integrations file (default: user data directory)",
+    "HOST": "address to listen on (default 127.0.0.1; --host wins)",
+    "PORT": "port to listen on (default 8000; --port wins)",
+    "STORE_BASE_URL": "store base URL sent to integrations as store_base_url (default: http://HOST:PORT/ served)",
     "ALLOWED_HOSTS": "other host[:port]s the store answers to, comma-separated (default: STORE_BASE_URL's only)",
     "ENCRYPTION_KEY": "key for secrets at rest (default: a key file beside the SQLite database)",
     "INTEGRATIONS_FILE": "TOML file of config-file integrations (default: integrations.toml beside the database)",

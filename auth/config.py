@@ -22,7 +22,6 @@ from models.sql import fetch_all
 from settings import parse_flag, parse_int
 
 ALLOW_GUEST = "webapi/webapisecurity/allow_insecure"
-CUSTOMER_TOKEN_LIFETIME = "oauth/access_token_lifetime/customer"
 ADMIN_TOKEN_LIFETIME = "oauth/access_token_lifetime/admin"
 CLEANUP_PROBABILITY = "oauth/cleanup/cleanup_probability"
 CLEANUP_EXPIRATION_PERIOD = "oauth/cleanup/expiration_period"
@@ -33,6 +32,7 @@ INTEGRATION_AS_BEARER = "oauth/consumer/enable_integration_as_bearer"
 MAX_FAILURES = "oauth/authentication_lock/max_failures_count"
 LOCK_TIMEOUT = "oauth/authentication_lock/timeout"
 ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
+REQUIRE_ADMIN_TOTP = "admin/security/require_admin_totp"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ class Number(Setting):
 
 
 #: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
-#: ``allow_hmac_sha1`` is ours.
+#: ``allow_hmac_sha1`` and ``require_admin_totp`` are ours.
 SETTINGS: tuple[Flag | Number, ...] = (
     Flag(
         "allow_anonymous_guest_access",
@@ -154,15 +154,6 @@ SETTINGS: tuple[Flag | Number, ...] = (
         description="Admin Token Lifetime (hours).",
     ),
     Number(
-        "customer_token_lifetime",
-        path=CUSTOMER_TOKEN_LIFETIME,
-        attribute="customer_token_lifetime_hours",
-        default=1,
-        minimum=1,
-        maximum=24 * 365,
-        description="Customer Token Lifetime (hours).",
-    ),
-    Number(
         "max_failures_count",
         path=MAX_FAILURES,
         attribute="max_failures",
@@ -199,6 +190,13 @@ SETTINGS: tuple[Flag | Number, ...] = (
         positive=True,
         description="Cleanup entries older than X minutes.",
     ),
+    Flag(
+        "require_admin_totp",
+        path=REQUIRE_ADMIN_TOTP,
+        attribute="require_admin_totp",
+        description="Require two-factor sign-in (TOTP) for every admin: an admin who has not turned it on still "
+        "signs in, but holds no resources until it does (`enrollAdminTotp`, then `confirmAdminTotp`).",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -220,11 +218,11 @@ class ConfigSnapshot:
     integration_as_bearer: bool
     allow_hmac_sha1: bool
     admin_token_lifetime_hours: int
-    customer_token_lifetime_hours: int
     max_failures: int
     lock_timeout_seconds: int
     cleanup_probability: int
     cleanup_expiration_minutes: int
+    require_admin_totp: bool
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:

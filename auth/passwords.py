@@ -30,6 +30,12 @@ def password_rule_problems(password: str) -> list[str]:
     return problems
 
 
+def password_problem(password: str) -> str | None:
+    """The rule's problems as one message, or None."""
+    problems = password_rule_problems(password)
+    return " ".join(problems) if problems else None
+
+
 def hash_password_sync(password: str) -> str:
     return _hasher.hash(password)
 

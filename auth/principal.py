@@ -22,8 +22,12 @@ class Principal:
     resources: frozenset[str] = frozenset()
     admin_id: int | None = None
     integration_id: int | None = None
-    #: Id of the admin token row, so that ``revokeAdminToken`` can revoke the one in use.
+    #: Id of the admin token row the request is made with (None for others).
     token_id: int | None = None
+    #: Admins: the store requires two-factor sign-in (``requireAdminTotp``).
+    totp_required: bool = False
+    #: Admins: this admin has turned two-factor sign-in on. Required but off: it holds no resources.
+    totp_enabled: bool = False
 
     @property
     def is_guest(self) -> bool:
@@ -50,9 +54,25 @@ class Principal:
 GUEST = Principal(PrincipalKind.GUEST, "guest")
 
 
-def admin_principal(admin_id: int, username: str, token_id: int | None, resources: frozenset[str]) -> Principal:
+def admin_principal(
+    admin_id: int,
+    username: str,
+    token_id: int | None,
+    resources: frozenset[str],
+    *,
+    totp_required: bool = False,
+    totp_enabled: bool = False,
+) -> Principal:
     """An admin holding its role's resources (``Magento_Backend::all`` for a role with All)."""
-    return Principal(PrincipalKind.ADMIN, username, resources, admin_id=admin_id, token_id=token_id)
+    return Principal(
+        PrincipalKind.ADMIN,
+        username,
+        resources,
+        admin_id=admin_id,
+        token_id=token_id,
+        totp_required=totp_required,
+        totp_enabled=totp_enabled,
+    )
 
 
 def integration_principal(integration_id: int, name: str, resources: frozenset[str]) -> Principal:

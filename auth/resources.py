@@ -28,6 +28,7 @@ class Resource(enum.StrEnum):
     INTEGRATIONS = "Magento_Integration::integrations"
     CONFIG_OAUTH = "Magento_Integration::config_oauth"
     CONFIG_WEBAPI = "Magento_Webapi::config_webapi"
+    CONFIG_ADMIN = "Magento_Config::config_admin"
     PERMISSIONS = "Magento_User::acl"
     ADMIN_USERS = "Magento_User::acl_users"
     ADMIN_ROLES = "Magento_User::acl_roles"

@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             guest = SyncGraphQLClient(server.base_url)
             admin = guest.sign_in(*ADMIN)
-            fuzzing.seed_integrations(admin)
-            lookup = guest.sign_in(*ADMIN)
-            known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(lookup))
+            fuzzing.seed_integrations(admin, ADMIN[1])
+            # Signed in afresh for each lookup: the admin's generated revokeAdminToken signs out every session.
+            known_ids = fuzzing.KnownIds(lambda: fuzzing.integration_ids(guest.sign_in(*ADMIN)))
             for name in args.callers.split(","):
                 # A fresh token: the admin's generated operations may have revoked the previous one.
                 fresh = guest.sign_in(*ADMIN)

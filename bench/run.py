@@ -67,6 +67,8 @@ class Store:
         self.url = f"http://127.0.0.1:{port}/graphql"
         self.env = h.server_env(database, secrets.token_urlsafe(32))
         self.admin_token = ""
+        #: The bench admin's password: its integration writes ask for it (Your Password).
+        self.admin_password = ""
         self.credentials: h.OAuthCredentials | None = None
         self.body_dir = Path(tempfile.mkdtemp(prefix="bench-bodies-"))
         self.counts: dict[str, int] = {}
@@ -82,7 +84,7 @@ class Store:
             self.seeded = h.run_cli(self.env, "seed-demo", "--products", str(self.products)).strip()
         else:
             h.log("  WARNING: this checkout has no `main.py seed-demo`: the store stays empty")
-        password = secrets.token_urlsafe(18) + "-b3"  # letters and digits, as create-admin requires
+        password = self.admin_password = secrets.token_urlsafe(18) + "-b3"  # letters and digits
         h.run_cli({**self.env, "ADMIN_PASSWORD": password}, "create-admin", "--username", "bench")
         if integrations or nonces:
             out = subprocess.run(
@@ -129,7 +131,13 @@ class Store:
                 self.url,
                 "mutation($input: CreateIntegrationInput!) { createIntegration(input: $input) "
                 "{ integration { id } userErrors { field message code } } }",
-                {"input": {"name": INTEGRATION_NAME, "resources": h.CATALOG_RESOURCES}},
+                {
+                    "input": {
+                        "name": INTEGRATION_NAME,
+                        "resources": h.CATALOG_RESOURCES,
+                        "currentPassword": self.admin_password,
+                    }
+                },
                 token=self.admin_token,
             ),
             "createIntegration",
@@ -137,9 +145,10 @@ class Store:
         authorized = h.check_payload(
             h.graphql(
                 self.url,
-                "mutation($id: ID!) { authorizeIntegration(id: $id) { credentials { consumerKey consumerSecret "
-                "accessToken accessTokenSecret } userErrors { field message code } } }",
-                {"id": created["integration"]["id"]},
+                "mutation($id: ID!, $p: String) { authorizeIntegration(id: $id, currentPassword: $p) "
+                "{ credentials { consumerKey consumerSecret accessToken accessTokenSecret } "
+                "userErrors { field message code } } }",
+                {"id": created["integration"]["id"], "p": self.admin_password},
                 token=self.admin_token,
             ),
             "authorizeIntegration",

@@ -24,10 +24,12 @@ from tests.support.servers import ServerProcess, first_admin_password  # noqa: E
 DOCS = ROOT / "docs"
 
 
-def seed(admin: SyncGraphQLClient) -> dict[str, str]:
+def seed(admin: SyncGraphQLClient, password: str) -> dict[str, str]:
+    """Integrations to show, created by the first admin (``password`` is its Your Password)."""
     ids = {}
     ids["erp"] = create_on_server(
         admin,
+        password,
         name="ERP Connector",
         email="integrations@erp.example.com",
         callbackUrl="https://erp.example.com/magento/callback",
@@ -35,11 +37,12 @@ def seed(admin: SyncGraphQLClient) -> dict[str, str]:
         resourceAccess="CUSTOM",
         resources=["Magento_Sales::sales_operation", "Magento_Catalog::catalog_inventory"],
     )["id"]
-    ids["reports"] = create_on_server(admin, name="Nightly Reports", email="reports@example.com", resourceAccess="ALL")[
-        "id"
-    ]
+    ids["reports"] = create_on_server(
+        admin, password, name="Nightly Reports", email="reports@example.com", resourceAccess="ALL"
+    )["id"]
     ids["legacy"] = create_on_server(
         admin,
+        password,
         name="Legacy Feed",
         callbackUrl="http://feeds.example.net/credentials",
         resourceAccess="CUSTOM",
@@ -47,14 +50,16 @@ def seed(admin: SyncGraphQLClient) -> dict[str, str]:
     )["id"]
     ids["shipping"] = create_on_server(
         admin,
+        password,
         name="Shipping Labels",
         email="ops@shiplabels.example.org",
         resourceAccess="CUSTOM",
         resources=["Magento_Sales::shipment", "Magento_Customer::manage"],
     )["id"]
     admin.data(
-        "mutation($id: ID!) { authorizeIntegration(id: $id) { userErrors { message } } }",
-        {"id": ids["reports"]},
+        "mutation($id: ID!, $p: String) { authorizeIntegration(id: $id, currentPassword: $p) "
+        "{ userErrors { message } } }",
+        {"id": ids["reports"], "p": password},
     )
     return ids
 
@@ -67,7 +72,7 @@ def main() -> int:
         try:
             server.wait_ready()
             password = first_admin_password(server)
-            seed(SyncGraphQLClient(server.base_url).sign_in("admin", password))
+            seed(SyncGraphQLClient(server.base_url).sign_in("admin", password), password)
             with sync_playwright() as playwright:
                 browser = launch(playwright)
                 page = browser.new_page(viewport=DESKTOP)

@@ -47,6 +47,8 @@ class AdminUser(Model):
     totp_secret = fields.CharField(max_length=255, null=True)
     #: Enrolment confirmed with a code: sign-in needs one from now on.
     totp_enabled = fields.BooleanField(default=False)
+    #: The RFC 6238 time step of the last code accepted: a code (or an older one) is never accepted again.
+    totp_last_step = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -62,7 +64,8 @@ class AdminToken(Model):
     )
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField()
-    expires_at = fields.DatetimeField()
+    #: Indexed: sign-in deletes expired tokens a batch at a time, oldest first.
+    expires_at = fields.DatetimeField(db_index=True)
     revoked = fields.BooleanField(default=False)
 
     class Meta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from auth.admin_tokens import AdminTokenIssued, SignInError, issue_admin_token, revoke_admin_token
+from auth.admin_tokens import AdminTokenIssued, SignInError, issue_admin_token, revoke_admin_tokens
 from auth.throttle import count_request
 from errors import ErrorCode, graphql_error
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 
-async def generate_admin_token(context: Context, username: str, password: str) -> AdminTokenIssued:
+async def generate_admin_token(context: Context, username: str, password: str, otp: str | None) -> AdminTokenIssued:
     throttled = await count_request("sign-in", context.request.scope, context.settings.sign_in_rate_limit)
     if throttled is not None:
         raise graphql_error(
@@ -21,14 +21,16 @@ async def generate_admin_token(context: Context, username: str, password: str) -
             retryAfter=throttled.retry_after_seconds,
         )
     try:
-        return await issue_admin_token(username, password, await context.config())
+        return await issue_admin_token(username, password, await context.config(), otp)
     except SignInError as error:
         raise graphql_error(error.message, ErrorCode.UNAUTHENTICATED) from None
 
 
-async def revoke_current_admin_token(context: Context) -> bool:
-    """Revoke the admin token this request was made with; False when there is none."""
-    token_id = context.principal.token_id
-    if token_id is None:
+async def revoke_caller_admin_tokens(context: Context) -> bool:
+    """Revoke every token of the calling admin, as Magento's ``revokeAdminAccessToken`` does (signing out
+    signs out everywhere); False when the request was not made with an admin token."""
+    principal = context.principal
+    if principal.token_id is None or principal.admin_id is None:
         return False
-    return await revoke_admin_token(token_id)
+    await revoke_admin_tokens(principal.admin_id)
+    return True

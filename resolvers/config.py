@@ -1,4 +1,4 @@
-"""Reading and changing store configuration (guest access, OAuth settings)."""
+"""Reading and changing store configuration (guest access, OAuth settings, admin security)."""
 
 from __future__ import annotations
 
@@ -77,3 +77,22 @@ async def update_oauth_config(
         await save_config(rows, reset=paths)
     context.forget_config()
     return Outcome(rows, [])
+
+
+TOTP_FIRST = (
+    "Turn on two-factor sign-in for your own account first (enrollAdminTotp, then confirmAdminTotp): "
+    "otherwise this setting would take away your access."
+)
+
+
+async def update_admin_security_config(
+    context: Context, changes: Mapping[str, int | bool | None]
+) -> Outcome[dict[str, str]]:
+    """Write the changed admin security settings, all or (on any problem) none."""
+    if changes.get("require_admin_totp") and not context.principal.totp_enabled:
+        return Outcome.refused(("input", "require_admin_totp"), TOTP_FIRST, UserErrorCode.NOT_ALLOWED)
+    outcome = validate_oauth_changes(changes)
+    if outcome.value:
+        await save_config(outcome.value)
+    context.forget_config()
+    return outcome

@@ -45,6 +45,8 @@ class UserErrorCode(enum.Enum):
     NOT_ALLOWED = "NOT_ALLOWED"
     #: The thing is still in use (a role that users hold).
     IN_USE = "IN_USE"
+    #: A two-factor code (``code``) that is wrong, or was used already.
+    INVALID_CODE = "INVALID_CODE"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

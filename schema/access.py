@@ -20,6 +20,14 @@ class Viewer:
     kind: auth_principal.PrincipalKind
     name: str
     resources: list[str] = strawberry.field(description="Resources held; `Magento_Backend::all` means every resource.")
+    totp_required: bool = strawberry.field(
+        description="Admins: the store requires two-factor sign-in (`config.adminSecurity.requireAdminTotp`). While "
+        "it does and `totpEnabled` is false, the admin holds no resources until it turns two-factor sign-in on "
+        "(`enrollAdminTotp`, then `confirmAdminTotp`). False for others."
+    )
+    totp_enabled: bool = strawberry.field(
+        description="Admins: two-factor sign-in is on for this account (sign-in needs a code). False for others."
+    )
 
     @strawberry.field(description="An admin's role (null for integrations and guests).")
     async def role(self, info: strawberry.Info) -> AdminRoleSummary | None:
@@ -85,7 +93,13 @@ class AccessQuery:
     @strawberry.field(extensions=[public()], description="Who is calling and which resources it holds.")
     async def viewer(self, info: strawberry.Info) -> Viewer:
         principal = info.context.principal
-        return Viewer(kind=principal.kind, name=principal.name, resources=sorted(principal.resources))
+        return Viewer(
+            kind=principal.kind,
+            name=principal.name,
+            resources=sorted(principal.resources),
+            totp_required=principal.totp_required,
+            totp_enabled=principal.totp_enabled,
+        )
 
     @strawberry.field(
         extensions=[admin_only()],

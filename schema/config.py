@@ -1,4 +1,4 @@
-"""Stores > Configuration > Services: Magento Web API security and OAuth settings."""
+"""Stores > Configuration: Services (Magento Web API security, OAuth) and Advanced > Admin > Security."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def setting_field(name: str) -> Any:
 
 
 def section_values(config: ConfigSnapshot, section: str) -> dict[str, Any]:
-    """The GraphQL fields of one config section (``webapi``, ``oauth``), by name, from a snapshot."""
+    """The GraphQL fields of one config section (``webapi``, ``oauth``, ``admin``), by name, from a snapshot."""
     return {s.name: getattr(config, s.attribute) for s in SETTINGS if s.section == section}
 
 
@@ -65,7 +65,6 @@ class OAuthConfig:
     enable_integration_as_bearer: bool = setting_field("enable_integration_as_bearer")
     allow_hmac_sha1: bool = setting_field("allow_hmac_sha1")
     admin_token_lifetime: int = setting_field("admin_token_lifetime")
-    customer_token_lifetime: int = setting_field("customer_token_lifetime")
     max_failures_count: int = setting_field("max_failures_count")
     lockout_time: int = setting_field("lockout_time")
     cleanup_probability: int = setting_field("cleanup_probability")
@@ -84,6 +83,15 @@ class OAuthConfig:
         return OAuthConfig.from_config(SYSTEM_VALUES)
 
 
+@strawberry.type(description="Advanced > Admin > Security.")
+class AdminSecurityConfig:
+    require_admin_totp: bool = setting_field("require_admin_totp")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> AdminSecurityConfig:
+        return cls(**section_values(config, "admin"))
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -94,6 +102,10 @@ class Config:
     async def oauth(self, info: strawberry.Info) -> OAuthConfig | None:
         return OAuthConfig.from_config(await info.context.config())
 
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_ADMIN)])
+    async def admin_security(self, info: strawberry.Info) -> AdminSecurityConfig | None:
+        return AdminSecurityConfig.from_config(await info.context.config())
+
 
 @strawberry.input
 class UpdateOAuthConfigInput:
@@ -103,7 +115,6 @@ class UpdateOAuthConfigInput:
     enable_integration_as_bearer: bool | None = None
     allow_hmac_sha1: bool | None = None
     admin_token_lifetime: int | None = None
-    customer_token_lifetime: int | None = None
     max_failures_count: int | None = None
     lockout_time: int | None = None
     cleanup_probability: int | None = None
@@ -115,6 +126,11 @@ class UpdateOAuthConfigInput:
     )
 
 
+@strawberry.input
+class UpdateAdminSecurityConfigInput:
+    require_admin_totp: bool | None = None
+
+
 @strawberry.type
 class SetGuestAccessPayload:
     web_api_security: WebApiSecurityConfig | None
@@ -124,6 +140,12 @@ class SetGuestAccessPayload:
 @strawberry.type
 class UpdateOAuthConfigPayload:
     oauth: OAuthConfig | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class UpdateAdminSecurityConfigPayload:
+    admin_security: AdminSecurityConfig | None
     user_errors: list[UserError]
 
 
@@ -162,3 +184,18 @@ class ConfigMutation:
         outcome = await resolve.update_oauth_config(info.context, changes, resets)
         oauth = None if outcome.problems else OAuthConfig.from_config(await info.context.config())
         return UpdateOAuthConfigPayload(oauth=oauth, user_errors=user_errors(outcome.problems))
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.CONFIG_ADMIN)],
+        description="Change admin security settings; fields left out keep their values. Turning "
+        "`requireAdminTotp` on needs two-factor sign-in on for your own account first (NOT_ALLOWED otherwise), "
+        "so that it cannot lock you out of the setting.",
+    )
+    async def update_admin_security_config(
+        self, info: strawberry.Info, input: UpdateAdminSecurityConfigInput
+    ) -> UpdateAdminSecurityConfigPayload:
+        outcome = await resolve.update_admin_security_config(info.context, dataclasses.asdict(input))
+        admin_security = None if outcome.problems else AdminSecurityConfig.from_config(await info.context.config())
+        return UpdateAdminSecurityConfigPayload(
+            admin_security=admin_security, user_errors=user_errors(outcome.problems)
+        )

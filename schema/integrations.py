@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -167,6 +167,18 @@ class Integration(relay.Node):
         return IntegrationCredentials.of(await loaders.load_credentials(info.context, self.id))
 
 
+#: Magento's "Current User Identity Verification" on every integration write.
+YOUR_PASSWORD = (
+    "Your Password: the calling admin's own password, asked again on every integration write. Missing: "
+    "REQUIRED. Wrong: INVALID_PASSWORD, nothing is written, and it counts toward the admin's lock-out "
+    "(`config.oauth.maxFailuresCount`), which also revokes every token of the admin."
+)
+
+
+def your_password() -> Any:
+    return strawberry.field(default=strawberry.UNSET, description=YOUR_PASSWORD)
+
+
 @strawberry.input
 class CreateIntegrationInput:
     name: str
@@ -180,6 +192,7 @@ class CreateIntegrationInput:
         default=strawberry.UNSET,
         description="For CUSTOM: resource ids as ticked; each brings its subtree, ancestors become partial.",
     )
+    current_password: str | None = your_password()
 
 
 @strawberry.input(description="Fields left out keep their values; resources are re-saved only when given.")
@@ -191,6 +204,7 @@ class UpdateIntegrationInput:
     identity_link_url: str | None = strawberry.UNSET
     resource_access: ResourceAccess | None = strawberry.UNSET
     resources: list[str] | None = strawberry.UNSET
+    current_password: str | None = your_password()
 
 
 def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> validation.IntegrationInput:
@@ -301,6 +315,10 @@ class IntegrationQuery:
         return connection(page, Integration.from_row)
 
 
+def _password(value: str | None) -> str | None:
+    return value or None
+
+
 @strawberry.type
 class IntegrationMutation:
     @strawberry.mutation(
@@ -308,7 +326,7 @@ class IntegrationMutation:
         description="Register an integration (status INACTIVE) with its OAuth consumer and API grant.",
     )
     async def create_integration(self, info: strawberry.Info, input: CreateIntegrationInput) -> IntegrationPayload:
-        outcome = await service.create_integration(_service_input(input), principal=info.context.principal)
+        outcome = await service.admin_create(info.context, _service_input(input), _password(input.current_password))
         forget_loaders(info.context)
         return IntegrationPayload.of(outcome)
 
@@ -317,7 +335,9 @@ class IntegrationMutation:
         description="Edit an integration; its status and tokens are untouched.",
     )
     async def update_integration(self, info: strawberry.Info, input: UpdateIntegrationInput) -> IntegrationPayload:
-        outcome = await service.update_integration(input.id, _service_input(input), principal=info.context.principal)
+        outcome = await service.admin_update(
+            info.context, input.id, _service_input(input), _password(input.current_password)
+        )
         forget_loaders(info.context)
         return IntegrationPayload.of(outcome)
 
@@ -325,8 +345,13 @@ class IntegrationMutation:
         extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Delete an integration; its credentials stop working at once.",
     )
-    async def delete_integration(self, info: strawberry.Info, id: strawberry.ID) -> DeleteIntegrationPayload:
-        outcome = await service.delete_integration(id, principal=info.context.principal)
+    async def delete_integration(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        current_password: Annotated[str | None, strawberry.argument(description=YOUR_PASSWORD)] = None,
+    ) -> DeleteIntegrationPayload:
+        outcome = await service.admin_delete(info.context, id, current_password)
         forget_loaders(info.context)
         deleted_id = strawberry.ID(outcome.value) if outcome.value is not None else None
         return DeleteIntegrationPayload(deleted_id=deleted_id, user_errors=user_errors(outcome.problems))
@@ -336,12 +361,25 @@ class IntegrationMutation:
         description="Activate: manual integrations get their access token here; token-exchange ones start "
         "the OAuth handshake.",
     )
-    async def authorize_integration(self, info: strawberry.Info, id: strawberry.ID) -> AuthorizeIntegrationPayload:
-        return AuthorizeIntegrationPayload.of(await activation.authorize_integration(info.context, id))
+    async def authorize_integration(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        current_password: Annotated[str | None, strawberry.argument(description=YOUR_PASSWORD)] = None,
+    ) -> AuthorizeIntegrationPayload:
+        return AuthorizeIntegrationPayload.of(
+            await activation.authorize_integration(info.context, id, current_password)
+        )
 
     @strawberry.mutation(
         extensions=[admin_only(Resource.INTEGRATIONS)],
         description="Issue new access credentials; the old access token stops working at once.",
     )
-    async def reauthorize_integration(self, info: strawberry.Info, id: strawberry.ID) -> AuthorizeIntegrationPayload:
-        return AuthorizeIntegrationPayload.of(await activation.reauthorize_integration(info.context, id))
+    async def reauthorize_integration(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        current_password: Annotated[str | None, strawberry.argument(description=YOUR_PASSWORD)] = None,
+    ) -> AuthorizeIntegrationPayload:
+        outcome = await activation.reauthorize_integration(info.context, id, current_password)
+        return AuthorizeIntegrationPayload.of(outcome)

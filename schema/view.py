@@ -22,6 +22,7 @@ masks the errors of every result once more (see ``schema.errors`` for why) and a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -123,9 +124,15 @@ def is_request_error(result: ExecutionResult) -> bool:
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context; the principal comes from ``PrincipalMiddleware``."""
 
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: Any, settings: Settings, ide_page: Callable[[], Response] | None = None) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
+        self.ide_page = ide_page
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """The app's own GraphiQL page (``ide_page``: served from this origin under a strict CSP), not
+        Strawberry's, which loads from a CDN."""
+        return self.ide_page() if self.ide_page else await super().render_graphql_ide(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry's, with its refusals (plain text there) answered as JSON errors with a code."""

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import inspect
 import itertools
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,19 @@ def _reset_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A DATA_DIR of the session's own for anything that falls back to the default store (a command run
+    without DATABASE_URL, say): never the user data directory of whoever runs the suite."""
+    saved = os.environ.get("DATA_DIR")
+    os.environ["DATA_DIR"] = str(tmp_path_factory.mktemp("data-dir"))
+    yield
+    if saved is None:
+        os.environ.pop("DATA_DIR", None)
+    else:
+        os.environ["DATA_DIR"] = saved
 
 
 @pytest.fixture(scope="session")

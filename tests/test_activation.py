@@ -16,7 +16,17 @@ from resolvers.integrations.callback import NOT_DELIVERED
 from resolvers.problems import Outcome
 from settings import Settings, sqlite_path
 from tests.support.graphql import GraphQLClient
-from tests.support.integrations import AUTHORIZE, DELETE, GET, REAUTHORIZE, UPDATE, authorize, create, db_id
+from tests.support.integrations import (
+    AUTHORIZE,
+    DELETE,
+    GET,
+    REAUTHORIZE,
+    UPDATE,
+    YOUR_PASSWORD,
+    authorize,
+    create,
+    db_id,
+)
 from tests.support.oauth import find_token_row
 
 TOKEN_FORMAT = re.compile(r"^[0-9a-z]{32}$")
@@ -51,7 +61,7 @@ async def test_authorize_generates_access_credentials_and_activates(admin: Graph
 async def test_authorizing_an_active_integration_is_refused(admin: GraphQLClient) -> None:
     integration = await create(admin, name="Manual")
     first = await authorize(admin, integration["id"])
-    body = await admin.query(AUTHORIZE, {"id": integration["id"]})
+    body = await admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD})
     payload = body["data"]["authorizeIntegration"]
     assert payload["credentials"] is None
     assert payload["userErrors"] == [
@@ -68,7 +78,9 @@ async def test_concurrent_authorizations_issue_one_access_token(admin: GraphQLCl
     from models import OAuthToken
 
     integration = await create(admin, name="Manual")
-    bodies = await asyncio.gather(*(admin.query(AUTHORIZE, {"id": integration["id"]}) for _ in range(6)))
+    bodies = await asyncio.gather(
+        *(admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}) for _ in range(6))
+    )
     payloads = [b["data"]["authorizeIntegration"] for b in bodies]
     winners = [p for p in payloads if p["credentials"] is not None]
     assert len(winners) == 1
@@ -85,7 +97,7 @@ async def test_reauthorize_replaces_the_access_token_and_keeps_the_consumer(admi
 
     integration = await create(admin, name="Manual")
     first = (await authorize(admin, integration["id"]))["credentials"]
-    body = await admin.query(REAUTHORIZE, {"id": integration["id"]})
+    body = await admin.query(REAUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD})
     payload = body["data"]["reauthorizeIntegration"]
     assert payload["userErrors"] == []
     second = payload["credentials"]
@@ -101,7 +113,7 @@ async def test_reauthorize_replaces_the_access_token_and_keeps_the_consumer(admi
 
 async def test_reauthorize_needs_an_activated_integration(admin: GraphQLClient) -> None:
     integration = await create(admin, name="Manual")
-    body = await admin.query(REAUTHORIZE, {"id": integration["id"]})
+    body = await admin.query(REAUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD})
     payload = body["data"]["reauthorizeIntegration"]
     assert admin.user_errors(payload) == [(("id",), "NOT_ACTIVE")]
     assert payload["integration"]["status"] == "INACTIVE"
@@ -109,7 +121,7 @@ async def test_reauthorize_needs_an_activated_integration(admin: GraphQLClient) 
 
 async def test_unknown_ids_are_not_found(admin: GraphQLClient) -> None:
     for document, field in ((AUTHORIZE, "authorizeIntegration"), (REAUTHORIZE, "reauthorizeIntegration")):
-        body = await admin.query(document, {"id": "SW50ZWdyYXRpb246OTk5"})
+        body = await admin.query(document, {"id": "SW50ZWdyYXRpb246OTk5", **YOUR_PASSWORD})
         assert admin.user_errors(body["data"][field]) == [(("id",), "NOT_FOUND")]
 
 
@@ -133,7 +145,7 @@ async def test_token_exchange_integrations_go_through_the_seam(
         identityLinkUrl="http://127.0.0.1:9/login",
     )
     assert integration["isTokenExchange"] is True
-    body = await admin.query(AUTHORIZE, {"id": integration["id"]})
+    body = await admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD})
     payload = body["data"]["authorizeIntegration"]
     # Loopback callbacks are refused unless ALLOW_PRIVATE_CALLBACKS=1 (tests/test_oauth_token_exchange.py).
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(["id"], "CALLBACK_FAILED")]
@@ -174,7 +186,7 @@ async def test_deleting_an_active_integration_removes_its_access_token(admin: Gr
     integration = await create(admin, name="Manual")
     credentials = (await authorize(admin, integration["id"]))["credentials"]
     assert await find_token_row(credentials["accessToken"]) is not None
-    body = await admin.query(DELETE, {"id": integration["id"]})
+    body = await admin.query(DELETE, {"id": integration["id"], **YOUR_PASSWORD})
     assert body["data"]["deleteIntegration"]["userErrors"] == []
     assert await find_token_row(credentials["accessToken"]) is None
 
@@ -182,7 +194,7 @@ async def test_deleting_an_active_integration_removes_its_access_token(admin: Gr
 async def test_editing_an_active_integration_keeps_it_working(admin: GraphQLClient) -> None:
     integration = await create(admin, name="Manual")
     credentials = (await authorize(admin, integration["id"]))["credentials"]
-    await admin.query(UPDATE, {"input": {"id": integration["id"], "email": "x@y.example"}})
+    await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": integration["id"], "email": "x@y.example"}})
     assert await find_token_row(credentials["accessToken"], "access") is not None
 
 
@@ -218,7 +230,7 @@ async def test_no_secret_is_stored_or_logged_in_clear(
     caplog.set_level(logging.DEBUG)
     integration = await create(admin, name="Secretive", resources=["Magento_Cms::page"])
     first = (await authorize(admin, integration["id"]))["credentials"]
-    body = await admin.query(REAUTHORIZE, {"id": integration["id"]})
+    body = await admin.query(REAUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD})
     second = body["data"]["reauthorizeIntegration"]["credentials"]
     await admin.query(GET, {"id": integration["id"]})
 

@@ -27,10 +27,12 @@ from tests.support.oauth import CallbackServer, signer
 from tests.support.servers import free_port, running_server
 
 ADMIN = ("race-admin", "race-admin-password")
+#: Your Password of that admin, as its integration writes send it.
+PASSWORD = {"currentPassword": ADMIN[1]}
 CREATE = """mutation($input: CreateIntegrationInput!) {
   createIntegration(input: $input) { integration { id } userErrors { code message } } }"""
-ACTIVATE = """mutation($id: ID!) {{
-  {verb}(id: $id) {{
+ACTIVATE = """mutation($id: ID!, $currentPassword: String) {{
+  {verb}(id: $id, currentPassword: $currentPassword) {{
     integration {{ status }} identityLinkUrl
     credentials {{ consumerKey consumerSecret accessToken accessTokenSecret }}
     userErrors {{ code message }} }} }}"""
@@ -53,7 +55,9 @@ def call(base_url: str, token: str, document: str, variables: dict[str, Any]) ->
 
 
 def create(base_url: str, token: str, **fields: Any) -> str:
-    created = call(base_url, token, CREATE, {"input": {"resourceAccess": "ALL", **fields}})["createIntegration"]
+    created = call(base_url, token, CREATE, {"input": {"resourceAccess": "ALL", **fields, **PASSWORD}})[
+        "createIntegration"
+    ]
     assert created["userErrors"] == [], created
     return created["integration"]["id"]
 
@@ -112,12 +116,14 @@ def signed_viewer(base_url: str, credentials: dict[str, str]) -> int:
 def test_concurrent_reauthorizations_have_one_winner_whose_credentials_work(store: tuple[str, str, str]) -> None:
     base_url, token, database_url = store
     integration_id = create(base_url, token, name="Manual")
-    first = call(base_url, token, ACTIVATE.format(verb="authorizeIntegration"), {"id": integration_id})
+    first = call(base_url, token, ACTIVATE.format(verb="authorizeIntegration"), {"id": integration_id, **PASSWORD})
     assert first["authorizeIntegration"]["userErrors"] == []
     reauthorize = ACTIVATE.format(verb="reauthorizeIntegration")
     answers = [
         a["reauthorizeIntegration"]
-        for a in overlapping(4, database_url, lambda: call(base_url, token, reauthorize, {"id": integration_id}))
+        for a in overlapping(
+            4, database_url, lambda: call(base_url, token, reauthorize, {"id": integration_id, **PASSWORD})
+        )
     ]
     winners = [a for a in answers if not a["userErrors"]]
     losers = [a for a in answers if a["userErrors"]]
@@ -140,7 +146,9 @@ def test_concurrent_token_exchange_activations_post_the_secret_once(
     authorize = ACTIVATE.format(verb="authorizeIntegration")
     answers = [
         a["authorizeIntegration"]
-        for a in overlapping(3, database_url, lambda: call(base_url, token, authorize, {"id": integration_id}))
+        for a in overlapping(
+            3, database_url, lambda: call(base_url, token, authorize, {"id": integration_id, **PASSWORD})
+        )
     ]
     winners = [a for a in answers if not a["userErrors"]]
     assert len(winners) == 1 and winners[0]["identityLinkUrl"], answers

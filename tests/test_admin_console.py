@@ -59,7 +59,7 @@ class Console:
         return f"{self.base_url}/admin/"
 
     def create_integration(self, **fields: Any) -> dict[str, Any]:
-        return create_on_server(self.admin, **fields)
+        return create_on_server(self.admin, self.password, **fields)
 
     def integration(self, integration_id: str) -> dict[str, Any] | None:
         return self.admin.data(GET, {"id": integration_id})["integration"]
@@ -198,6 +198,7 @@ def test_create_custom_integration_by_ticking_tree_nodes(page: Any, console: Con
     page.get_by_label("Name", exact=True).fill("Catalog Sync")
     page.get_by_label("Email", exact=True).fill("not-an-email")
     page.get_by_label("Callback URL", exact=True).fill("http://erp.example.com/callback")
+    page.get_by_label("Your Password").fill(console.password)  # Current User Identity Verification
     expect(page.get_by_text(CALLBACK_NOTE)).to_be_visible()
     expect(page.get_by_text(IDENTITY_NOTE)).to_be_visible()
     assert unlabelled_controls(page) == []
@@ -251,6 +252,7 @@ def test_create_custom_integration_by_ticking_tree_nodes(page: Any, console: Con
     # A second integration with the same name: the name field shows why.
     page.get_by_role("link", name="Add New Integration").click()
     page.get_by_label("Name", exact=True).fill("Catalog Sync")
+    page.get_by_label("Your Password").fill(console.password)
     page.get_by_role("button", name="Save", exact=True).click()
     name_row = page.locator(".field").filter(has=page.get_by_label("Name", exact=True))
     expect(name_row.locator(".field-error")).to_contain_text("Catalog Sync")
@@ -278,6 +280,7 @@ def test_edit_integration_prefills_and_saves_changes(page: Any, console: Console
     page.get_by_role("tab", name="Integration Info").click()
     page.get_by_label("Name", exact=True).fill("Warehouse East")
     page.get_by_label("Identity link URL", exact=True).fill("https://wh.example.com/link")
+    page.get_by_label("Your Password").fill(console.password)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("The integration 'Warehouse East' has been saved.")).to_be_visible()
 
@@ -292,6 +295,8 @@ def test_edit_integration_prefills_and_saves_changes(page: Any, console: Console
     page.get_by_role("tab", name="API").click()
     page.get_by_label("Resource Access").select_option("ALL")
     expect(page.locator(".tree")).to_be_hidden()
+    page.get_by_role("tab", name="Integration Info").click()
+    page.get_by_label("Your Password").fill(console.password)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("The integration 'Warehouse East' has been saved.")).to_be_visible()
     stored = console.integration(created["id"])
@@ -308,6 +313,7 @@ def test_activate_manual_integration_shows_the_four_tokens(page: Any, console: C
     expect(dialog).to_contain_text("The integration you selected asks you to approve access to the following:")
     expect(dialog.locator('.granted-node[data-id="Magento_Reports::salesroot"]')).to_be_visible()
     expect(dialog.locator('.granted-node[data-id="Magento_Sales::sales"]')).to_have_count(0)
+    dialog.get_by_label("Your Password").fill(console.password)
     dialog.get_by_role("button", name="Allow").click()
 
     tokens = page.get_by_role("dialog", name="Integration Tokens for Extensions")
@@ -332,7 +338,9 @@ def test_activate_manual_integration_shows_the_four_tokens(page: Any, console: C
 
     # Reauthorize issues a new access token; the consumer key stays.
     row.get_by_role("button", name="Reauthorize Reports Bot").click()
-    page.get_by_role("dialog", name="Reports Bot").get_by_role("button", name="Reauthorize").click()
+    dialog = page.get_by_role("dialog", name="Reports Bot")
+    dialog.get_by_label("Your Password").fill(console.password)
+    dialog.get_by_role("button", name="Reauthorize").click()
     tokens = page.get_by_role("dialog", name="Integration Tokens for Extensions")
     assert tokens.get_by_label("Consumer Key", exact=True).input_value() == shown["Consumer Key"]
     assert tokens.get_by_label("Access Token", exact=True).input_value() != shown["Access Token"]
@@ -355,11 +363,13 @@ def test_save_and_activate_from_the_form(page: Any, console: Console) -> None:
     console_sign_in(page, console.base_url, console.password)
     page.get_by_role("link", name="Add New Integration").click()
     page.get_by_label("Name", exact=True).fill("Quick Start")
+    page.get_by_label("Your Password").fill(console.password)
     page.get_by_role("tab", name="API").click()
     page.get_by_label("Resource Access").select_option("ALL")
     page.get_by_role("button", name="Save & Activate").click()
     dialog = page.get_by_role("dialog", name="Quick Start")
     expect(dialog.locator('.granted-node[data-id="Magento_Sales::sales"]')).to_be_visible()
+    expect(dialog.get_by_label("Your Password")).to_have_count(0)  # just given in the form
     dialog.get_by_role("button", name="Allow").click()
     page.get_by_role("dialog", name="Integration Tokens for Extensions").get_by_role("button", name="Done").click()
     expect(grid_row(page, "Quick Start").locator(".col-status")).to_have_text("Active")
@@ -375,7 +385,15 @@ def test_delete_asks_first(page: Any, console: Console) -> None:
     expect(grid_row(page, "Old Feed")).to_have_count(1)
 
     grid_row(page, "Old Feed").get_by_role("button", name="Delete Old Feed").click()
-    page.get_by_role("dialog", name="Are you sure?").get_by_role("button", name="OK").click()
+    confirm = page.get_by_role("dialog", name="Are you sure?")
+    # A wrong Your Password is shown beside the field; nothing is deleted and the modal stays for another try.
+    confirm.get_by_label("Your Password").fill("not-my-password")
+    confirm.get_by_role("button", name="OK").click()
+    expect(confirm.get_by_role("alert")).to_have_text("You have entered an invalid password for current user.")
+    expect(confirm.get_by_label("Your Password")).to_have_attribute("aria-invalid", "true")
+    assert console.integration(created["id"]) is not None
+    confirm.get_by_label("Your Password").fill(console.password)
+    confirm.get_by_role("button", name="OK").click()
     expect(page.get_by_text("The integration 'Old Feed' has been deleted.")).to_be_visible()
     expect(page.locator("table.grid tbody")).to_have_text("We couldn't find any records.")
     assert console.integration(created["id"]) is None
@@ -460,6 +478,7 @@ def test_integrations_file_problems_and_undeclared_integrations_are_shown(
     remove = row.get_by_role("button", name="Delete Old Feed")
     expect(remove).to_be_enabled()
     remove.click()
+    page.get_by_role("dialog").get_by_label("Your Password").fill(first.password)
     page.get_by_role("dialog").get_by_role("button", name="OK").click()
     expect(page.get_by_text("The integration 'Old Feed' has been deleted.")).to_be_visible()
 
@@ -624,6 +643,7 @@ def test_token_exchange_activation_through_the_identity_link_popup(
     row.get_by_role("button", name="Activate Partner Shop").click()
     dialog = page.get_by_role("dialog", name="Partner Shop")
     expect(dialog.locator('.granted-node[data-id="Magento_Catalog::products"]')).to_be_visible()
+    dialog.get_by_label("Your Password").fill(console.password)
     with page.expect_popup() as opened:
         dialog.get_by_role("button", name="Allow").click()
     popup = opened.value
@@ -660,7 +680,9 @@ def test_popup_blocked_alert(page: Any, exchange: tuple[Console, ThirdPartyApp])
 
     page.on("dialog", on_dialog)
     grid_row(page, "Blocked Partner").get_by_role("button", name="Activate Blocked Partner").click()
-    page.get_by_role("dialog", name="Blocked Partner").get_by_role("button", name="Allow").click()
+    dialog = page.get_by_role("dialog", name="Blocked Partner")
+    dialog.get_by_label("Your Password").fill(console.password)
+    dialog.get_by_role("button", name="Allow").click()
     expect(page.get_by_text("Integration 'Blocked Partner' has been sent for activation.")).to_be_visible()
     deadline = time.monotonic() + 10
     while not alerts and time.monotonic() < deadline:
@@ -678,7 +700,9 @@ def test_callback_failure_is_shown_and_nothing_activates(page: Any, exchange: tu
     page.add_init_script("window.opened = 0; window.open = () => { window.opened += 1; return null; };")
     console_sign_in(page, console.base_url, console.password)
     grid_row(page, "Unreachable Partner").get_by_role("button", name="Activate Unreachable Partner").click()
-    page.get_by_role("dialog", name="Unreachable Partner").get_by_role("button", name="Allow").click()
+    dialog = page.get_by_role("dialog", name="Unreachable Partner")
+    dialog.get_by_label("Your Password").fill(console.password)
+    dialog.get_by_role("button", name="Allow").click()
     expect(page.locator(".messages .message-error")).to_be_visible()
     expect(page.locator(".messages .message-error")).not_to_be_empty()
     expect(grid_row(page, "Unreachable Partner").locator(".col-status")).to_have_text("Inactive")

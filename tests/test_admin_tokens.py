@@ -77,13 +77,19 @@ async def test_expired_token_is_401_not_guest(admin: GraphQLClient) -> None:
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_revoked_token_stops_working(guest: GraphQLClient, admin: GraphQLClient) -> None:
-    other = await guest.sign_in("admin", ADMIN_PASSWORD)
+async def test_revoking_signs_the_admin_out_everywhere(guest: GraphQLClient, admin: GraphQLClient) -> None:
+    """As Magento's revokeAdminAccessToken: every token of the caller stops working, not only the one in use;
+    other admins stay signed in."""
+    await create_admin("colleague", ADMIN_PASSWORD)
+    other_session = await guest.sign_in("admin", ADMIN_PASSWORD)
+    colleague = await guest.sign_in("colleague", ADMIN_PASSWORD)
     body = await admin.query("mutation { revokeAdminToken { revoked userErrors { code } } }")
     assert body["data"]["revokeAdminToken"] == {"revoked": True, "userErrors": []}
-    denied = await admin.query(VIEWER, expect_status=401)
-    assert denied["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert (await other.query(VIEWER))["data"]["viewer"]["kind"] == "ADMIN"
+    for signed_out in (admin, other_session):
+        denied = await signed_out.query(VIEWER, expect_status=401)
+        assert denied["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await colleague.query(VIEWER))["data"]["viewer"]["name"] == "colleague"
+    assert (await guest.sign_in("admin", ADMIN_PASSWORD)).token  # signing in again works
 
 
 async def test_bad_credentials_are_401(guest: GraphQLClient) -> None:

@@ -29,10 +29,13 @@ from tests.support.oauth import Behaviour, CallbackServer
 from tests.support.servers import free_port, kill_hard, running_server
 
 ADMIN = ("callback-admin", "callback-admin-password")
+#: Your Password of that admin, as its integration writes send it.
+PASSWORD = {"currentPassword": ADMIN[1]}
 CREATE = """mutation($input: CreateIntegrationInput!) {
   createIntegration(input: $input) { integration { id } userErrors { code message } } }"""
-AUTHORIZE = """mutation($id: ID!) {
-  authorizeIntegration(id: $id) { integration { status } identityLinkUrl userErrors { code message } } }"""
+AUTHORIZE = """mutation($id: ID!, $currentPassword: String) {
+  authorizeIntegration(id: $id, currentPassword: $currentPassword) {
+    integration { status } identityLinkUrl userErrors { code message } } }"""
 UPDATE = """mutation($input: UpdateIntegrationInput!) {
   updateIntegration(input: $input) { integration { id } userErrors { code message } } }"""
 STATUS = "query($id: ID!) { integration(id: $id) { status } }"
@@ -53,6 +56,7 @@ class Store:
             "identityLinkUrl": "http://127.0.0.1:9/identity",
             "resourceAccess": "CUSTOM",
             "resources": ["Magento_Catalog::products"],
+            **PASSWORD,
         }
         payload = self.admin.data(CREATE, {"input": fields})["createIntegration"]
         assert payload["userErrors"] == [], payload
@@ -60,7 +64,7 @@ class Store:
 
     def authorize(self, integration_id: str, via: SyncGraphQLClient | None = None) -> dict:
         """Activate, through this store's server or ``via`` another caller."""
-        return (via or self.admin).data(AUTHORIZE, {"id": integration_id})["authorizeIntegration"]
+        return (via or self.admin).data(AUTHORIZE, {"id": integration_id, **PASSWORD})["authorizeIntegration"]
 
     def tokens_of(self, name: str) -> list[dict]:
         return query(
@@ -153,7 +157,7 @@ def test_refused_connection_fails_cleanly_and_a_retry_works(store: Store, callba
     integration_id = store.create("refused", f"http://127.0.0.1:{free_port()}/callback")
     assert_failed_cleanly(store, "refused", store.authorize(integration_id), "could not be reached")
 
-    fixed = store.admin.data(UPDATE, {"input": {"id": integration_id, "callbackUrl": callback.url()}})
+    fixed = store.admin.data(UPDATE, {"input": {"id": integration_id, "callbackUrl": callback.url(), **PASSWORD}})
     assert fixed["updateIntegration"]["userErrors"] == []
     assert store.authorize(integration_id)["userErrors"] == []
     finish_exchange(store, callback, integration_id)

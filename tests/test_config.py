@@ -12,7 +12,7 @@ from tests.support.principals import ADMIN_PASSWORD
 
 OAUTH_FIELDS = (
     "consumerExpirationPeriod consumerPostMaxRedirects consumerPostTimeout enableIntegrationAsBearer "
-    "allowHmacSha1 adminTokenLifetime customerTokenLifetime maxFailuresCount lockoutTime "
+    "allowHmacSha1 adminTokenLifetime maxFailuresCount lockoutTime "
     "cleanupProbability cleanupExpirationPeriod"
 )
 
@@ -30,7 +30,6 @@ async def test_defaults_are_magentos(admin: GraphQLClient) -> None:
             "enableIntegrationAsBearer": False,
             "allowHmacSha1": False,
             "adminTokenLifetime": 4,
-            "customerTokenLifetime": 1,
             "maxFailuresCount": 6,
             "lockoutTime": 1800,
             "cleanupProbability": 100,
@@ -53,7 +52,7 @@ async def test_defaults_are_magentos(admin: GraphQLClient) -> None:
         (store.ADMIN_TOKEN_LIFETIME, "0", "admin_token_lifetime_hours", 0),
         (store.POST_MAXREDIRECTS, "0", "post_max_redirects", 0),
         (store.ADMIN_TOKEN_LIFETIME, "abc", "admin_token_lifetime_hours", 4),
-        (store.CUSTOMER_TOKEN_LIFETIME, "1.5", "customer_token_lifetime_hours", 1),
+        (store.ADMIN_TOKEN_LIFETIME, "1.5", "admin_token_lifetime_hours", 4),
         (store.LOCK_TIMEOUT, None, "lock_timeout_seconds", 1800),
         (store.LOCK_TIMEOUT, "", "lock_timeout_seconds", 1800),
         (store.ALLOW_GUEST, "1", "allow_guest_access", True),
@@ -75,7 +74,6 @@ def test_snapshot_applies_magentos_fallbacks(path: str, stored: str | None, attr
 def test_defaults_are_stored_as_magento_stores_them() -> None:
     assert store.DEFAULTS == {
         store.ALLOW_GUEST: "0",
-        store.CUSTOMER_TOKEN_LIFETIME: "1",
         store.ADMIN_TOKEN_LIFETIME: "4",
         store.CLEANUP_PROBABILITY: "100",
         store.CLEANUP_EXPIRATION_PERIOD: "120",
@@ -86,14 +84,15 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.MAX_FAILURES: "6",
         store.LOCK_TIMEOUT: "1800",
         store.ALLOW_HMAC_SHA1: "0",
+        store.REQUIRE_ADMIN_TOTP: "0",
     }
 
 
 def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
-    from schema.config import OAuthConfig, UpdateOAuthConfigInput, WebApiSecurityConfig
+    from schema.config import AdminSecurityConfig, OAuthConfig, UpdateOAuthConfigInput, WebApiSecurityConfig
 
     assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
-    sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig}
+    sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig, "admin": AdminSecurityConfig}
     about_system_values = {"uses_system_value", "system_value"}  # every section has these besides its settings
     for section, graphql_type in sections.items():
         definition = graphql_type.__strawberry_definition__.fields

@@ -14,7 +14,7 @@ import pytest
 from auth.admin_tokens import create_admin
 from settings import Settings
 from tests.support.graphql import GraphQLClient, asgi_client
-from tests.support.integrations import DELETE, GET, REAUTHORIZE, UPDATE, authorize, create
+from tests.support.integrations import DELETE, GET, REAUTHORIZE, UPDATE, YOUR_PASSWORD, authorize, create
 from tests.support.oauth import find_token_row
 from tests.support.principals import ADMIN_PASSWORD, serving
 
@@ -100,7 +100,7 @@ async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Sett
     write(settings, ERP)
     async with running(settings) as admin:
         erp = (await integrations(admin))["ERP connector"]
-        body = await admin.query(UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}})
+        body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": erp["id"], "email": "x@y.example"}})
         assert body["data"]["updateIntegration"]["userErrors"] == [
             {
                 "field": ["input", "id"],
@@ -108,7 +108,7 @@ async def test_admins_cannot_edit_or_delete_them_but_can_activate(settings: Sett
                 "code": "READ_ONLY",
             }
         ]
-        body = await admin.query(DELETE, {"id": erp["id"]})
+        body = await admin.query(DELETE, {"id": erp["id"], **YOUR_PASSWORD})
         assert body["data"]["deleteIntegration"] == {
             "deletedId": None,
             "userErrors": [
@@ -160,7 +160,7 @@ async def test_a_changed_declaration_is_recreated_as_reset_with_new_credentials(
         assert await find_token_row(old["accessToken"]) is None
         assert any("re-created" in m and "Reauthorize" in m for m in config_log(caplog, logging.WARNING))
 
-        body = await admin.query(REAUTHORIZE, {"id": reset["id"]})
+        body = await admin.query(REAUTHORIZE, {"id": reset["id"], **YOUR_PASSWORD})
         payload = body["data"]["reauthorizeIntegration"]
         assert payload["userErrors"] == []
         assert payload["integration"]["status"] == "ACTIVE"
@@ -194,11 +194,11 @@ async def test_an_integration_removed_from_the_file_is_kept_until_an_admin_delet
         assert shown["integration"] == {"setupType": "CONFIG", "declaredInFile": False}
         assert (await admin.data(DECLARED, {"id": feed["id"]}))["integration"]["declaredInFile"] is True
         # Still read-only; but an admin may now delete it, unlike one the file declares.
-        edited = await admin.query(UPDATE, {"input": {"id": erp["id"], "email": "x@y.example"}})
+        edited = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": erp["id"], "email": "x@y.example"}})
         assert admin.user_errors(edited["data"]["updateIntegration"]) == [(("input", "id"), "READ_ONLY")]
-        refused = await admin.query(DELETE, {"id": feed["id"]})
+        refused = await admin.query(DELETE, {"id": feed["id"], **YOUR_PASSWORD})
         assert admin.user_errors(refused["data"]["deleteIntegration"]) == [(("id",), "READ_ONLY")]
-        deleted = await admin.query(DELETE, {"id": erp["id"]})
+        deleted = await admin.query(DELETE, {"id": erp["id"], **YOUR_PASSWORD})
         assert admin.user_errors(deleted["data"]["deleteIntegration"]) == []
         assert set(await integrations(admin)) == {"Feed"}
 
@@ -301,7 +301,7 @@ async def test_a_name_taken_by_an_admin_made_integration_is_skipped(
         found = (await integrations(admin))["Feed"]
         assert found["id"] == manual["id"]
         assert found["setupType"] == "MANUAL"
-        body = await admin.query(UPDATE, {"input": {"id": found["id"], "email": "you@x.example"}})
+        body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": found["id"], "email": "you@x.example"}})
         assert admin.user_errors(body["data"]["updateIntegration"]) == []
         # The admin sees the clash through the API (the console shows it), not only in the log.
         problems = (await admin.data("{ integrationsFileProblems }"))["integrationsFileProblems"]
@@ -317,10 +317,10 @@ async def test_declared_names_are_reserved_for_the_file(settings: Settings) -> N
     write(settings, FEED + '\n[[integrations]]\nname = "Later"\nresorces = []\n')
     async with running(settings) as admin:
         for name in ("Feed", "FEED", " feed ", "LATER"):
-            body = await admin.query(CREATE, {"input": {"name": name}})
+            body = await admin.query(CREATE, {"input": {**YOUR_PASSWORD, "name": name}})
             assert admin.user_errors(body["data"]["createIntegration"]) == [(("input", "name"), "UNIQUE")], name
         other = await create(admin, name="Other")
-        renamed = await admin.query(UPDATE, {"input": {"id": other["id"], "name": "later"}})
+        renamed = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": other["id"], "name": "later"}})
         assert admin.user_errors(renamed["data"]["updateIntegration"]) == [(("input", "name"), "UNIQUE")]
         assert "declared in the integrations file" in renamed["data"]["updateIntegration"]["userErrors"][0]["message"]
         problems = (await admin.data("{ integrationsFileProblems }"))["integrationsFileProblems"]

@@ -33,6 +33,8 @@ from tests.support.servers import ServerProcess, kill_hard, running_server
 from tests.support.tcp_proxy import TcpProxy
 
 ADMIN = ("faults-admin", "faults-admin-password")
+#: Your Password of that admin, as its integration writes send it.
+PASSWORD = {"currentPassword": ADMIN[1]}
 VIEWER = "{ viewer { kind } }"
 #: A guest's read of a guest-eligible field: the access decision reads the guest-access switch.
 GUEST_PRODUCTS = "{ products(first: 1) { pageInfo { hasNextPage } } }"
@@ -272,7 +274,12 @@ class IntegrationWriter(threading.Thread):
         with httpx.Client(base_url=self.base_url, timeout=30) as client:
             for n in itertools.count():
                 name = self.in_flight = f"{self.prefix} {n}"
-                fields = {"name": name, "resourceAccess": "CUSTOM", "resources": ["Magento_Catalog::catalog"]}
+                fields = {
+                    "name": name,
+                    "resourceAccess": "CUSTOM",
+                    "resources": ["Magento_Catalog::catalog"],
+                    **PASSWORD,
+                }
                 created = self._call(client, CREATE_INTEGRATION, {"input": fields}, "createIntegration")
                 if created is None:
                     return
@@ -280,7 +287,9 @@ class IntegrationWriter(threading.Thread):
                 if self.activate:
                     integration_id = created["integration"]["id"]
                     if (
-                        self._call(client, AUTHORIZE_INTEGRATION, {"id": integration_id}, "authorizeIntegration")
+                        self._call(
+                            client, AUTHORIZE_INTEGRATION, {"id": integration_id, **PASSWORD}, "authorizeIntegration"
+                        )
                         is None
                     ):
                         return
@@ -319,7 +328,9 @@ def test_sigkill_during_integration_creation_and_activation_leaves_nothing_half_
         for writer in writers:
             if writer.activate and writer.in_flight in stored and stored[writer.in_flight] == 0:
                 row = query(database_url, "SELECT id FROM integration WHERE name = $1", writer.in_flight)[0]
-                retried = admin.at(again.base_url).query(AUTHORIZE_INTEGRATION, {"id": global_id(row["id"])})
+                retried = admin.at(again.base_url).query(
+                    AUTHORIZE_INTEGRATION, {"id": global_id(row["id"]), **PASSWORD}
+                )
                 assert retried["data"]["authorizeIntegration"]["userErrors"] == [], retried
         assert integrity_problems(database_url) == []
         assert_log_clean(again)

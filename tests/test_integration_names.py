@@ -15,7 +15,7 @@ import pytest
 from resolvers.validation import name_key
 from tests.support.database import POSTGRES_URL, create_admin_account, query
 from tests.support.graphql import GraphQLClient, SyncGraphQLClient
-from tests.support.integrations import CREATE
+from tests.support.integrations import CREATE, YOUR_PASSWORD
 from tests.support.servers import running_server
 
 ADMIN = ("names-admin", "names-admin-password")
@@ -34,9 +34,9 @@ ADMIN = ("names-admin", "names-admin-password")
 )
 async def test_names_equal_after_normalisation_are_twins(admin: GraphQLClient, first: str, second: str) -> None:
     assert name_key(first) == name_key(second)
-    created = await admin.data(CREATE, {"input": {"name": first}})
+    created = await admin.data(CREATE, {"input": {**YOUR_PASSWORD, "name": first}})
     assert admin.user_errors(created["createIntegration"]) == []
-    twin = await admin.data(CREATE, {"input": {"name": second}})
+    twin = await admin.data(CREATE, {"input": {**YOUR_PASSWORD, "name": second}})
     assert admin.user_errors(twin["createIntegration"]) == [(("input", "name"), "UNIQUE")]
 
 
@@ -58,7 +58,7 @@ def test_concurrent_creates_differing_only_in_case_have_one_winner(server: tuple
             start.wait()
             response = http.post(
                 f"{base_url}/graphql",
-                json={"query": CREATE, "variables": {"input": {"name": name}}},
+                json={"query": CREATE, "variables": {"input": {"name": name, "currentPassword": ADMIN[1]}}},
                 headers={"Authorization": f"Bearer {token}"},
             )
         assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ from auth import acl
 from auth.acl import AclResource
 from tests.support.acl import with_resource
 from tests.support.graphql import GraphQLClient
-from tests.support.integrations import CREATE, DELETE, GET, UPDATE, authorize, create, db_id
+from tests.support.integrations import CREATE, DELETE, GET, UPDATE, YOUR_PASSWORD, authorize, create, db_id
 from tests.support.principals import IntegrationCaller
 from tests.support.statements import sql_statements
 
@@ -92,7 +92,7 @@ async def test_create_validation_errors_are_user_errors(
 ) -> None:
     from models import Integration
 
-    body = await admin.query(CREATE, {"input": fields})
+    body = await admin.query(CREATE, {"input": {**fields, **YOUR_PASSWORD}})
     payload = body["data"]["createIntegration"]
     assert payload["integration"] is None
     assert admin.user_errors(payload) == expected
@@ -101,7 +101,14 @@ async def test_create_validation_errors_are_user_errors(
 
 async def test_unknown_resources_are_named(admin: GraphQLClient) -> None:
     body = await admin.query(
-        CREATE, {"input": {"name": "A", "resources": ["Magento_Catalog::products", "Vendor_X::one", "Vendor_X::two"]}}
+        CREATE,
+        {
+            "input": {
+                **YOUR_PASSWORD,
+                "name": "A",
+                "resources": ["Magento_Catalog::products", "Vendor_X::one", "Vendor_X::two"],
+            }
+        },
     )
     error = body["data"]["createIntegration"]["userErrors"][0]
     assert error["code"] == "UNKNOWN_RESOURCE"
@@ -112,7 +119,7 @@ async def test_unknown_resources_are_named(admin: GraphQLClient) -> None:
 async def test_duplicate_name_gets_magentos_message(admin: GraphQLClient) -> None:
     await create(admin, name="Shop Sync")
     for name in ("Shop Sync", "shop sync"):
-        body = await admin.query(CREATE, {"input": {"name": name}})
+        body = await admin.query(CREATE, {"input": {**YOUR_PASSWORD, "name": name}})
         payload = body["data"]["createIntegration"]
         assert payload["userErrors"] == [
             {"field": ["input", "name"], "message": f'The integration with name "{name}" exists.', "code": "UNIQUE"}
@@ -122,7 +129,9 @@ async def test_duplicate_name_gets_magentos_message(admin: GraphQLClient) -> Non
 async def test_concurrent_creates_with_one_name_have_exactly_one_winner(admin: GraphQLClient) -> None:
     from models import Integration, OAuthConsumer
 
-    bodies = await asyncio.gather(*(admin.query(CREATE, {"input": {"name": "Race"}}) for _ in range(5)))
+    bodies = await asyncio.gather(
+        *(admin.query(CREATE, {"input": {**YOUR_PASSWORD, "name": "Race"}}) for _ in range(5))
+    )
     payloads = [b["data"]["createIntegration"] for b in bodies]
     winners = [p for p in payloads if p["integration"] is not None]
     assert len(winners) == 1
@@ -199,11 +208,13 @@ async def test_resource_added_to_the_tree_later_is_not_granted_until_saved_again
     assert "Vendor_Feed::export" not in grant.resources
 
     # Editing something else leaves the grant as stored.
-    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "email": "a@b.example"}})
+    body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": integration["id"], "email": "a@b.example"}})
     assert "Vendor_Feed::export" not in body["data"]["updateIntegration"]["integration"]["resources"]
 
     # Saving the grant again (as the admin form does) expands against the current tree.
-    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "resources": ["Magento_Catalog::catalog"]}})
+    body = await admin.query(
+        UPDATE, {"input": {**YOUR_PASSWORD, "id": integration["id"], "resources": ["Magento_Catalog::catalog"]}}
+    )
     assert "Vendor_Feed::export" in body["data"]["updateIntegration"]["integration"]["resources"]
 
 
@@ -222,6 +233,7 @@ async def test_update_changes_fields_and_resaves_permissions(admin: GraphQLClien
                 "callbackUrl": "http://cb.example/x",
                 "identityLinkUrl": "https://id.example/login",
                 "resourceAccess": "ALL",
+                **YOUR_PASSWORD,
             }
         },
     )
@@ -237,7 +249,7 @@ async def test_update_changes_fields_and_resaves_permissions(admin: GraphQLClien
     assert updated["resources"] == ["Magento_Backend::all"]
     assert updated["credentials"]["consumerKey"] == integration["credentials"]["consumerKey"]
 
-    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "resourceAccess": "CUSTOM"}})
+    body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": integration["id"], "resourceAccess": "CUSTOM"}})
     assert body["data"]["updateIntegration"]["integration"]["resources"] == []
 
 
@@ -248,7 +260,8 @@ async def test_update_keeps_status_and_tokens(admin: GraphQLClient) -> None:
     activated = await authorize(admin, integration["id"])
     before = await OAuthToken.get(consumer__integration_id=db_id(integration))
     body = await admin.query(
-        UPDATE, {"input": {"id": integration["id"], "name": "Live 2", "resources": ["Magento_Cms::page"]}}
+        UPDATE,
+        {"input": {**YOUR_PASSWORD, "id": integration["id"], "name": "Live 2", "resources": ["Magento_Cms::page"]}},
     )
     updated = body["data"]["updateIntegration"]["integration"]
     assert updated["status"] == "ACTIVE"
@@ -275,7 +288,7 @@ async def test_update_validation_errors_are_user_errors(
 ) -> None:
     integration = await create(admin, name="Mine", email="me@x.example")
     await create(admin, name="Other")
-    body = await admin.query(UPDATE, {"input": {"id": integration["id"], **fields}})
+    body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": integration["id"], **fields}})
     payload = body["data"]["updateIntegration"]
     assert payload["integration"] is None
     assert admin.user_errors(payload) == expected
@@ -285,13 +298,13 @@ async def test_update_validation_errors_are_user_errors(
 
 async def test_update_keeping_its_own_name_is_fine(admin: GraphQLClient) -> None:
     integration = await create(admin, name="Mine")
-    body = await admin.query(UPDATE, {"input": {"id": integration["id"], "name": "Mine"}})
+    body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": integration["id"], "name": "Mine"}})
     assert body["data"]["updateIntegration"]["userErrors"] == []
 
 
 async def test_update_and_delete_of_unknown_ids_are_not_found(admin: GraphQLClient) -> None:
     missing = base64.b64encode(b"Integration:4242").decode()
-    body = await admin.query(UPDATE, {"input": {"id": missing, "name": "X"}})
+    body = await admin.query(UPDATE, {"input": {**YOUR_PASSWORD, "id": missing, "name": "X"}})
     assert body["data"]["updateIntegration"]["userErrors"] == [
         {
             "field": ["input", "id"],
@@ -299,7 +312,7 @@ async def test_update_and_delete_of_unknown_ids_are_not_found(admin: GraphQLClie
             "code": "NOT_FOUND",
         }
     ]
-    body = await admin.query(DELETE, {"id": "garbage"})
+    body = await admin.query(DELETE, {"id": "garbage", **YOUR_PASSWORD})
     assert admin.user_errors(body["data"]["deleteIntegration"]) == [(("id",), "NOT_FOUND")]
 
 
@@ -316,7 +329,7 @@ async def test_delete_removes_integration_consumer_tokens_nonces_and_grant(admin
     consumer = await OAuthConsumer.get(integration_id=db_id(gone))
     await OAuthNonce.create(consumer_id=consumer.id, nonce="n1", timestamp=1)
 
-    body = await admin.query(DELETE, {"id": gone["id"]})
+    body = await admin.query(DELETE, {"id": gone["id"], **YOUR_PASSWORD})
     assert body["data"]["deleteIntegration"] == {"deletedId": gone["id"], "userErrors": []}
     assert not await Integration.exists(id=db_id(gone))
     assert not await OAuthConsumer.exists(id=consumer.id)
@@ -326,7 +339,7 @@ async def test_delete_removes_integration_consumer_tokens_nonces_and_grant(admin
     # The other integration is untouched.
     assert await OAuthToken.exists(consumer__integration_id=db_id(keep))
     assert (await admin.query(GET, {"id": gone["id"]}))["data"]["integration"] is None
-    again = await admin.query(DELETE, {"id": gone["id"]})
+    again = await admin.query(DELETE, {"id": gone["id"], **YOUR_PASSWORD})
     assert admin.user_errors(again["data"]["deleteIntegration"]) == [(("id",), "NOT_FOUND")]
 
 

@@ -92,6 +92,7 @@ def test_third_party_app_links_and_reads_only_what_it_was_granted(
                 "identityLinkUrl": f"{app_url}/login",
                 "resourceAccess": "CUSTOM",
                 "resources": ["Magento_Catalog::products"],
+                "currentPassword": ADMIN_PASSWORD,
             }
         },
     )["createIntegration"]
@@ -100,9 +101,9 @@ def test_third_party_app_links_and_reads_only_what_it_was_granted(
     assert integration["status"] == "INACTIVE" and integration["isTokenExchange"] is True
 
     authorized = admin.data(
-        "mutation($id: ID!) { authorizeIntegration(id: $id) "
+        "mutation($id: ID!, $p: String) { authorizeIntegration(id: $id, currentPassword: $p) "
         "{ integration { status } identityLinkUrl successCallbackUrl userErrors { code message } } }",
-        {"id": integration["id"]},
+        {"id": integration["id"], "p": ADMIN_PASSWORD},
     )["authorizeIntegration"]
     assert authorized["userErrors"] == []
     assert authorized["integration"]["status"] == "INACTIVE"

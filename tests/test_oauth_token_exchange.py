@@ -19,7 +19,7 @@ from resolvers.integrations.activation import TokenExchangeFailed, TokenExchange
 from resolvers.integrations.callback import NOT_DELIVERED
 from settings import Settings
 from tests.support.graphql import GraphQLClient
-from tests.support.integrations import AUTHORIZE, GET, REAUTHORIZE, create
+from tests.support.integrations import AUTHORIZE, GET, REAUTHORIZE, YOUR_PASSWORD, create
 from tests.support.oauth import (
     ACCESS_TOKEN_URL,
     REQUEST_TOKEN_URL,
@@ -371,7 +371,7 @@ async def test_authorize_and_reauthorize_through_graphql(
         resources=["Magento_Catalog::products"],
     )
     callback.behaviour["/callback"] = Behaviour(status=503)
-    failed = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    failed = (await admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["data"]["authorizeIntegration"]
     assert admin.user_errors(failed) == [(("id",), "CALLBACK_FAILED")]
     assert failed["userErrors"][0]["message"] == NOT_DELIVERED
     assert "answered HTTP 503" in caplog.text
@@ -379,7 +379,7 @@ async def test_authorize_and_reauthorize_through_graphql(
     assert failed["identityLinkUrl"] is None and failed["credentials"] is None
 
     callback.behaviour["/callback"] = Behaviour(status=200)
-    payload = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    payload = (await admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["data"]["authorizeIntegration"]
     assert payload["userErrors"] == []
     assert payload["credentials"] is None
     assert payload["integration"]["status"] == "INACTIVE"
@@ -401,17 +401,21 @@ async def test_authorize_and_reauthorize_through_graphql(
     body = await signed_gql(guest, creds, VIEWER)
     assert body["data"]["viewer"]["resources"] == ["Magento_Catalog::edit_product_design", "Magento_Catalog::products"]
 
-    again = (await admin.query(AUTHORIZE, {"id": integration["id"]}))["data"]["authorizeIntegration"]
+    again = (await admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["data"]["authorizeIntegration"]
     assert admin.user_errors(again) == [(("id",), "ALREADY_ACTIVE")]
 
-    redo = (await admin.query(REAUTHORIZE, {"id": integration["id"]}))["data"]["reauthorizeIntegration"]
+    redo = (await admin.query(REAUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["data"][
+        "reauthorizeIntegration"
+    ]
     assert redo["userErrors"] == []
     assert redo["integration"]["status"] == "ACTIVE"  # the old token works until the new exchange completes
     assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
     assert callback.received[-1].form["oauth_verifier"] != posted["oauth_verifier"]
 
     callback.behaviour["/callback"] = Behaviour(status=503)
-    failed_again = (await admin.query(REAUTHORIZE, {"id": integration["id"]}))["data"]["reauthorizeIntegration"]
+    failed_again = (await admin.query(REAUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["data"][
+        "reauthorizeIntegration"
+    ]
     assert admin.user_errors(failed_again) == [(("id",), "CALLBACK_FAILED")]
     # A failing callback never cuts the live connection.
     assert failed_again["integration"]["status"] == "ACTIVE"

@@ -10,9 +10,11 @@ import json
 import httpx
 
 from tests.support.graphql import GraphQLClient
+from tests.support.principals import ADMIN_PASSWORD
 
 ORDER = '{ order(incrementId: "t4\\u0000") { incrementId } }'
-CREATE = "mutation($n: String!) { createIntegration(input: {name: $n}) { integration { id } userErrors { code } } }"
+CREATE = """mutation($n: String!, $p: String) {
+  createIntegration(input: {name: $n, currentPassword: $p}) { integration { id } userErrors { code } } }"""
 COUNT = "{ integrations(first: 10) { edges { node { name } } } }"
 
 
@@ -26,7 +28,9 @@ async def test_nul_or_lone_surrogate_in_variables_is_refused_and_nothing_is_writ
     admin: GraphQLClient, client: httpx.AsyncClient
 ) -> None:
     for name in ("a\x00b", "a\ud800b", "\udfff"):
-        raw = json.dumps({"query": CREATE, "variables": {"n": name}})  # JSON escapes the surrogate as \\udxxx
+        raw = json.dumps(
+            {"query": CREATE, "variables": {"n": name, "p": ADMIN_PASSWORD}}
+        )  # JSON escapes the surrogate as \\udxxx
         response = await client.post(
             "/graphql",
             content=raw.encode(),
@@ -39,5 +43,5 @@ async def test_nul_or_lone_surrogate_in_variables_is_refused_and_nothing_is_writ
 
 
 async def test_ordinary_unicode_still_works(admin: GraphQLClient) -> None:
-    body = await admin.query(CREATE, {"n": "Über 中文 \U0001f600"})
+    body = await admin.query(CREATE, {"n": "Über 中文 \U0001f600", "p": ADMIN_PASSWORD})
     assert body["data"]["createIntegration"]["userErrors"] == [], body

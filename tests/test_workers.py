@@ -25,6 +25,8 @@ from tests.support.servers import ServerProcess, first_admin_password, running_s
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="several workers need DATABASE_URL pointing at PostgreSQL")
 
 ADMIN = ("workers-admin", "workers-admin-password")
+#: Your Password of that admin, as its integration writes send it.
+PASSWORD = {"currentPassword": ADMIN[1]}
 VIEWER = "{ viewer { kind } }"
 #: A guest's read of a guest-eligible field: null (UNAUTHENTICATED) unless guest access is on.
 GUEST_PRODUCTS = "{ products(first: 1) { pageInfo { hasNextPage } } }"
@@ -203,9 +205,9 @@ def test_concurrent_activation_gives_one_consumer_and_one_access_token(
         admins = [admin.at(server.base_url) for server in servers]
         for attempt in range(4):
             name = f"race {attempt}"
-            created = admin.query(CREATE_INTEGRATION, {"input": {"name": name, "resourceAccess": "ALL"}})
+            created = admin.query(CREATE_INTEGRATION, {"input": {"name": name, "resourceAccess": "ALL", **PASSWORD}})
             integration_id = created["data"]["createIntegration"]["integration"]["id"]
-            responses = race(admins, AUTHORIZE_INTEGRATION, {"id": integration_id}, 4)
+            responses = race(admins, AUTHORIZE_INTEGRATION, {"id": integration_id, **PASSWORD}, 4)
             assert all(r.status_code == 200 and not r.json().get("errors") for r in responses), [
                 r.text for r in responses
             ]
@@ -224,9 +226,9 @@ def test_a_signed_request_replayed_at_once_through_two_workers_succeeds_once(
     from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
     server, admin = two_workers
-    fields = {"name": "replayed", "resourceAccess": "ALL"}
+    fields = {"name": "replayed", "resourceAccess": "ALL", **PASSWORD}
     created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
-    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
+    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"], **PASSWORD})
     credentials = authorized["data"]["authorizeIntegration"]["credentials"]
     client = Client(
         credentials["consumerKey"],

@@ -47,6 +47,7 @@ from resolvers.integrations.loaders import CredentialsView
 from resolvers.integrations.service import find_for_mutation, is_token_exchange
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome, Problem, UserErrorCode
+from resolvers.your_password import current_password_problems
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -78,22 +79,30 @@ def not_active_message(name: str) -> str:
     return f"The integration '{name}' has not been activated yet. Use authorizeIntegration."
 
 
-async def authorize_integration(context: Context, value: str) -> Outcome[Activation]:
+async def authorize_integration(context: Context, value: str, current_password: str | None) -> Outcome[Activation]:
     """Activate: an active integration is refused (ALREADY_ACTIVE) rather than silently re-issued."""
-    return await _activate(context, value, reauthorize=False)
+    return await _activate(context, value, current_password, reauthorize=False)
 
 
-async def reauthorize_integration(context: Context, value: str) -> Outcome[Activation]:
+async def reauthorize_integration(context: Context, value: str, current_password: str | None) -> Outcome[Activation]:
     """Issue new tokens for an active (or config-reset) integration; the consumer key and secret stay."""
-    return await _activate(context, value, reauthorize=True)
+    return await _activate(context, value, current_password, reauthorize=True)
 
 
-async def _activate(context: Context, value: str, *, reauthorize: bool) -> Outcome[Activation]:
+async def _activate(
+    context: Context, value: str, current_password: str | None, *, reauthorize: bool
+) -> Outcome[Activation]:
+    """Your Password, then the activation. The password is checked inside the per-process guard, so a
+    request arriving while another activation of the same integration checks its password is told
+    IN_PROGRESS at once rather than queueing behind it and activating a second time."""
     if value in _running_here:
         current = await find_for_mutation(value, ("id",))
         return Outcome(Activation(current.value), [Problem(("id",), IN_PROGRESS, UserErrorCode.IN_PROGRESS)])
     _running_here.add(value)
     try:
+        problems = await current_password_problems(context, current_password, ("current_password",))
+        if problems:
+            return Outcome(problems=problems)
         return await _activate_once(context, value, reauthorize=reauthorize)
     finally:
         _running_here.discard(value)

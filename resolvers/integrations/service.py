@@ -3,7 +3,9 @@
 Behaviour follows Magento's ``IntegrationService`` (reference §1.1, §8): one OAuth consumer named
 ``Integration<id>`` per integration, created in the same transaction; names unique; edits never touch
 status or tokens; deleting removes consumer, token, nonces and grant (foreign keys cascade).
-Integrations declared in the config file are read-only here (``config_file`` owns them).
+Integrations declared in the config file are read-only here (``config_file`` owns them). An admin's writes
+go through ``admin_create``, ``admin_update`` and ``admin_delete``, which ask for Your Password first; the
+integrations file writes as the server, with no password.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from resolvers.integrations.validation import IntegrationInput, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
 from resolvers.validation import name_key
+from resolvers.your_password import current_password_problems
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -327,3 +330,34 @@ async def delete_integration_row(integration_id: int, *, conn: BaseDBAsyncClient
     """Remove an integration and (by cascade) everything hanging off it; no checks."""
     query = IntegrationRow.filter(id=integration_id)
     return await (query.using_db(conn) if conn is not None else query).delete()
+
+
+# --------------------------------------------------------------------------------------- an admin's writes
+
+
+async def admin_create(
+    context: Context, data: IntegrationInput, current_password: str | None
+) -> Outcome[IntegrationRow]:
+    """``createIntegration``: Your Password first (a wrong one alone is reported, nothing is written)."""
+    problems = await current_password_problems(context, current_password, ("input", "current_password"))
+    if problems:
+        return Outcome(problems=problems)
+    return await create_integration(data, principal=context.principal)
+
+
+async def admin_update(
+    context: Context, value: str, data: IntegrationInput, current_password: str | None
+) -> Outcome[IntegrationRow]:
+    """``updateIntegration``: Your Password first."""
+    problems = await current_password_problems(context, current_password, ("input", "current_password"))
+    if problems:
+        return Outcome(problems=problems)
+    return await update_integration(value, data, principal=context.principal)
+
+
+async def admin_delete(context: Context, value: str, current_password: str | None) -> Outcome[str]:
+    """``deleteIntegration``: Your Password first."""
+    problems = await current_password_problems(context, current_password, ("current_password",))
+    if problems:
+        return Outcome(problems=problems)
+    return await delete_integration(value, principal=context.principal)

@@ -29,6 +29,7 @@ from auth.rules import Rule
 from schema import build_schema
 from settings import Settings
 from tests.support.graphql import GraphQLClient
+from tests.support.integrations import create
 from tests.support.principals import IntegrationCaller, set_guest_access
 
 
@@ -135,10 +136,7 @@ def error_field(error: dict[str, Any]) -> tuple[str, ...]:
 @pytest.fixture
 async def store(admin: GraphQLClient, demo: None) -> None:
     """The demo store plus one integration (so the integrations list has a node)."""
-    created = await admin.query(
-        'mutation { createIntegration(input: {name: "Probe", resourceAccess: ALL}) { userErrors { code } } }'
-    )
-    assert created["data"]["createIntegration"]["userErrors"] == []
+    await create(admin, name="Probe", resourceAccess="ALL")
 
 
 @pytest.mark.usefixtures("store")

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import random
 import re
+import secrets
 import select
 import socket
 from collections.abc import Callable, Iterator
@@ -133,12 +134,15 @@ class Caller:
         name: str,
         headers: dict[str, str] | None = None,
         auth: Any = None,
+        password: str | None = None,
         renew: Callable[[], dict[str, str]] | None = None,
         leak_check: LeakCheck | None = None,
     ) -> None:
         self.name = name
         self.headers = dict(headers or {})
         self.auth = auth
+        #: An admin's own password: generated ``currentPassword`` arguments are replaced by it.
+        self.password = password
         #: When set, every response is checked to carry no field this caller may not read.
         self.leak_check = leak_check
         self._renew = renew
@@ -153,13 +157,14 @@ class Caller:
         return True
 
 
+#: Both take Your Password (``currentPassword``), in the input or as a variable.
 CREATE_INTEGRATION = """
 mutation($input: CreateIntegrationInput!) {
   createIntegration(input: $input) { integration { id } userErrors { code message } }
 }"""
 AUTHORIZE_INTEGRATION = """
-mutation($id: ID!) {
-  authorizeIntegration(id: $id) {
+mutation($id: ID!, $currentPassword: String) {
+  authorizeIntegration(id: $id, currentPassword: $currentPassword) {
     credentials { consumerKey consumerSecret accessToken accessTokenSecret }
     userErrors { code }
   }
@@ -186,14 +191,15 @@ SEED_INTEGRATIONS: tuple[dict[str, Any], ...] = (
 )
 
 
-def seed_integrations(admin: SyncGraphQLClient) -> list[str]:
-    """Create the seed integrations (activating the last one); their global ids."""
+def seed_integrations(admin: SyncGraphQLClient, password: str) -> list[str]:
+    """Create the seed integrations (activating the last one) as ``admin``, whose password is ``password``;
+    their global ids."""
     ids = []
     for fields in SEED_INTEGRATIONS:
-        payload = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
-        assert not payload["userErrors"], payload
-        ids.append(payload["integration"]["id"])
-    admin.query(AUTHORIZE_INTEGRATION, {"id": ids[-1]})
+        payload = admin.query(CREATE_INTEGRATION, {"input": {**fields, "currentPassword": password}})
+        assert not payload["data"]["createIntegration"]["userErrors"], payload
+        ids.append(payload["data"]["createIntegration"]["integration"]["id"])
+    admin.query(AUTHORIZE_INTEGRATION, {"id": ids[-1], "currentPassword": password})
     return ids
 
 
@@ -208,7 +214,7 @@ def allow_guest_access(admin: SyncGraphQLClient, allow: bool = True) -> None:
 
 #: Allow Anonymous Guest Access while each caller is fuzzed: on, so guests reach resolvers, except for the
 #: narrow grant, whose leak check then covers the guest fields (catalog, CMS, stores) as well.
-GUEST_ACCESS_FOR = {"guest": True, "admin": True, "integration": True, "narrow": False}
+GUEST_ACCESS_FOR = {"guest": True, "admin": True, "integration": True, "narrow": False, "restricted": False}
 
 
 def integration_ids(admin: SyncGraphQLClient) -> list[str]:
@@ -218,20 +224,26 @@ def integration_ids(admin: SyncGraphQLClient) -> list[str]:
 
 
 #: The callers ``make_caller`` knows.
-CALLERS = ("guest", "admin", "integration", "narrow")
+CALLERS = ("guest", "admin", "integration", "narrow", "restricted")
 
 #: The Custom grant the fuzzed integration holds: some store data, not customers, config or integrations.
 FUZZ_GRANT = ["Magento_Catalog::catalog", "Magento_Cms::page", "Magento_Sales::sales"]
 #: The narrow grant whose every answer is checked for data of resources it does not hold.
 NARROW_GRANT = ["Magento_Catalog::products"]
+#: The role of the restricted admin, whose every answer is checked too: sales, products and integration
+#: management (so the escalation guard is exercised), not customers, users, roles or settings.
+RESTRICTED_ROLE = ["Magento_Sales::sales", "Magento_Catalog::products", "Magento_Integration::integrations"]
 
 
-def integration_oauth(admin: SyncGraphQLClient, name: str = "fuzz signer", grant: list[str] = FUZZ_GRANT) -> Any:
-    """An integration with a Custom grant, activated manually: an OAuth 1.0a signer for its requests."""
-    fields = {"name": name, "resourceAccess": "CUSTOM", "resources": grant}
+def integration_oauth(
+    admin: SyncGraphQLClient, password: str, name: str = "fuzz signer", grant: list[str] = FUZZ_GRANT
+) -> Any:
+    """An integration with a Custom grant, activated manually by ``admin`` (whose password is ``password``):
+    an OAuth 1.0a signer for its requests."""
+    fields = {"name": name, "resourceAccess": "CUSTOM", "resources": grant, "currentPassword": password}
     created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
     assert not created["userErrors"], created
-    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"]})
+    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"], "currentPassword": password})
     return signer(authorized["data"]["authorizeIntegration"]["credentials"])
 
 
@@ -244,15 +256,31 @@ def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str
         def sign() -> dict[str, str]:
             return {"Authorization": f"Bearer {admin.with_token(None).sign_in(*admin_login).token}"}
 
-        return Caller("admin", {"Authorization": f"Bearer {admin.token}"}, renew=sign)
+        return Caller("admin", {"Authorization": f"Bearer {admin.token}"}, renew=sign, password=admin_login[1])
     if name == "integration":
-        return Caller("integration", auth=integration_oauth(admin))
+        return Caller("integration", auth=integration_oauth(admin, admin_login[1]))
     if name == "narrow":
         from auth.acl import TREE
 
         held, _partial = TREE.expand_selection(NARROW_GRANT)
-        signer = integration_oauth(admin, "fuzz narrow", NARROW_GRANT)
+        signer = integration_oauth(admin, admin_login[1], "fuzz narrow", NARROW_GRANT)
         return Caller("narrow", auth=signer, leak_check=leaks.for_grant(held, guest_access=GUEST_ACCESS_FOR[name]))
+    if name == "restricted":
+        from auth.acl import TREE
+        from tests.support.admin_users import USER_PASSWORD, restricted_admin_on_server
+
+        username = f"fuzz-restricted-{secrets.token_hex(4)}"
+        restricted = restricted_admin_on_server(
+            admin, *RESTRICTED_ROLE, username=username, current_password=admin_login[1]
+        )
+
+        def sign_restricted() -> dict[str, str]:
+            return {"Authorization": f"Bearer {restricted.with_token(None).sign_in(username, USER_PASSWORD).token}"}
+
+        held, _partial = TREE.expand_selection(RESTRICTED_ROLE)
+        check = leaks.for_grant(held, admin=True, guest_access=GUEST_ACCESS_FOR[name])
+        headers = {"Authorization": f"Bearer {restricted.token}"}
+        return Caller("restricted", headers, renew=sign_restricted, password=USER_PASSWORD, leak_check=check)
     raise ValueError(f"unknown caller {name!r}; known: {', '.join(CALLERS)}")
 
 
@@ -293,6 +321,19 @@ def only_loopback_urls(document: str, rng: random.Random) -> str | None:
         if not any(document.startswith(allowed, at) for allowed in ("null", "$", *_SAFE_VALUES)):
             return None
     return document
+
+
+_PASSWORD_ARGUMENT = re.compile(r'(\bcurrentPassword\s*:\s*)("""(?:.|\n)*?"""|"(?:[^"\\]|\\.)*")')
+
+
+def own_password(document: str, password: str) -> str:
+    """``document`` with every ``currentPassword`` string argument replaced by the caller's password.
+
+    So generated writes get past Your Password and reach their resolvers. Generated wrong passwords would
+    also count toward the fuzzing admin's lock-out, which then signs it out for good; the wrong-password
+    path has tests of its own (``tests/test_your_password.py``). A missing or null password stays as it is.
+    """
+    return _PASSWORD_ARGUMENT.sub(lambda m: m.group(1) + json.dumps(password), document)
 
 
 class KnownIds:
@@ -371,6 +412,8 @@ def fuzz_graphql(
                 return
             if known_ids is not None:
                 document = known_ids.rewrite(document, rng)
+            if caller.password is not None:
+                document = own_password(document, caller.password)
             if caller.leak_check is not None:
                 document = caller.leak_check.prepare(document) or document
             case.body = document

@@ -1,4 +1,8 @@
-"""GraphQL documents and small helpers for tests that create and activate integrations."""
+"""GraphQL documents and small helpers for tests that create and activate integrations.
+
+Every integration write asks for Your Password (``currentPassword``): the documents take it as a variable
+(or in the input), and ``YOUR_PASSWORD`` is the ``admin`` fixture's, to spread into the variables or input.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,10 @@ from typing import Any
 
 from resolvers.integrations.service import parse_global_id
 from tests.support.graphql import GraphQLClient, SyncGraphQLClient
+from tests.support.principals import ADMIN_PASSWORD
+
+#: Your Password of the ``admin`` fixture's account, as integration writes send it.
+YOUR_PASSWORD = {"currentPassword": ADMIN_PASSWORD}
 
 INTEGRATION_FIELDS = """
     id name email callbackUrl identityLinkUrl status setupType resourceAccess resources partialResources
@@ -22,14 +30,17 @@ UPDATE = f"""
 mutation($input: UpdateIntegrationInput!) {{
   updateIntegration(input: $input) {{ integration {{ {INTEGRATION_FIELDS} }} {USER_ERRORS} }}
 }}"""
-DELETE = f"mutation($id: ID!) {{ deleteIntegration(id: $id) {{ deletedId {USER_ERRORS} }} }}"
+DELETE = f"""mutation($id: ID!, $currentPassword: String) {{
+  deleteIntegration(id: $id, currentPassword: $currentPassword) {{ deletedId {USER_ERRORS} }} }}"""
 AUTHORIZE_FIELDS = f"""
     integration {{ {INTEGRATION_FIELDS} }}
     credentials {{ consumerKey consumerSecret accessToken accessTokenSecret }}
     identityLinkUrl successCallbackUrl {USER_ERRORS}
 """
-AUTHORIZE = f"mutation($id: ID!) {{ authorizeIntegration(id: $id) {{ {AUTHORIZE_FIELDS} }} }}"
-REAUTHORIZE = f"mutation($id: ID!) {{ reauthorizeIntegration(id: $id) {{ {AUTHORIZE_FIELDS} }} }}"
+AUTHORIZE = f"""mutation($id: ID!, $currentPassword: String) {{
+  authorizeIntegration(id: $id, currentPassword: $currentPassword) {{ {AUTHORIZE_FIELDS} }} }}"""
+REAUTHORIZE = f"""mutation($id: ID!, $currentPassword: String) {{
+  reauthorizeIntegration(id: $id, currentPassword: $currentPassword) {{ {AUTHORIZE_FIELDS} }} }}"""
 GET = f"query($id: ID!) {{ integration(id: $id) {{ {INTEGRATION_FIELDS} }} }}"
 
 
@@ -41,17 +52,17 @@ def created(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create(admin: GraphQLClient, **fields: Any) -> dict[str, Any]:
-    """Create an integration and return it (asserting no user errors)."""
-    return created(await admin.query(CREATE, {"input": fields}))
+    """Create an integration as the ``admin`` fixture's account and return it (asserting no user errors)."""
+    return created(await admin.query(CREATE, {"input": {**fields, **YOUR_PASSWORD}}))
 
 
-def create_on_server(admin: SyncGraphQLClient, **fields: Any) -> dict[str, Any]:
-    """:func:`create` against a real server process."""
-    return created(admin.query(CREATE, {"input": fields}))
+def create_on_server(admin: SyncGraphQLClient, password: str = ADMIN_PASSWORD, **fields: Any) -> dict[str, Any]:
+    """:func:`create` against a real server process, as an admin whose password is ``password``."""
+    return created(admin.query(CREATE, {"input": {**fields, "currentPassword": password}}))
 
 
 async def authorize(admin: GraphQLClient, integration_id: str) -> dict[str, Any]:
-    body = await admin.query(AUTHORIZE, {"id": integration_id})
+    body = await admin.query(AUTHORIZE, {"id": integration_id, **YOUR_PASSWORD})
     payload = body["data"]["authorizeIntegration"]
     assert payload["userErrors"] == [], payload
     return payload

@@ -33,13 +33,13 @@ class LoopbackProcess:
     #: Answers 200 once the process serves.
     ready_path = "/"
 
-    def __init__(self, command: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], port: int, log_path: Path, cwd: Path = ROOT) -> None:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT
+            command, cwd=cwd, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -116,8 +116,8 @@ def kill_hard(server: ServerProcess) -> None:
     server.process.wait(10)
 
 
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python main.py <args>`` to completion, its output captured."""
+def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python main.py <args>`` to completion, its output captured; ``stdin`` is what it reads (else nothing)."""
     return subprocess.run(
         [sys.executable, "main.py", *args],
         cwd=ROOT,
@@ -125,7 +125,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         capture_output=True,
         text=True,
         timeout=120,
-        stdin=subprocess.DEVNULL,
+        **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
     )
 
 

@@ -6,6 +6,7 @@ import { openDialog } from "./dialog.js";
 import { field, h } from "./dom.js";
 import * as messages from "./messages.js";
 import { grantedTree, TREE_QUERY } from "./tree.js";
+import { isPasswordError, yourPasswordField } from "./your-password.js";
 
 export const APPROVE_TEXT = "The integration you selected asks you to approve access to the following:";
 export const NO_PERMISSIONS = "No permissions requested";
@@ -22,8 +23,12 @@ const OUTCOME = `integration { id name status }
   identityLinkUrl successCallbackUrl
   userErrors { field message code }`;
 
-const AUTHORIZE = `mutation AuthorizeIntegration($id: ID!) { authorizeIntegration(id: $id) { ${OUTCOME} } }`;
-const REAUTHORIZE = `mutation ReauthorizeIntegration($id: ID!) { reauthorizeIntegration(id: $id) { ${OUTCOME} } }`;
+const AUTHORIZE = `mutation AuthorizeIntegration($id: ID!, $currentPassword: String) {
+  authorizeIntegration(id: $id, currentPassword: $currentPassword) { ${OUTCOME} }
+}`;
+const REAUTHORIZE = `mutation ReauthorizeIntegration($id: ID!, $currentPassword: String) {
+  reauthorizeIntegration(id: $id, currentPassword: $currentPassword) { ${OUTCOME} }
+}`;
 
 let treeCache = null;
 
@@ -37,9 +42,10 @@ export async function loadResourceTree() {
 }
 
 /**
- * Start activating `node` ({id, name}). `onFinished` runs when the flow ends (grid refresh).
+ * Start activating `node` ({id, name}). `onFinished` runs when the flow ends (grid refresh). The dialog
+ * asks for Your Password unless `currentPassword` is given (Save & Activate has just had it).
  */
-export async function startActivation(node, { reauthorize = false, onFinished = () => {} } = {}) {
+export async function startActivation(node, { reauthorize = false, onFinished = () => {}, currentPassword = null } = {}) {
   messages.clear();
   let integration;
   let tree;
@@ -63,8 +69,10 @@ export async function startActivation(node, { reauthorize = false, onFinished = 
         h("p", { class: "approve", text: APPROVE_TEXT }),
         h("div", { class: "permissions" }, h("h3", { text: "API" }), granted),
       ]
-    : h("p", { class: "approve", text: NO_PERMISSIONS });
-  openDialog({
+    : [h("p", { class: "approve", text: NO_PERMISSIONS })];
+  const yourPassword = currentPassword === null ? yourPasswordField() : null;
+  if (yourPassword) body.push(yourPassword.row);
+  const dialog = openDialog({
     title: integration.name,
     className: "permissions-dialog",
     body,
@@ -75,14 +83,24 @@ export async function startActivation(node, { reauthorize = false, onFinished = 
         primary: true,
         onClick: async (dialog) => {
           dialog.setBusy(true);
+          if (yourPassword) yourPassword.setError("");
           let outcome;
           try {
-            const data = await gql(reauthorize ? REAUTHORIZE : AUTHORIZE, { id: integration.id });
+            const password = yourPassword ? yourPassword.control.value : currentPassword;
+            const data = await gql(reauthorize ? REAUTHORIZE : AUTHORIZE, { id: integration.id, currentPassword: password });
             outcome = reauthorize ? data.reauthorizeIntegration : data.authorizeIntegration;
           } catch (error) {
             dialog.close();
             messages.reportError(error);
             onFinished();
+            return;
+          }
+          const wrong = yourPassword && outcome.userErrors.find(isPasswordError);
+          if (wrong) {
+            // Shown beside the field; the dialog stays open for another try.
+            dialog.setBusy(false);
+            yourPassword.setError(wrong.message);
+            yourPassword.control.focus();
             return;
           }
           dialog.close();
@@ -91,6 +109,7 @@ export async function startActivation(node, { reauthorize = false, onFinished = 
       },
     ],
   });
+  if (yourPassword) yourPassword.control.focus();
 }
 
 function finish(integration, outcome, reauthorize, onFinished) {

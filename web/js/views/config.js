@@ -53,7 +53,6 @@ const OAUTH_GROUPS = [
   [
     "Access Token Expiration",
     [
-      ["customerTokenLifetime", "Customer Token Lifetime (hours)", null],
       ["adminTokenLifetime", "Admin Token Lifetime (hours)", null],
     ],
   ],

@@ -5,6 +5,7 @@ import { credentialFields, loadResourceTree, startActivation } from "../activati
 import { field, h, select } from "../dom.js";
 import * as messages from "../messages.js";
 import { ALL_RESOURCES, ResourceTree } from "../tree.js";
+import { IDENTITY_VERIFICATION, yourPasswordField } from "../your-password.js";
 
 export const CALLBACK_NOTE =
   "Enter URL where Oauth credentials can be sent when using Oauth for token exchange. We strongly recommend using https://.";
@@ -68,6 +69,12 @@ export async function renderIntegrationForm(id) {
   const infoPanel = [
     h("fieldset", { class: "fieldset" }, h("legend", { text: "General" }), Object.values(infoFields).map((f) => f.row)),
   ];
+  const yourPassword = yourPasswordField();
+  if (!readOnly) {
+    infoPanel.push(
+      h("fieldset", { class: "fieldset" }, h("legend", { text: IDENTITY_VERIFICATION }), yourPassword.row),
+    );
+  }
   if (integration && integration.credentials) {
     infoPanel.push(
       h(
@@ -170,7 +177,7 @@ export async function renderIntegrationForm(id) {
   }
 
   function clearErrors() {
-    for (const f of [...Object.values(infoFields), access]) f.setError("");
+    for (const f of [...Object.values(infoFields), access, yourPassword]) f.setError("");
     resourcesError.hidden = true;
     resourcesError.textContent = "";
   }
@@ -182,6 +189,7 @@ export async function renderIntegrationForm(id) {
       "input.callbackUrl": [callbackUrl, "info"],
       "input.identityLinkUrl": [identityLinkUrl, "info"],
       "input.resourceAccess": [access, "api"],
+      "input.currentPassword": [yourPassword, "info"],
     };
     let first = null;
     for (const error of userErrors) {
@@ -215,6 +223,7 @@ export async function renderIntegrationForm(id) {
     };
     if (input.resourceAccess === "CUSTOM") input.resources = resourceTree.checked();
     if (integration) input.id = integration.id;
+    input.currentPassword = yourPassword.control.value;
     return input;
   }
 
@@ -226,8 +235,8 @@ export async function renderIntegrationForm(id) {
       return;
     }
     for (const b of [saveButton, saveActivate]) b.disabled = true;
+    const input = collect();
     try {
-      const input = collect();
       const data = await gql(integration ? UPDATE : CREATE, { input });
       const result = integration ? data.updateIntegration : data.createIntegration;
       if (result.userErrors.length) {
@@ -241,7 +250,12 @@ export async function renderIntegrationForm(id) {
         // Wait for the grid, then open the permissions dialog for the saved integration.
         window.addEventListener(
           "integrations:shown",
-          (event) => startActivation(saved, { reauthorize: saved.status !== "INACTIVE", onFinished: event.detail.reload }),
+          (event) =>
+            startActivation(saved, {
+              reauthorize: saved.status !== "INACTIVE",
+              onFinished: event.detail.reload,
+              currentPassword: input.currentPassword, // just confirmed: not asked again
+            }),
           { once: true },
         );
       }

@@ -3,9 +3,10 @@
 
 import { gql } from "../api.js";
 import { startActivation } from "../activation.js";
-import { confirmDialog } from "../dialog.js";
+import { openDialog } from "../dialog.js";
 import { field, h, replace, select } from "../dom.js";
 import * as messages from "../messages.js";
+import { isPasswordError, yourPasswordField } from "../your-password.js";
 
 export const STATUS_LABELS = { INACTIVE: "Inactive", ACTIVE: "Active", RESET: "Reset" };
 export const NOT_SECURE = "Integration not secure";
@@ -36,8 +37,8 @@ const COLUMNS = [
   ["STATUS", "Status", "col-status"],
 ];
 
-const DELETE = `mutation DeleteIntegration($id: ID!) {
-  deleteIntegration(id: $id) { deletedId userErrors { field message code } }
+const DELETE = `mutation DeleteIntegration($id: ID!, $currentPassword: String) {
+  deleteIntegration(id: $id, currentPassword: $currentPassword) { deletedId userErrors { field message code } }
 }`;
 
 const PAGE_SIZES = ["20", "30", "50", "100"];
@@ -251,20 +252,49 @@ export async function renderIntegrations() {
     );
   }
 
-  async function deleteIntegration(node) {
-    if (!(await confirmDialog(DELETE_CONFIRM))) return;
-    messages.clear();
-    try {
-      const result = (await gql(DELETE, { id: node.id })).deleteIntegration;
-      if (result.userErrors.length) {
-        for (const e of result.userErrors) messages.notify("error", e.message);
-      } else {
-        messages.notify("success", `The integration '${node.name}' has been deleted.`);
-      }
-      await load();
-    } catch (error) {
-      messages.reportError(error);
-    }
+  /** Magento's confirm modal, with Your Password: a wrong one is shown beside the field, the modal stays. */
+  function deleteIntegration(node) {
+    const yourPassword = yourPasswordField();
+    openDialog({
+      title: "Are you sure?",
+      className: "confirm",
+      body: [h("p", { text: DELETE_CONFIRM }), yourPassword.row],
+      buttons: [
+        { label: "Cancel" },
+        {
+          label: "OK",
+          primary: true,
+          onClick: async (dialog) => {
+            dialog.setBusy(true);
+            yourPassword.setError("");
+            messages.clear();
+            let result;
+            try {
+              result = (await gql(DELETE, { id: node.id, currentPassword: yourPassword.control.value })).deleteIntegration;
+            } catch (error) {
+              dialog.close();
+              messages.reportError(error);
+              return;
+            }
+            const wrong = result.userErrors.find(isPasswordError);
+            if (wrong) {
+              dialog.setBusy(false);
+              yourPassword.setError(wrong.message);
+              yourPassword.control.focus();
+              return;
+            }
+            dialog.close();
+            if (result.userErrors.length) {
+              for (const e of result.userErrors) messages.notify("error", e.message);
+            } else {
+              messages.notify("success", `The integration '${node.name}' has been deleted.`);
+            }
+            await load().catch(messages.reportError);
+          },
+        },
+      ],
+    });
+    yourPassword.control.focus();
   }
 
   function renderPager(pageInfo) {
