@@ -67,8 +67,15 @@ async def update_oauth_config(
     context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
 ) -> Outcome[dict[str, str]]:
     """Write the changed OAuth settings and reset those using the system value, all or (on any problem) none."""
+    return await _write_section(context, changes, use_system_value, "oauth")
+
+
+async def _write_section(
+    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str], section: str
+) -> Outcome[dict[str, str]]:
+    """One section's update: its values written and its resets applied in one transaction, or nothing."""
     outcome = validate_oauth_changes(changes)
-    resets = validate_resets(changes, use_system_value)
+    resets = validate_resets(changes, use_system_value, section)
     problems = outcome.problems + resets.problems
     if problems:
         return Outcome(None, problems)
@@ -86,13 +93,10 @@ TOTP_FIRST = (
 
 
 async def update_admin_security_config(
-    context: Context, changes: Mapping[str, int | bool | None]
+    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
 ) -> Outcome[dict[str, str]]:
-    """Write the changed admin security settings, all or (on any problem) none."""
+    """Write the changed admin security settings and reset those using the system value, all or (on any
+    problem) none."""
     if changes.get("require_admin_totp") and not context.principal.totp_enabled:
         return Outcome.refused(("input", "require_admin_totp"), TOTP_FIRST, UserErrorCode.NOT_ALLOWED)
-    outcome = validate_oauth_changes(changes)
-    if outcome.value:
-        await save_config(outcome.value)
-    context.forget_config()
-    return outcome
+    return await _write_section(context, changes, use_system_value, "admin")

@@ -32,6 +32,10 @@ USES_SYSTEM_VALUE = (
     "the default applies)."
 )
 SYSTEM_VALUE = "Every field of this section at its system value (the default)."
+USE_SYSTEM_VALUE = (
+    'Fields (by their GraphQL names) to put back to their system value ("Use system value"): their stored '
+    "values are removed and the defaults apply. A field cannot also be given a value."
+)
 
 
 async def system_value_fields(section: str) -> list[str]:
@@ -91,6 +95,14 @@ class AdminSecurityConfig:
     def from_config(cls, config: ConfigSnapshot) -> AdminSecurityConfig:
         return cls(**section_values(config, "admin"))
 
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("admin")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> AdminSecurityConfig:
+        return AdminSecurityConfig.from_config(SYSTEM_VALUES)
+
 
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
@@ -119,16 +131,13 @@ class UpdateOAuthConfigInput:
     lockout_time: int | None = None
     cleanup_probability: int | None = None
     cleanup_expiration_period: int | None = None
-    use_system_value: list[str] | None = strawberry.field(
-        default=None,
-        description='Fields (by their GraphQL names) to put back to their system value ("Use system value"): '
-        "their stored values are removed and the defaults apply. A field cannot also be given a value.",
-    )
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
 
 
 @strawberry.input
 class UpdateAdminSecurityConfigInput:
     require_admin_totp: bool | None = None
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
 
 
 @strawberry.type
@@ -194,7 +203,9 @@ class ConfigMutation:
     async def update_admin_security_config(
         self, info: strawberry.Info, input: UpdateAdminSecurityConfigInput
     ) -> UpdateAdminSecurityConfigPayload:
-        outcome = await resolve.update_admin_security_config(info.context, dataclasses.asdict(input))
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_admin_security_config(info.context, changes, resets)
         admin_security = None if outcome.problems else AdminSecurityConfig.from_config(await info.context.config())
         return UpdateAdminSecurityConfigPayload(
             admin_security=admin_security, user_errors=user_errors(outcome.problems)

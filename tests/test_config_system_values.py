@@ -76,3 +76,24 @@ async def test_guest_access_goes_back_to_its_system_value(admin: GraphQLClient, 
     back = (await admin.data(switch, {"use": True}))["setGuestAccess"]["webApiSecurity"]
     assert back == {"allowAnonymousGuestAccess": False, "usesSystemValue": ["allowAnonymousGuestAccess"]}
     assert (await guest.query("{ storeViews { totalCount } }"))["data"]["storeViews"] is None
+
+
+async def test_admin_security_settings_go_back_to_their_system_value(admin: GraphQLClient) -> None:
+    update = """
+    mutation($input: UpdateAdminSecurityConfigInput!) {
+      updateAdminSecurityConfig(input: $input) {
+        adminSecurity { requireAdminTotp usesSystemValue } userErrors { code }
+      }
+    }"""
+    fresh = await admin.data("{ config { adminSecurity { usesSystemValue systemValue { requireAdminTotp } } } }")
+    assert fresh["config"]["adminSecurity"] == {
+        "usesSystemValue": ["requireAdminTotp"],
+        "systemValue": {"requireAdminTotp": False},
+    }
+    stored = (await admin.data(update, {"input": {"requireAdminTotp": False}}))["updateAdminSecurityConfig"]
+    assert stored == {"adminSecurity": {"requireAdminTotp": False, "usesSystemValue": []}, "userErrors": []}
+    reset = (await admin.data(update, {"input": {"useSystemValue": ["requireAdminTotp"]}}))["updateAdminSecurityConfig"]
+    assert reset["adminSecurity"]["usesSystemValue"] == ["requireAdminTotp"]
+    # Each update resets only its own section's settings.
+    refused = (await admin.data(update, {"input": {"useSystemValue": ["lockoutTime"]}}))["updateAdminSecurityConfig"]
+    assert refused == {"adminSecurity": None, "userErrors": [{"code": "INVALID"}]}
