@@ -537,7 +537,9 @@ def test_grid_sorts_by_column_filters_by_column_and_counts(page: Any, console: C
 
     # The HTTPS notice stays while any integration has a plain http: URL, on any page of the grid.
     grid_row(page, "Alpha").get_by_role("button", name="Delete Alpha").click()
-    page.get_by_role("dialog", name="Are you sure?").get_by_role("button", name="OK").click()
+    confirm = page.get_by_role("dialog", name="Are you sure?")
+    confirm.get_by_label("Your Password").fill(console.password)
+    confirm.get_by_role("button", name="OK").click()
     expect(page.get_by_text("2 records found")).to_be_visible()
     expect(page.get_by_text(HTTPS_WARNING)).to_be_hidden()
     assert console.integration(insecure["id"]) is None

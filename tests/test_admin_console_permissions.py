@@ -7,8 +7,10 @@ Skipped when ``chromium`` or the ``playwright`` package is missing; CI installs 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pyotp
 import pytest
 
 from tests import test_admin_console as shared
@@ -233,6 +235,59 @@ def test_account_setting_changes_the_own_password(page: Any, console: Console) -
     # The tab's own session goes on.
     page.get_by_role("link", name="Integrations", exact=True).click()
     expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
+
+
+def test_two_factor_set_up_then_sign_in_with_a_code(page: Any, console: Console) -> None:
+    console_sign_in(page, console.base_url, console.password)
+    page.get_by_role("link", name="Account Setting").click()
+    expect(page.get_by_text("Two-factor sign-in is off.")).to_be_visible()
+    page.get_by_role("button", name="Set Up Two-Factor Sign-In").click()
+    dialog = page.get_by_role("dialog", name="Two-Factor Sign-In")
+    dialog.get_by_label("Your Password").fill("not-my-password-1")
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog.locator(".field-error")).to_have_text(INVALID_PASSWORD)
+    dialog.get_by_label("Your Password").fill(console.password)
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog).to_have_count(0)
+
+    # The secret and the otpauth address are shown as text, for an authenticator app.
+    secret = page.get_by_label("Secret Key").input_value()
+    uri = page.get_by_label("Authenticator Address (otpauth)").input_value()
+    assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
+    assert unlabelled_controls(page) == []
+    authenticator = pyotp.TOTP(secret)
+    page.get_by_label("Verification Code").fill(authenticator.at(time.time() - 3600))  # an hour old
+    page.get_by_role("button", name="Confirm").click()
+    code_row = field_row(page, "Verification Code")
+    expect(code_row.locator(".field-error")).to_be_visible()
+    page.get_by_label("Verification Code").fill(authenticator.now())
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Two-factor sign-in is on.").first).to_be_visible()
+    expect(page.get_by_role("button", name="Set Up Two-Factor Sign-In")).to_be_hidden()
+
+    # From now on the password alone does not sign in; the console's form takes the next code.
+    assert not sign_in_status(console, "admin", console.password)
+    page.get_by_role("button", name="Sign Out").click()
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(console.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()  # no code: refused like a wrong password
+    page.get_by_label("Password").fill(console.password)
+    page.get_by_label("Verification Code").fill(authenticator.at(time.time() + 30))  # a code not used yet
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
+
+
+def test_integration_form_wrong_your_password_saves_nothing(page: Any, console: Console) -> None:
+    console_sign_in(page, console.base_url, console.password)
+    page.get_by_role("link", name="Add New Integration").click()
+    page.get_by_label("Name", exact=True).fill("Never Saved")
+    expect(page.get_by_role("group", name="Current User Identity Verification")).to_be_visible()
+    page.get_by_label("Your Password").fill("not-my-password-1")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(field_row(page, "Your Password").locator(".field-error")).to_have_text(INVALID_PASSWORD)
+    expect(page.get_by_role("heading", name="New Integration")).to_be_visible()
+    assert console.admin.data("{ integrations { totalCount } }")["integrations"]["totalCount"] == 0
 
 
 # ------------------------------------------------------------------------------------------- menu

@@ -4,7 +4,7 @@ import { ApiError, gql } from "../api.js";
 import { field, h, replace } from "../dom.js";
 import { clearErrors, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
-import { confirmWithPassword, identityFieldset, isPasswordError, yourPasswordField } from "../password.js";
+import { confirmWithPassword, identityFieldset, isPasswordError, yourPasswordField } from "../your-password.js";
 import { PASSWORDS_DIFFER, REQUIRED } from "./user-form.js";
 
 export const ACCOUNT_SAVED = "You saved the account.";
@@ -13,7 +13,9 @@ export const TOTP_INTRO =
   "Add this account to your authenticator app with the key below (or the otpauth address), then enter the code it shows.";
 
 const VIEWER = "query AccountSetting { viewer { name } }";
-const TOTP_STATUS = "query TwoFactorStatus { viewer { totpEnabled } }";
+const TOTP_STATUS = "query TwoFactorStatus { viewer { totpEnabled totpRequired } }";
+export const TOTP_REQUIRED =
+  "This store requires two-factor sign-in: set it up below to use the rest of the admin.";
 const CHANGE_PASSWORD = `mutation ChangeAdminPassword($currentPassword: String!, $newPassword: String!) {
   changeAdminPassword(currentPassword: $currentPassword, newPassword: $newPassword) { userErrors { field message code } }
 }`;
@@ -29,16 +31,17 @@ export async function renderAccount() {
   const viewer = (await gql(VIEWER)).viewer;
   let totp = null;
   try {
-    totp = (await gql(TOTP_STATUS)).viewer.totpEnabled;
+    totp = (await gql(TOTP_STATUS)).viewer;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error; // a server without two-factor sign-in: no section for it
   }
+  if (totp && totp.totpRequired && !totp.totpEnabled) messages.notify("notice", TOTP_REQUIRED);
   return h(
     "section",
     { class: "account-setting", "aria-labelledby": "page-title" },
     h("div", { class: "page-header" }, h("h1", { id: "page-title", text: "Account Setting" })),
     passwordForm(viewer),
-    totp === null ? null : twoFactor(totp),
+    totp === null ? null : twoFactor(totp.totpEnabled),
   );
 }
 
@@ -118,7 +121,8 @@ function twoFactor(enabled) {
   const start = h("button", { type: "button", class: "secondary", onclick: () => enroll() });
   const showStatus = (enabled) => {
     status.textContent = enabled ? TOTP_ENABLED : "Two-factor sign-in is off.";
-    start.textContent = enabled ? "Set Up Again" : "Set Up Two-Factor Sign-In";
+    start.textContent = "Set Up Two-Factor Sign-In";
+    start.hidden = enabled; // while it is on, the server refuses a new set-up
   };
   showStatus(enabled);
 

@@ -6,7 +6,7 @@ import { loadResourceTree } from "../activation.js";
 import { field, h, select } from "../dom.js";
 import { clearErrors, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
-import { confirmWithPassword, identityFieldset, isPasswordError, requirePassword, yourPasswordField } from "../password.js";
+import { confirmWithPassword, identityFieldset, isPasswordError, requirePassword, yourPasswordField } from "../your-password.js";
 import { tabbed } from "../tabs.js";
 import { ALL_RESOURCES, ResourceTree } from "../tree.js";
 

@@ -3,9 +3,11 @@
 import { ApiError, gql, session } from "../api.js";
 import { field, h } from "../dom.js";
 
-const SIGN_IN = `mutation SignIn($username: String!, $password: String!) {
-  generateAdminToken(username: $username, password: $password) { token expiresAt }
+const SIGN_IN = `mutation SignIn($username: String!, $password: String!, $otp: String) {
+  generateAdminToken(username: $username, password: $password, otp: $otp) { token expiresAt }
 }`;
+
+export const OTP_NOTE = "Only if you have set up two-factor sign-in: the code your authenticator app shows.";
 
 /** `message`: a string (shown as an error) or {type, text}. */
 export function renderSignIn({ message, onSignedIn }) {
@@ -20,6 +22,18 @@ export function renderSignIn({ message, onSignedIn }) {
     control: h("input", { type: "password", name: "password", autocomplete: "current-password" }),
     required: true,
   });
+  const otp = field({
+    label: "Verification Code",
+    control: h("input", {
+      type: "text",
+      name: "otp",
+      inputmode: "numeric",
+      autocomplete: "one-time-code",
+      maxlength: "10",
+      spellcheck: "false",
+    }),
+    note: OTP_NOTE,
+  });
   const note = typeof message === "string" ? { type: "error", text: message } : message;
   const status = h("div", { class: "signin-messages", "aria-live": "polite" });
   if (note) status.append(messageBox(note));
@@ -31,6 +45,7 @@ export function renderSignIn({ message, onSignedIn }) {
     status,
     username.row,
     password.row,
+    otp.row,
     h("div", { class: "actions" }, submit),
   );
   form.addEventListener("submit", async (event) => {
@@ -43,7 +58,11 @@ export function renderSignIn({ message, onSignedIn }) {
     try {
       const data = await gql(
         SIGN_IN,
-        { username: username.control.value.trim(), password: password.control.value },
+        {
+          username: username.control.value.trim(),
+          password: password.control.value,
+          otp: otp.control.value.replace(/\s/g, "") || null,
+        },
         { authenticated: false },
       );
       session.start(data.generateAdminToken.token);
@@ -51,6 +70,7 @@ export function renderSignIn({ message, onSignedIn }) {
     } catch (error) {
       status.append(messageBox({ type: "error", text: error instanceof ApiError ? error.message : String(error) }));
       password.control.value = "";
+      otp.control.value = "";
       password.control.focus();
       submit.disabled = false;
     }

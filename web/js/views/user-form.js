@@ -4,7 +4,7 @@ import { ApiError, gql } from "../api.js";
 import { field, h, select, uid } from "../dom.js";
 import { clearErrors, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
-import { confirmWithPassword, identityFieldset, isPasswordError, yourPasswordField } from "../password.js";
+import { confirmWithPassword, identityFieldset, isPasswordError, yourPasswordField } from "../your-password.js";
 import { tabbed } from "../tabs.js";
 
 export const USER_SAVED = "You saved the user.";
