@@ -65,7 +65,7 @@ def test_reset_admin_password_sets_it_revokes_tokens_and_unlocks(
         guest.query(SIGN_IN, {"u": ONLY_ADMIN[0], "p": f"wrong-{attempt}"})
 
     short = run_cli("reset-admin-password", "--username", ONLY_ADMIN[0], "--password", "short", env=env)
-    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    assert short.returncode == 2 and "at least 7 characters" in short.stderr
     unknown = run_cli("reset-admin-password", "--username", "nobody", "--password", "long-enough-1", env=env)
     assert unknown.returncode == 1 and "no admin named 'nobody'" in unknown.stderr
 

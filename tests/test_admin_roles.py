@@ -291,36 +291,39 @@ async def test_an_admin_cannot_grant_an_integration_more_than_its_role_holds(adm
     that managed integrations, which they no longer may)."""
     from tests.support.integrations import CREATE, DELETE, UPDATE, create
 
+    mine = {"currentPassword": USER_PASSWORD}
+
     manager = await restricted_admin(admin, "Magento_Integration::integrations", "Magento_Catalog::catalog_inventory")
-    body = await manager.query(CREATE, {"input": {"name": "Sub", "resources": ["Magento_Catalog::products"]}})
+    body = await manager.query(CREATE, {"input": {"name": "Sub", "resources": ["Magento_Catalog::products"], **mine}})
     sub = body["data"]["createIntegration"]
     assert sub["userErrors"] == []
     assert "Magento_Catalog::edit_product_design" in sub["integration"]["resources"]
 
-    wider = {"name": "Wider", "resources": ["Magento_Catalog::catalog", "Magento_Sales::sales_invoice"]}
+    wider = {"name": "Wider", "resources": ["Magento_Catalog::catalog", "Magento_Sales::sales_invoice"], **mine}
     payload = (await manager.query(CREATE, {"input": wider}))["data"]["createIntegration"]
     assert manager.user_errors(payload) == [(("input", "resources"), "OUT_OF_SCOPE_PERMISSION")]
     assert "Magento_Catalog::catalog" in payload["userErrors"][0]["message"]
     assert "Magento_Sales::sales_invoice" in payload["userErrors"][0]["message"]
-    body = await manager.query(CREATE, {"input": {"name": "Everything", "resourceAccess": "ALL"}})
+    body = await manager.query(CREATE, {"input": {"name": "Everything", "resourceAccess": "ALL", **mine}})
     assert manager.user_errors(body["data"]["createIntegration"]) == [
         (("input", "resourceAccess"), "OUT_OF_SCOPE_PERMISSION")
     ]
-    body = await manager.query(UPDATE, {"input": {"id": sub["integration"]["id"], "resourceAccess": "ALL"}})
+    body = await manager.query(UPDATE, {"input": {"id": sub["integration"]["id"], "resourceAccess": "ALL", **mine}})
     assert manager.user_errors(body["data"]["updateIntegration"]) == [
         (("input", "resourceAccess"), "OUT_OF_SCOPE_PERMISSION")
     ]
 
     # Nor may it take over an integration that holds more than it does.
     admin_made = await create(admin, name="Wide", resourceAccess="ALL")
-    takeover = {"id": admin_made["id"], "callbackUrl": "https://evil.example/"}
+    takeover = {"id": admin_made["id"], "callbackUrl": "https://evil.example/", **mine}
     body = await manager.query(UPDATE, {"input": takeover})
     assert manager.user_errors(body["data"]["updateIntegration"]) == [(("input", "id"), "OUT_OF_SCOPE_PERMISSION")]
-    body = await manager.query(DELETE, {"id": admin_made["id"]})
+    body = await manager.query(DELETE, {"id": admin_made["id"], **mine})
     assert manager.user_errors(body["data"]["deleteIntegration"]) == [(("id",), "OUT_OF_SCOPE_PERMISSION")]
     body = await manager.query(
-        "mutation($id: ID!) { authorizeIntegration(id: $id) { credentials { accessToken } userErrors { code } } }",
-        {"id": admin_made["id"]},
+        "mutation($id: ID!, $currentPassword: String) { authorizeIntegration(id: $id, currentPassword: "
+        "$currentPassword) { credentials { accessToken } userErrors { code } } }",
+        {"id": admin_made["id"], **mine},
     )
     assert body["data"]["authorizeIntegration"] == {
         "credentials": None,
