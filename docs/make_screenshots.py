@@ -90,7 +90,9 @@ def main() -> int:
 
                 page.get_by_role("link", name="Back").click()
                 page.get_by_role("button", name="Activate Shipping Labels").click()
-                page.get_by_role("dialog", name="Shipping Labels").get_by_role("button", name="Allow").click()
+                permissions = page.get_by_role("dialog", name="Shipping Labels")
+                permissions.get_by_label("Your Password").fill(password)
+                permissions.get_by_role("button", name="Allow").click()
                 tokens = page.get_by_role("dialog", name="Integration Tokens for Extensions")
                 tokens.wait_for()
                 page.screenshot(path=DOCS / "admin-console-tokens.png")
