@@ -266,6 +266,14 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _acceptable(password: str) -> bool:
+    """Whether a password chosen on the command line meets the one password rule (else says why, on stderr)."""
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
+    return problem is None
+
+
 def _create_admin(args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("ADMIN_PASSWORD") or ""
     if not password:
@@ -273,9 +281,7 @@ def _create_admin(args: argparse.Namespace) -> int:
             print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.", file=sys.stderr)
             return 2
         password = getpass.getpass("Password: ")
-    problem = password_problem(password)
-    if problem:
-        print(problem, file=sys.stderr)
+    if not _acceptable(password):
         return 2
 
     async def run() -> int:
@@ -330,11 +336,7 @@ def _new_password_twice() -> str | None:
 def _reset_admin_password(args: argparse.Namespace) -> int:
     """Set an admin's password from the server's side: for an admin who is locked out, e.g. the only one."""
     password = args.password if args.password is not None else _new_password_twice()
-    if password is None:
-        return 2
-    problem = password_problem(password)
-    if problem:
-        print(problem, file=sys.stderr)
+    if password is None or not _acceptable(password):
         return 2
 
     async def run() -> int:

@@ -10,10 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from strawberry import UNSET
 from strawberry.utils.str_converters import to_camel_case
 from tortoise.queryset import QuerySet
 
 from auth import acl
+from auth.grants import GrantSpec
 from resolvers.problems import Problem, UserErrorCode
 
 CENT = Decimal("0.01")
@@ -140,3 +142,25 @@ def name_key(name: str) -> str:
     recommended ``NFKC(casefold(NFKC(s)))``).
     """
     return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).split())
+
+
+RESOURCE_ACCESS_ALL = "ALL"
+RESOURCE_ACCESS_CUSTOM = "CUSTOM"
+
+
+def checked_grant(
+    check: InputChecker, resource_access: Any, resources: Any, *, creating: bool, stored_selection: Sequence[str]
+) -> GrantSpec | None:
+    """The grant to store, for integrations and admin roles alike: All, or a Custom selection (the one given,
+    or the stored one when only the access changes); None keeps the stored grant. ``UNSET`` or None: not given.
+    """
+    access = None if resource_access is UNSET or resource_access is None else resource_access
+    selected = None if resources is UNSET or resources is None else list(resources)
+    if access is None and (selected is not None or creating):
+        access = RESOURCE_ACCESS_CUSTOM
+    if access == RESOURCE_ACCESS_ALL:
+        return GrantSpec.all()
+    if access != RESOURCE_ACCESS_CUSTOM:
+        return None
+    selection = check.resources("resources", selected if selected is not None else list(stored_selection))
+    return GrantSpec.custom(selection) if selection is not None else None

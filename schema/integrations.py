@@ -17,6 +17,7 @@ from resolvers.integrations import activation, loaders, service, validation
 from resolvers.integrations.grants import held_resources
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome
+from resolvers.validation import RESOURCE_ACCESS_ALL, RESOURCE_ACCESS_CUSTOM
 from schema.core import UserError, user_errors
 from schema.directives import Resource, admin_only
 from schema.pagination import Connection, SortDirection, connection
@@ -39,8 +40,8 @@ class IntegrationSetupType(enum.Enum):
 
 @strawberry.enum(description="All resources, or a Custom selection from the resource tree.")
 class ResourceAccess(enum.Enum):
-    ALL = validation.RESOURCE_ACCESS_ALL
-    CUSTOM = validation.RESOURCE_ACCESS_CUSTOM
+    ALL = RESOURCE_ACCESS_ALL
+    CUSTOM = RESOURCE_ACCESS_CUSTOM
 
 
 @strawberry.enum(description="The integrations grid's sortable columns.")

@@ -15,12 +15,10 @@ from strawberry.relay import GlobalID
 from auth.grants import GrantSpec
 from auth.passwords import password_rule_problems
 from resolvers.problems import Problem, UserErrorCode
-from resolvers.validation import InputChecker, name_key
+from resolvers.validation import InputChecker, checked_grant, name_key
 
 ROLE_NODE = "AdminRole"
 USER_NODE = "AdminUser"
-RESOURCE_ACCESS_ALL = "ALL"
-RESOURCE_ACCESS_CUSTOM = "CUSTOM"
 #: The columns' size.
 MAX_TEXT = 255
 
@@ -84,24 +82,10 @@ def check_role(data: RoleInput, *, creating: bool, stored_selection: Sequence[st
         name = check.text("name", data.name if _given(data.name) else None, max_length=MAX_TEXT, required=True)
         if name is not None:
             fields["name"], fields["name_key"] = name, name_key(name)
-    grant = _grant(check, data, creating=creating, stored_selection=stored_selection)
+    grant = checked_grant(
+        check, data.resource_access, data.resources, creating=creating, stored_selection=stored_selection
+    )
     return CheckedRole(fields, grant, check.problems)
-
-
-def _grant(
-    check: InputChecker, data: RoleInput, *, creating: bool, stored_selection: Sequence[str]
-) -> GrantSpec | None:
-    """All, or a Custom selection (given, or the stored one when only the access changes); as integrations."""
-    access = data.resource_access if _given(data.resource_access) else None
-    resources = data.resources if _given(data.resources) else None
-    if access is None and (resources is not None or creating):
-        access = RESOURCE_ACCESS_CUSTOM
-    if access == RESOURCE_ACCESS_ALL:
-        return GrantSpec.all()
-    if access != RESOURCE_ACCESS_CUSTOM:
-        return None
-    selection = check.resources("resources", list(resources) if resources is not None else list(stored_selection))
-    return GrantSpec.custom(selection) if selection is not None else None
 
 
 # --------------------------------------------------------------------------------------- users

@@ -32,8 +32,8 @@ from models import Integration as IntegrationRow
 from models import IntegrationDeclaration
 from models.integration import SETUP_CONFIG, STATUS_INACTIVE, STATUS_RESET
 from resolvers.integrations.service import create_integration
-from resolvers.integrations.validation import RESOURCE_ACCESS_CUSTOM, IntegrationInput, validate_input
-from resolvers.validation import name_key
+from resolvers.integrations.validation import IntegrationInput, validate_input
+from resolvers.validation import RESOURCE_ACCESS_CUSTOM, name_key
 from settings import Settings
 
 logger = logging.getLogger("integrations.config_file")

@@ -14,10 +14,8 @@ from strawberry import UNSET
 
 from auth.grants import GrantSpec
 from resolvers.problems import Problem, UserErrorCode
-from resolvers.validation import InputChecker, name_key
+from resolvers.validation import InputChecker, checked_grant, name_key
 
-RESOURCE_ACCESS_ALL = "ALL"
-RESOURCE_ACCESS_CUSTOM = "CUSTOM"
 MAX_NAME = 255
 
 REQUIRED_MESSAGE = "This is a required field."
@@ -76,7 +74,9 @@ def validate_input(
         fields["endpoint"] = check.url("callback_url", _text(data.callback_url))
     if creating or _given(data.identity_link_url):
         fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
-    grant = _grant(check, data, creating=creating, stored_selection=stored_selection)
+    grant = checked_grant(
+        check, data.resource_access, data.resources, creating=creating, stored_selection=stored_selection
+    )
     return ValidatedInput(fields, grant, check.problems)
 
 
@@ -86,19 +86,3 @@ def _name(check: InputChecker, name: str | None) -> str | None:
     elif len(name) > MAX_NAME:
         check.add("name", f"The name must not be longer than {MAX_NAME} characters.", UserErrorCode.INVALID)
     return name
-
-
-def _grant(
-    check: InputChecker, data: IntegrationInput, *, creating: bool, stored_selection: Sequence[str]
-) -> GrantSpec | None:
-    """The grant to store: All, a Custom selection (given, or the stored one when only the access changes)."""
-    access = data.resource_access if _given(data.resource_access) else None
-    resources = data.resources if _given(data.resources) else None
-    if access is None and (resources is not None or creating):
-        access = RESOURCE_ACCESS_CUSTOM
-    if access == RESOURCE_ACCESS_ALL:
-        return GrantSpec.all()
-    if access != RESOURCE_ACCESS_CUSTOM:
-        return None
-    selection = check.resources("resources", list(resources) if resources is not None else list(stored_selection))
-    return GrantSpec.custom(selection) if selection is not None else None

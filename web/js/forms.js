@@ -1,6 +1,7 @@
 // Showing a mutation's userErrors where they belong: beside their field (on its tab), else above the page.
 
 import { fieldKey } from "./api.js";
+import { h } from "./dom.js";
 import * as messages from "./messages.js";
 
 /**
@@ -29,4 +30,42 @@ export function showUserErrors(userErrors, targets, showTab = () => {}) {
 /** Clear the error of every target. */
 export function clearErrors(targets) {
   for (const target of Object.values(targets)) target.field.setError("");
+}
+
+/**
+ * Save a form through one mutation: `run()` sends it and returns its payload ({ userErrors, ... }).
+ * Errors go beside their fields (a wrong Your Password is cleared); on success a message is flashed and
+ * the page goes to `back`. The save button is disabled while the request runs.
+ */
+export async function saveThrough({ run, saveButton, password, targets, showTab, saved, back, isPasswordError }) {
+  saveButton.disabled = true;
+  try {
+    const result = await run();
+    if (result.userErrors.length) {
+      if (result.userErrors.some(isPasswordError)) password.control.value = "";
+      showUserErrors(result.userErrors, targets, showTab);
+      return;
+    }
+    messages.flash("success", saved);
+    location.hash = back;
+  } catch (error) {
+    messages.reportError(error);
+  } finally {
+    saveButton.disabled = false;
+  }
+}
+
+/** The page's form: its title, action buttons and tabs; submitting it calls `onSubmit`. */
+export function editForm(className, title, buttons, tabs, onSubmit) {
+  const form = h(
+    "form",
+    { class: className, novalidate: true, "aria-labelledby": "page-title" },
+    h("div", { class: "page-header" }, h("h1", { id: "page-title", text: title }), h("div", { class: "page-actions" }, buttons)),
+    tabs.element,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    onSubmit();
+  });
+  return form;
 }

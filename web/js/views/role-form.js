@@ -4,7 +4,7 @@
 import { gql } from "../api.js";
 import { loadResourceTree } from "../activation.js";
 import { field, h, select } from "../dom.js";
-import { clearErrors, showUserErrors } from "../forms.js";
+import { clearErrors, editForm, saveThrough, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
 import { confirmWithPassword, identityFieldset, isPasswordError, requirePassword, yourPasswordField } from "../your-password.js";
 import { tabbed } from "../tabs.js";
@@ -144,22 +144,19 @@ export async function renderRoleForm(id) {
     };
     if (input.resourceAccess === "CUSTOM") input.resources = resourceTree.checked();
     if (role) input.id = role.id;
-    saveButton.disabled = true;
-    try {
-      const data = await gql(role ? UPDATE : CREATE, { input });
-      const result = role ? data.updateAdminRole : data.createAdminRole;
-      if (result.userErrors.length) {
-        if (result.userErrors.some(isPasswordError)) password.control.value = "";
-        showUserErrors(result.userErrors, targets, tabs.show);
-        return;
-      }
-      messages.flash("success", ROLE_SAVED);
-      location.hash = "#/roles";
-    } catch (error) {
-      messages.reportError(error);
-    } finally {
-      saveButton.disabled = false;
-    }
+    await saveThrough({
+      run: async () => {
+        const data = await gql(role ? UPDATE : CREATE, { input });
+        return role ? data.updateAdminRole : data.createAdminRole;
+      },
+      saveButton,
+      password,
+      targets,
+      showTab: tabs.show,
+      saved: ROLE_SAVED,
+      back: "#/roles",
+      isPasswordError,
+    });
   }
 
   async function remove() {
@@ -175,15 +172,5 @@ export async function renderRoleForm(id) {
     }
   }
 
-  const form = h(
-    "form",
-    { class: "role-form", novalidate: true, "aria-labelledby": "page-title" },
-    h("div", { class: "page-header" }, h("h1", { id: "page-title", text: title }), h("div", { class: "page-actions" }, buttons)),
-    tabs.element,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save();
-  });
-  return form;
+  return editForm("role-form", title, buttons, tabs, save);
 }

@@ -2,7 +2,7 @@
 
 import { ApiError, gql } from "../api.js";
 import { field, h, select, uid } from "../dom.js";
-import { clearErrors, showUserErrors } from "../forms.js";
+import { clearErrors, editForm, saveThrough, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
 import { confirmWithPassword, identityFieldset, isPasswordError, yourPasswordField } from "../your-password.js";
 import { tabbed } from "../tabs.js";
@@ -214,22 +214,19 @@ export async function renderUserForm(id) {
     };
     if (newPassword.control.value) input.password = newPassword.control.value;
     if (user) input.id = user.id;
-    saveButton.disabled = true;
-    try {
-      const data = await gql(user ? UPDATE : CREATE, { input });
-      const result = user ? data.updateAdminUser : data.createAdminUser;
-      if (result.userErrors.length) {
-        if (result.userErrors.some(isPasswordError)) password.control.value = "";
-        showUserErrors(result.userErrors, targets, tabs.show);
-        return;
-      }
-      messages.flash("success", USER_SAVED);
-      location.hash = "#/users";
-    } catch (error) {
-      messages.reportError(error);
-    } finally {
-      saveButton.disabled = false;
-    }
+    await saveThrough({
+      run: async () => {
+        const data = await gql(user ? UPDATE : CREATE, { input });
+        return user ? data.updateAdminUser : data.createAdminUser;
+      },
+      saveButton,
+      password,
+      targets,
+      showTab: tabs.show,
+      saved: USER_SAVED,
+      back: "#/users",
+      isPasswordError,
+    });
   }
 
   async function remove() {
@@ -245,15 +242,5 @@ export async function renderUserForm(id) {
     }
   }
 
-  const form = h(
-    "form",
-    { class: "user-form", novalidate: true, "aria-labelledby": "page-title" },
-    h("div", { class: "page-header" }, h("h1", { id: "page-title", text: title }), h("div", { class: "page-actions" }, buttons)),
-    tabs.element,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save();
-  });
-  return form;
+  return editForm("user-form", title, buttons, tabs, save);
 }
