@@ -3,6 +3,7 @@
 import { fieldKey } from "./api.js";
 import { h } from "./dom.js";
 import * as messages from "./messages.js";
+import { confirmWithPassword, isPasswordError } from "./your-password.js";
 
 /**
  * `targets`: { "input.name": {field, tab?}, ... } where `field` has setError() and control. Errors
@@ -37,7 +38,7 @@ export function clearErrors(targets) {
  * Errors go beside their fields (a wrong Your Password is cleared); on success a message is flashed and
  * the page goes to `back`. The save button is disabled while the request runs.
  */
-export async function saveThrough({ run, saveButton, password, targets, showTab, saved, back, isPasswordError }) {
+export async function saveThrough({ run, saveButton, password, targets, showTab, saved, back }) {
   saveButton.disabled = true;
   try {
     const result = await run();
@@ -68,4 +69,13 @@ export function editForm(className, title, buttons, tabs, onSubmit) {
     onSubmit();
   });
   return form;
+}
+
+/** Delete after asking for Your Password: `run(currentPassword)` returns the payload's userErrors. */
+export async function deleteThrough({ message, run, deleted, back }) {
+  messages.clear();
+  if (await confirmWithPassword({ message, action: run })) {
+    messages.flash("success", deleted);
+    location.hash = back;
+  }
 }

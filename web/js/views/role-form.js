@@ -4,9 +4,9 @@
 import { gql } from "../api.js";
 import { loadResourceTree } from "../activation.js";
 import { field, h, select } from "../dom.js";
-import { clearErrors, editForm, saveThrough, showUserErrors } from "../forms.js";
+import { clearErrors, deleteThrough, editForm, saveThrough, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
-import { confirmWithPassword, identityFieldset, isPasswordError, requirePassword, yourPasswordField } from "../your-password.js";
+import { identityFieldset, requirePassword, yourPasswordField } from "../your-password.js";
 import { tabbed } from "../tabs.js";
 import { ALL_RESOURCES, ResourceTree } from "../tree.js";
 
@@ -155,21 +155,16 @@ export async function renderRoleForm(id) {
       showTab: tabs.show,
       saved: ROLE_SAVED,
       back: "#/roles",
-      isPasswordError,
     });
   }
 
-  async function remove() {
-    messages.clear();
-    const deleted = await confirmWithPassword({
+  function remove() {
+    return deleteThrough({
       message: DELETE_CONFIRM,
-      action: async (currentPassword) =>
-        (await gql(DELETE, { id: role.id, currentPassword })).deleteAdminRole.userErrors,
+      run: async (currentPassword) => (await gql(DELETE, { id: role.id, currentPassword })).deleteAdminRole.userErrors,
+      deleted: ROLE_DELETED,
+      back: "#/roles",
     });
-    if (deleted) {
-      messages.flash("success", ROLE_DELETED);
-      location.hash = "#/roles";
-    }
   }
 
   return editForm("role-form", title, buttons, tabs, save);

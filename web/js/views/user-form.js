@@ -2,9 +2,9 @@
 
 import { ApiError, gql } from "../api.js";
 import { field, h, select, uid } from "../dom.js";
-import { clearErrors, editForm, saveThrough, showUserErrors } from "../forms.js";
+import { clearErrors, deleteThrough, editForm, saveThrough, showUserErrors } from "../forms.js";
 import * as messages from "../messages.js";
-import { confirmWithPassword, identityFieldset, isPasswordError, yourPasswordField } from "../your-password.js";
+import { identityFieldset, yourPasswordField } from "../your-password.js";
 import { tabbed } from "../tabs.js";
 
 export const USER_SAVED = "You saved the user.";
@@ -225,21 +225,16 @@ export async function renderUserForm(id) {
       showTab: tabs.show,
       saved: USER_SAVED,
       back: "#/users",
-      isPasswordError,
     });
   }
 
-  async function remove() {
-    messages.clear();
-    const deleted = await confirmWithPassword({
+  function remove() {
+    return deleteThrough({
       message: DELETE_CONFIRM,
-      action: async (currentPassword) =>
-        (await gql(DELETE, { id: user.id, currentPassword })).deleteAdminUser.userErrors,
+      run: async (currentPassword) => (await gql(DELETE, { id: user.id, currentPassword })).deleteAdminUser.userErrors,
+      deleted: USER_DELETED,
+      back: "#/users",
     });
-    if (deleted) {
-      messages.flash("success", USER_DELETED);
-      location.hash = "#/users";
-    }
   }
 
   return editForm("user-form", title, buttons, tabs, save);
