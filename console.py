@@ -3,7 +3,7 @@ GraphiQL page of ``/graphql`` with its assets (``web/graphiql/``, served at ``/g
 headers.
 
 Both are plain files with no third-party origin (GraphiQL's bundles are vendored by
-``web/graphiql/build.sh``), so their Content-Security-Policy can allow nothing but this origin: no inline
+``scripts/build-graphiql.sh``), so their Content-Security-Policy can allow nothing but this origin: no inline
 scripts or styles, no framing. They talk to ``/graphql`` like any other client. The files are package data
 (the ``web`` package), found beside this module whether it runs from a checkout or an installed wheel.
 """

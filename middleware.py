@@ -29,14 +29,14 @@ from urllib.parse import urljoin, urlsplit
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.oauth.endpoints import form_response
 from errors import ErrorCode, graphql_error
+from media import error_response, negotiate, refusal_response
 from models.availability import database_unavailable, log_unavailable
 from schema.errors import RETRY_AFTER, UNAVAILABLE_MESSAGE
-from schema.view import error_response, negotiate
 
 
 def on_response_start(send: Send, change: Callable[[Message], None]) -> Send:
@@ -55,7 +55,7 @@ def _unavailable_response(scope: Scope) -> Response:
     if scope.get("path", "").startswith("/oauth/"):
         return form_response([("oauth_problem", "service_unavailable")], 503, headers)
     error = graphql_error(UNAVAILABLE_MESSAGE, ErrorCode.SERVICE_UNAVAILABLE)
-    return JSONResponse({"data": None, "errors": [error.formatted]}, 503, headers)
+    return refusal_response(Headers(scope=scope).get("accept"), 503, error.formatted, headers)
 
 
 class DatabaseUnavailableMiddleware:

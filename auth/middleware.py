@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from starlette.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.admin_tokens import InvalidTokenError, authenticate_admin_token
 from auth.principal import GUEST, Principal
 from errors import ErrorCode, Refusal, graphql_error
+from media import refusal_response
 
 
 class AuthenticationFailed(Refusal):
@@ -57,7 +58,8 @@ async def send_unauthenticated(
 ) -> None:
     """HTTP 401 with a GraphQL-shaped ``UNAUTHENTICATED`` error, so GraphQL clients read it as any other."""
     error = graphql_error(message, ErrorCode.UNAUTHENTICATED)
-    response = JSONResponse({"data": None, "errors": [error.formatted]}, 401, {"www-authenticate": scheme})
+    accept = Headers(scope=scope).get("accept")
+    response = refusal_response(accept, 401, error.formatted, {"www-authenticate": scheme})
     await response(scope, receive, send)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -38,16 +38,12 @@ from strawberry.types.execution import PreExecutionError
 
 from auth.principal import GUEST
 from errors import ErrorCode
+from media import GRAPHQL_RESPONSE_JSON, JSON, error_response, media_type_header, negotiate
 from schema.context import Context
 from schema.errors import RETRY_AFTER, mask_unexpected, with_request_code
 from schema.introspection import allowed, without_suggestions
 from settings import Settings
 
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-JSON = "application/json"
-
-#: What each supported ``Accept`` media range is answered with.
-OFFERED = {GRAPHQL_RESPONSE_JSON: GRAPHQL_RESPONSE_JSON, JSON: JSON, "application/*": JSON, "*/*": JSON}
 #: HTTP status of a request error (no ``data``) by its code, for ``application/graphql-response+json``.
 REQUEST_ERROR_STATUS = {
     ErrorCode.UNAUTHENTICATED.value: 401,
@@ -65,38 +61,6 @@ HTTP_ERROR_CODES = {
 }
 
 
-def negotiate(accept: str | None) -> str:
-    """The response media type for an ``Accept`` header: the supported type it ranks highest (an exact
-    type before a wildcard of the same quality).
-
-    ``application/json`` answers a missing header, ``*/*``, ``application/*`` and anything unsupported
-    (the specification lets servers disregard an ``Accept`` they cannot meet).
-    """
-    best, best_rank = JSON, (-1.0, False)
-    for item in (accept or "").split(","):
-        media, _, parameters = item.partition(";")
-        media = media.strip().lower()
-        offered = OFFERED.get(media)
-        if offered is None:
-            continue
-        quality = 1.0
-        for parameter in parameters.split(";"):
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        rank = (quality, media == offered)
-        if quality > 0 and rank > best_rank:
-            best, best_rank = offered, rank
-    return best
-
-
-def media_type_header(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type
-
-
 class RequestRefused(HTTPException):
     """An HTTP request that is not a GraphQL request this server runs: answered as a JSON error."""
 
@@ -104,16 +68,6 @@ class RequestRefused(HTTPException):
         super().__init__(status, message)
         self.code = code
         self.headers = headers or {}
-
-
-def error_response(
-    status: int, message: str, code: ErrorCode | str, media_type: str, headers: dict[str, str] | None = None
-) -> Response:
-    """A request-level error in GraphQL's shape: ``errors`` only (the operation never ran)."""
-    body = {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
-    response = JSONResponse(body, status, headers)
-    response.headers["content-type"] = media_type_header(media_type)
-    return response
 
 
 def is_request_error(result: ExecutionResult) -> bool:

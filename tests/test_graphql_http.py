@@ -136,10 +136,17 @@ async def test_refusals_before_graphql_are_json_with_a_code(client: httpx.AsyncC
         assert codes(response) == [expected], request
 
 
-async def test_bad_credentials_stay_401(client: httpx.AsyncClient) -> None:
+async def test_bad_credentials_stay_401_in_the_media_type_the_client_asked_for(client: httpx.AsyncClient) -> None:
     response = await post(client, {"query": "{ __typename }"}, authorization="Bearer not-a-token")
     assert response.status_code == 401
+    assert response.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "data" not in response.json()  # the operation never ran
     assert codes(response) == ["UNAUTHENTICATED"]
+    legacy = await post(client, {"query": "{ __typename }"}, APOLLO_3_ACCEPT, authorization="Bearer not-a-token")
+    assert (legacy.status_code, legacy.headers["content-type"]) == (401, "application/json")
+    assert legacy.json()["data"] is None
+    assert codes(legacy) == ["UNAUTHENTICATED"]
 
 
 async def test_graphiql_switched_off_is_a_json_404(settings: Settings) -> None:

@@ -9,7 +9,7 @@ GRAPHIQL_VERSION=3.8.3
 REACT_VERSION=18.2.0
 GRAPHQL_VERSION=16.9.0  # graphiql's peer dependency, bundled into its UMD build
 
-here="$(cd "$(dirname "$0")" && pwd)"
+here="$(cd "$(dirname "$0")/../web/graphiql" && pwd)"
 out="$here/vendor"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +32,7 @@ copy graphiql/graphiql.min.css graphiql.min.css
 {
   echo "Licences of the npm packages that web/graphiql/vendor/ was built from (graphiql@$GRAPHIQL_VERSION,"
   echo "react@$REACT_VERSION, react-dom@$REACT_VERSION and the packages they depend on, some bundled into"
-  echo "graphiql.min.js). Produced by web/graphiql/build.sh."
+  echo "graphiql.min.js). Produced by scripts/build-graphiql.sh."
   node - <<'JS'
 // Every installed package (scoped ones too), with its licence text.
 const fs = require("fs");
