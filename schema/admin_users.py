@@ -43,6 +43,16 @@ class AdminRoleSummary:
         return cls(id=strawberry.ID(global_id(ROLE_NODE, role[0])), name=role[1])
 
 
+@strawberry.type(description="A role a user may be given: its id (the `AdminRole` global id) and name.")
+class AdminRoleChoice:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def of(cls, role: tuple[int, str]) -> AdminRoleChoice:
+        return cls(id=strawberry.ID(global_id(ROLE_NODE, role[0])), name=role[1])
+
+
 @strawberry.type(description="A User Role: a named grant on the ACL resource tree, held by admin users.")
 class AdminRole(relay.Node):
     id: relay.NodeID[int]
@@ -293,6 +303,15 @@ class AdminUsersQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[AdminRole] | None:
         return connection(await roles.roles_page(info.context, first=first, after=after), _role)
+
+    @strawberry.field(
+        extensions=[admin_only(Resource.ADMIN_USERS)],
+        description="Every role a user may be given (id and name, by name), for the user form's User Role tab: "
+        "readable with All Users alone, as in Magento, where managing users does not need User Roles. Choosing "
+        "a role the caller's own role does not cover is still refused on save (OUT_OF_SCOPE_PERMISSION).",
+    )
+    async def admin_role_choices(self) -> list[AdminRoleChoice] | None:
+        return [AdminRoleChoice.of(role) for role in await roles.role_choices()]
 
     @strawberry.field(extensions=[admin_only(Resource.ADMIN_ROLES)], description="A role by its (global) id, or null.")
     async def admin_role(self, id: strawberry.ID) -> AdminRole | None:

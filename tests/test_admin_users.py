@@ -255,6 +255,18 @@ async def test_an_admin_cannot_give_or_manage_more_than_its_role_holds(admin: Gr
     clerks = await create_role(admin, "Clerks", "Magento_Sales::sales_order")
     wide = await create_role(admin, "Sales and customers", SALES, "Magento_Customer::manage")
 
+    # Managing users does not need User Roles: the user form still lists every role (by name, ignoring case).
+    choices = (await manager.data("{ adminRoleChoices { id name } }"))["adminRoleChoices"]
+    assert [c["name"] for c in choices] == [
+        "Administrators",
+        "Clerks",
+        "manager role",
+        "Sales and customers",
+    ]  # ignoring case
+    assert clerks["id"] in {c["id"] for c in choices}
+    denied = await manager.query("{ adminRoles { edges { node { id resources } } } }")
+    assert denied["data"]["adminRoles"] is None
+    assert denied["errors"][0]["extensions"]["missingResources"] == ["Magento_User::acl_roles"]
     clerk = await create_user(manager, "clerk", clerks["id"], current_password=password)  # a narrower role: allowed
     for role_id in (administrators, wide["id"]):
         body = await manager.query(CREATE_USER, {"input": user_input("boss", role_id, password)})

@@ -124,6 +124,15 @@ async def roles_page(context: Context, *, first: int | None, after: str | None) 
     )
 
 
+async def role_choices() -> list[tuple[int, str]]:
+    """Every role's (id, name), by name ignoring case: what a user may be given, for whoever manages users.
+
+    Roles are few (admins create them one by one), so the list is whole, not a page.
+    """
+    rows = await fetch_all("SELECT id, name FROM admin_role ORDER BY LOWER(name), name, id")
+    return [(int(row["id"]), row["name"]) for row in rows]
+
+
 async def own_role_id(admin_id: int | None) -> int | None:
     """The role the calling admin holds now."""
     if admin_id is None:

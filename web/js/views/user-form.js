@@ -16,9 +16,7 @@ export const REQUIRED = "This is a required field.";
 const LOAD = `query EditUser($id: ID!) {
   adminUser(id: $id) { id username email firstName lastName isActive role { id name } }
 }`;
-const ROLES = `query RoleChoices($after: String) {
-  adminRoles(first: 100, after: $after) { edges { node { id name } } pageInfo { hasNextPage endCursor } }
-}`;
+const ROLES = `query RoleChoices { adminRoleChoices { id name } }`;
 const CREATE = `mutation CreateAdminUser($input: CreateAdminUserInput!) {
   createAdminUser(input: $input) { user { id username } userErrors { field message code } }
 }`;
@@ -29,18 +27,10 @@ const DELETE = `mutation DeleteAdminUser($id: ID!, $currentPassword: String) {
   deleteAdminUser(id: $id, currentPassword: $currentPassword) { deletedId userErrors { field message code } }
 }`;
 
-/** Every role (id, name), or null when the admin's role may not list roles (User Roles). */
+/** Every role (id, name), or null when the admin's role may not list them (All Users). */
 async function loadRoles() {
-  const roles = [];
-  let after = null;
   try {
-    for (;;) {
-      const connection = (await gql(ROLES, { after })).adminRoles;
-      if (!connection) return null;
-      roles.push(...connection.edges.map((e) => e.node));
-      if (!connection.pageInfo.hasNextPage) return roles;
-      after = connection.pageInfo.endCursor;
-    }
+    return (await gql(ROLES)).adminRoleChoices;
   } catch (error) {
     if (error instanceof ApiError) return null;
     throw error;
