@@ -10,7 +10,6 @@ import errno
 import getpass
 import logging
 import os
-import secrets
 import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -164,8 +163,9 @@ async def _bootstrap(settings: Settings) -> None:
 
         if not await AdminUser.exists():
             from auth.admin_tokens import create_admin
+            from auth.passwords import generate_password
 
-            password = secrets.token_urlsafe(12)
+            password = generate_password()
             await create_admin("admin", password)
             print(f"\nCreated a new store in {_where_data_lives(settings)}", flush=True)
             _hand_over_first_password(settings, password)

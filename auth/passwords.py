@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,6 +36,18 @@ def password_problem(password: str) -> str | None:
     """The rule's problems as one message, or None."""
     problems = password_rule_problems(password)
     return " ".join(problems) if problems else None
+
+
+def generate_password() -> str:
+    """A random password (16 URL-safe characters) that meets the rule, for the first admin.
+
+    About one in fifteen random strings of that length has no digit; those are drawn again, so the
+    printed password is one the admin could also have chosen.
+    """
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not password_rule_problems(password):
+            return password
 
 
 def hash_password_sync(password: str) -> str:

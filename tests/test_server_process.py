@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from auth.passwords import generate_password, password_rule_problems
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.servers import first_admin_password, first_password_file, run_cli
 
@@ -27,6 +28,7 @@ def test_first_start_creates_admin_and_prints_password_once(database_url: str, s
     # A service's output ends up in logs: the password is only in a file this user alone may read.
     assert password not in server.output()
     assert stat.S_IMODE(first_password_file(server).stat().st_mode) == 0o600
+    assert password_rule_problems(password) == []  # one the admin could have chosen: 7+ chars, letters and digits
     admin = SyncGraphQLClient(server.base_url).sign_in("admin", password)
     assert admin.query(VIEWER)["data"]["viewer"]["kind"] == "ADMIN"
     assert httpx.get(f"{server.base_url}/healthz").json() == {"status": "ok"}
@@ -35,6 +37,13 @@ def test_first_start_creates_admin_and_prints_password_once(database_url: str, s
     server.stop()
     again = server_factory({"DATABASE_URL": database_url})
     assert "Created the first admin account" not in again.output()
+
+
+def test_generated_first_passwords_always_meet_the_password_rule() -> None:
+    # One random 16-character string in fifteen has no digit; drawn 300 times, such a one would show up.
+    passwords = {generate_password() for _ in range(300)}
+    assert len(passwords) == 300
+    assert all(password_rule_problems(p) == [] for p in passwords)
 
 
 def test_config_change_is_seen_by_another_server_on_the_same_database(database_url: str, server_factory: Any) -> None:
