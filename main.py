@@ -307,9 +307,10 @@ def _unlock_admin(args: argparse.Namespace) -> int:
     async def run() -> int:
         from auth.admin_tokens import unlock_admin
         from models import AdminUser
+        from models.names import name_key
 
         async with open_database(Settings.from_env()):
-            if not await AdminUser.exists(username=args.username):
+            if not await AdminUser.exists(username_key=name_key(args.username)):
                 print(f"There is no admin named {args.username!r}.", file=sys.stderr)
                 return 1
             was_locked = await unlock_admin(args.username)

@@ -23,6 +23,7 @@ from auth.principal import Principal, admin_principal
 from auth.tokens import hash_token
 from errors import Refusal
 from models import AdminRole, AdminToken, AdminUser, TokenRequestLog
+from models.names import name_key
 from models.sql import execute, fetch_one
 from models.values import as_datetime
 
@@ -63,7 +64,7 @@ ADMINISTRATORS = "Administrators"
 async def administrators_role() -> AdminRole:
     """The role "Administrators" (All), created when missing (it is built in, and the first admin holds it)."""
     role, _created = await AdminRole.get_or_create(
-        name_key=ADMINISTRATORS.casefold(), defaults={"name": ADMINISTRATORS, "all_resources": True}
+        name_key=name_key(ADMINISTRATORS), defaults={"name": ADMINISTRATORS, "all_resources": True}
     )
     return role
 
@@ -71,7 +72,10 @@ async def administrators_role() -> AdminRole:
 async def create_admin(username: str, password: str) -> AdminUser:
     """An admin holding "Administrators" (All): the first admin, or one created from the command line."""
     role = await administrators_role()
-    return await AdminUser.create(username=username, password_hash=await hash_password(password), role=role)
+    password_hash = await hash_password(password)
+    return await AdminUser.create(
+        username=username, username_key=name_key(username), password_hash=password_hash, role=role
+    )
 
 
 _COUNT_ATTEMPT_SQL = (
@@ -167,7 +171,7 @@ async def issue_admin_token(
     Every refusal gives Magento's one message, and an unknown name costs the same as a wrong password. A
     code is checked only after the password, so a code is never used up by someone without the password.
     """
-    username = username.strip()
+    username = name_key(username)  # as Magento's database compares names: "Admin" is "admin"
     if not username or not password:
         raise SignInError
     now = clock.now()
@@ -177,7 +181,7 @@ async def issue_admin_token(
         if not attempt.locked:
             await _lock(username, config, now)
         raise SignInError
-    user = await AdminUser.get_or_none(username=username)
+    user = await AdminUser.get_or_none(username_key=username)
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active or not await second_factor_accepted(user, otp):
         if limited and attempt.number >= config.max_failures:
@@ -204,7 +208,7 @@ async def revoke_admin_tokens(admin_id: int, keep_token_id: int | None = None) -
 
 async def unlock_admin(username: str) -> bool:
     """Clear the sign-in lock (and the failure count) of an admin; True when it was locked."""
-    rows = TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN)
+    rows = TokenRequestLog.filter(user_name=name_key(username), user_type=THROTTLE_ADMIN)
     locked = await rows.filter(lock_expires_at__gt=clock.now()).exists()
     await rows.delete()
     return locked
@@ -217,7 +221,7 @@ async def reset_admin_password(username: str, password: str, *, disable_totp: bo
     changes: dict[str, object] = {"password_hash": password_hash}
     if disable_totp:
         changes.update(totp_enabled=False, totp_secret=None, totp_last_step=None)
-    user = await AdminUser.get_or_none(username=username)
+    user = await AdminUser.get_or_none(username_key=name_key(username))
     if user is None or not await AdminUser.filter(id=user.id).update(**changes):
         return False
     await revoke_admin_tokens(user.id)
@@ -257,11 +261,12 @@ async def confirm_own_credentials(
     if user is None or not password:
         return Confirmation.WRONG_PASSWORD
     now = clock.now()
-    attempt = await _count_attempt(user.username, now)
+    throttle_name = name_key(user.username)
+    attempt = await _count_attempt(throttle_name, now)
     limited = config.max_failures > 0
     if attempt.locked or (limited and attempt.number > config.max_failures):
         if not attempt.locked:
-            await _lock(user.username, config, now)
+            await _lock(throttle_name, config, now)
         await revoke_admin_tokens(user.id)
         return Confirmation.WRONG_PASSWORD
     if not (user.is_active and await verify_password(user.password_hash, password)):
@@ -269,10 +274,10 @@ async def confirm_own_credentials(
     elif check_code and not await second_factor_accepted(user, code):
         found = Confirmation.WRONG_CODE
     else:
-        await TokenRequestLog.filter(user_name=user.username, user_type=THROTTLE_ADMIN).delete()
+        await TokenRequestLog.filter(user_name=throttle_name, user_type=THROTTLE_ADMIN).delete()
         return Confirmation.CONFIRMED
     if limited and attempt.number >= config.max_failures:
-        await _lock(user.username, config, now)
+        await _lock(throttle_name, config, now)
         await revoke_admin_tokens(user.id)
     return found
 

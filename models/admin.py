@@ -34,6 +34,8 @@ class AdminRole(Model):
 class AdminUser(Model):
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=255, unique=True)
+    #: The user name as compared (``models.names.name_key``): unique, so "Admin" is "admin", as in Magento.
+    username_key = fields.CharField(max_length=255, unique=True, null=True)
     password_hash = fields.CharField(max_length=255)
     is_active = fields.BooleanField(default=True)
     email = fields.CharField(max_length=255, default="")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -131,17 +130,6 @@ class InputChecker:
             same = same.exclude(id=exclude_id)
         if await same.exists():
             self.add(field, message, UserErrorCode.UNIQUE)
-
-
-def name_key(name: str) -> str:
-    """What makes two names the same name: compatibility-normalised (NFKC), case-folded, spaces collapsed.
-
-    "Café" and "Cafe\u0301", "Élan" and "élan", "ERP" and a full-width "\uff25\uff32\uff30", "ERP  Sync" and
-    "ERP Sync" (a page shows them alike) share a key. The database keeps keys unique, so neither a race nor
-    Unicode can make twins. Case-folding can undo normalisation, hence the second pass (Unicode's
-    recommended ``NFKC(casefold(NFKC(s)))``).
-    """
-    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).split())
 
 
 RESOURCE_ACCESS_ALL = "ALL"

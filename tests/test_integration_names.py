@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.validation import name_key
+from models.names import name_key
 from tests.support.database import POSTGRES_URL, create_admin_account, query
 from tests.support.graphql import GraphQLClient, SyncGraphQLClient
 from tests.support.integrations import CREATE, YOUR_PASSWORD

@@ -13,6 +13,7 @@ import datetime as dt
 from auth.admin_tokens import THROTTLE_ADMIN
 from auth.clock import clock
 from models import TokenRequestLog
+from models.names import name_key
 from models.sql import fetch_all
 from models.values import as_datetime
 from resolvers.admin_users.users import UserView, get_user
@@ -36,7 +37,7 @@ async def locked_users() -> list[LockView]:
     """Admins whose lock has not run out, by user name (locks of names that are no admin are not shown)."""
     rows = await fetch_all(
         "SELECT u.id, u.username, l.lock_expires_at, l.failures_count "
-        "FROM oauth_token_request_log l JOIN admin_user u ON u.username = l.user_name "
+        "FROM oauth_token_request_log l JOIN admin_user u ON u.username_key = l.user_name "
         "WHERE l.user_type = ? AND l.lock_expires_at > ? ORDER BY u.username",
         THROTTLE_ADMIN,
         clock.now(),
@@ -51,5 +52,5 @@ async def unlock_user(value: str) -> Outcome[UserView]:
     user = await get_user(value)
     if user is None:
         return Outcome.refused(("id",), not_found_message("user", value), UserErrorCode.NOT_FOUND)
-    await TokenRequestLog.filter(user_name=user.username, user_type=THROTTLE_ADMIN).delete()
+    await TokenRequestLog.filter(user_name=name_key(user.username), user_type=THROTTLE_ADMIN).delete()
     return Outcome(user)

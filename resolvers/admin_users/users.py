@@ -18,6 +18,7 @@ from auth.admin_tokens import THROTTLE_ADMIN, revoke_admin_tokens
 from auth.grants import granted_resources
 from auth.passwords import hash_password, password_rule_problems
 from models import AdminUser, TokenRequestLog
+from models.names import name_key
 from models.sql import fetch_all, fetch_one
 from models.values import as_bool, as_datetime
 from resolvers.admin_users import guards
@@ -137,7 +138,8 @@ async def _found(value: str, field: tuple[str, ...]) -> Outcome[UserView]:
 
 
 async def _username_taken(username: str, exclude_id: int | None = None) -> bool:
-    query = AdminUser.filter(username=username)
+    """Another user has this name, ignoring case and Unicode forms (``models.names.name_key``)."""
+    query = AdminUser.filter(username_key=name_key(username))
     return await (query.exclude(id=exclude_id) if exclude_id is not None else query).exists()
 
 
@@ -164,7 +166,10 @@ async def create_user(context: Context, data: UserInput, current_password: str |
         return Outcome.refused(("input", "username"), USERNAME_TAKEN_MESSAGE, UserErrorCode.UNIQUE)
     try:
         row = await AdminUser.create(
-            **checked.fields, password_hash=await hash_password(checked.password), role_id=role.id
+            **checked.fields,
+            username_key=name_key(username),
+            password_hash=await hash_password(checked.password),
+            role_id=role.id,
         )
     except IntegrityError:
         # Between the checks and the insert: another request took the name, or deleted the role.
@@ -199,8 +204,10 @@ async def update_user(context: Context, value: str, data: UserInput, current_pas
         values["role_id"] = checked.role_id
     if is_self and values.get("is_active") is False:
         return Outcome(problems=guards.refused(("input", "is_active"), guards.DEACTIVATE_SELF_MESSAGE))
-    if "username" in values and await _username_taken(values["username"], exclude_id=user.id):
-        return Outcome.refused(("input", "username"), USERNAME_TAKEN_MESSAGE, UserErrorCode.UNIQUE)
+    if "username" in values:
+        if await _username_taken(values["username"], exclude_id=user.id):
+            return Outcome.refused(("input", "username"), USERNAME_TAKEN_MESSAGE, UserErrorCode.UNIQUE)
+        values["username_key"] = name_key(values["username"])
     if checked.password is not None:
         values["password_hash"] = await hash_password(checked.password)
     if not values:
@@ -258,7 +265,7 @@ async def delete_user(context: Context, value: str, current_password: str | None
         return Outcome(problems=problems)
     if await guards.delete_user_row(user.id):
         # A new user of the same name starts with no failures and no lock.
-        await TokenRequestLog.filter(user_name=user.username, user_type=THROTTLE_ADMIN).delete()
+        await TokenRequestLog.filter(user_name=name_key(user.username), user_type=THROTTLE_ADMIN).delete()
         return Outcome(user.global_id)
     if await user_by_id(user.id) is None:
         return Outcome.refused(("id",), not_found_message("user", value), UserErrorCode.NOT_FOUND)

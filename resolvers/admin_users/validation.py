@@ -14,8 +14,9 @@ from strawberry.relay import GlobalID
 
 from auth.grants import GrantSpec
 from auth.passwords import password_rule_problems
+from models.names import name_key
 from resolvers.problems import Problem, UserErrorCode
-from resolvers.validation import InputChecker, checked_grant, name_key
+from resolvers.validation import InputChecker, checked_grant
 
 ROLE_NODE = "AdminRole"
 USER_NODE = "AdminUser"

@@ -31,9 +31,10 @@ from errors import Refusal
 from models import Integration as IntegrationRow
 from models import IntegrationDeclaration
 from models.integration import SETUP_CONFIG, STATUS_INACTIVE, STATUS_RESET
+from models.names import name_key
 from resolvers.integrations.service import create_integration
 from resolvers.integrations.validation import IntegrationInput, validate_input
-from resolvers.validation import RESOURCE_ACCESS_CUSTOM, name_key
+from resolvers.validation import RESOURCE_ACCESS_CUSTOM
 from settings import Settings
 
 logger = logging.getLogger("integrations.config_file")

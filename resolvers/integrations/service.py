@@ -24,12 +24,12 @@ from auth.principal import Principal
 from models import Integration as IntegrationRow
 from models import IntegrationDeclaration, IntegrationGrant, OAuthConsumer
 from models.integration import SETUP_CONFIG, SETUP_MANUAL, STATUS_INACTIVE
+from models.names import name_key
 from models.sql import like_pattern
 from resolvers.integrations.grants import check_manage_permission, grant_guard, manage_guard, save_grant
 from resolvers.integrations.validation import IntegrationInput, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
-from resolvers.validation import name_key
 from resolvers.your_password import current_password_problems
 
 if TYPE_CHECKING:

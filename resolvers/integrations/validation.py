@@ -13,8 +13,9 @@ from typing import Any
 from strawberry import UNSET
 
 from auth.grants import GrantSpec
+from models.names import name_key
 from resolvers.problems import Problem, UserErrorCode
-from resolvers.validation import InputChecker, checked_grant, name_key
+from resolvers.validation import InputChecker, checked_grant
 
 MAX_NAME = 255
 
