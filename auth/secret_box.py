@@ -86,11 +86,8 @@ class KeyRing:
     primary: bytes
     old: tuple[tuple[str, bytes], ...] = ()
 
-    @property
-    def legacy_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _key in self.old if name.endswith(LEGACY_SUFFIX))
 
-
+#: How an old key derived the former way is named in the log and in ``SecretBox.key_of``.
 LEGACY_SUFFIX = "(former unsalted derivation)"
 
 
