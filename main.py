@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from auth import secret_box
+from auth.key_rotation import report_old_ciphertexts, rotate_encryption_key
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
@@ -42,6 +43,7 @@ from settings import SETTINGS_HELP, Settings, local_base_url, sqlite_path
 StartupTask = Callable[[Settings], Awaitable[None]]
 STARTUP_TASKS: list[StartupTask] = []
 STARTUP_TASKS.append(sync_config_integrations)
+STARTUP_TASKS.append(report_old_ciphertexts)
 
 
 async def healthz(request: Request) -> Response:
@@ -73,10 +75,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        secret_box.configure(settings)
         # Under ``serve`` the parent has migrated and run the start-up tasks once, for all its workers.
         prepared = os.environ.get(PREPARED_BY_SERVE) == "1"
         async with open_database(settings, app, migrate=not prepared):
+            await secret_box.configure(settings)
             if not prepared:
                 for task in STARTUP_TASKS:
                     await task(settings)
@@ -155,8 +157,8 @@ def _hand_over_first_password(settings: Settings, password: str) -> None:
 async def _bootstrap(settings: Settings) -> None:
     """Once, before any worker starts: migrate, run the start-up tasks, and on first start create the
     ``admin`` account with a random password, printed once."""
-    secret_box.configure(settings)
     async with open_database(settings):
+        await secret_box.configure(settings)
         for task in STARTUP_TASKS:
             await task(settings)
         from models import AdminUser
@@ -373,6 +375,10 @@ def _export_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_encryption_key(_args: argparse.Namespace) -> int:
+    return asyncio.run(rotate_encryption_key(Settings.from_env()))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "migrate": _migrate,
@@ -381,6 +387,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "reset-admin-password": _reset_admin_password,
     "export-schema": _export_schema,
     "seed-demo": _seed_demo,
+    "rotate-encryption-key": _rotate_encryption_key,
 }
 
 
@@ -445,6 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--disable-totp", action="store_true", help="also turn two-factor sign-in off (a lost authenticator app)"
     )
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    commands.add_parser(
+        "rotate-encryption-key",
+        help="re-encrypt every stored secret under ENCRYPTION_KEY (old keys from ENCRYPTION_OLD_KEYS), in one"
+        " transaction",
+    )
     seed = commands.add_parser(
         "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"
     )

@@ -7,6 +7,7 @@ a change reaches every worker on its next request.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import os
@@ -162,6 +163,38 @@ def parse_header_names(raw: str | None, default: tuple[str, ...], *, name: str) 
     return values or default
 
 
+#: The shortest ENCRYPTION_KEY passphrase accepted (a Fernet key is always accepted): scrypt slows guessing down,
+#: it cannot make a short passphrase strong.
+MIN_PASSPHRASE_LENGTH = 16
+
+
+def is_fernet_key(text: str) -> bool:
+    """Whether ``text`` is a Fernet key: 32 bytes in URL-safe base64 (44 characters)."""
+    try:
+        return len(text) == 44 and len(base64.urlsafe_b64decode(text.encode())) == 32
+    except (ValueError, TypeError):
+        return False
+
+
+def parse_encryption_key(raw: str | None) -> str | None:
+    """``ENCRYPTION_KEY``: blank means the key file; else a Fernet key, or a passphrase long enough to derive one
+    from. The error never repeats the value."""
+    text = (raw or "").strip()
+    if text and not is_fernet_key(text) and len(text) < MIN_PASSPHRASE_LENGTH:
+        raise ValueError(
+            f"ENCRYPTION_KEY must be a Fernet key (44 characters of URL-safe base64, e.g. from"
+            f" `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+            f" or a passphrase of at least {MIN_PASSPHRASE_LENGTH} characters; the value given has {len(text)}"
+        )
+    return text or None
+
+
+def parse_old_keys(raw: str | None) -> tuple[str, ...]:
+    """``ENCRYPTION_OLD_KEYS``: comma-separated Fernet keys or passphrases, for decrypting only (any length: an
+    old passphrase may predate the minimum)."""
+    return tuple(dict.fromkeys(value.strip() for value in (raw or "").split(",") if value.strip()))
+
+
 def sqlite_path(database_url: str) -> Path | None:
     """The file behind a ``sqlite://`` URL, or None for other databases and ``:memory:``."""
     if not database_url.startswith("sqlite://"):
@@ -191,7 +224,10 @@ class Settings:
     sign_in_rate_limit: int = 20
     #: Requests per minute and client address to the OAuth token endpoints (0: no limit).
     oauth_token_rate_limit: int = 60
-    encryption_key: str | None = None
+    #: A Fernet key or a passphrase (scrypt with the store's salt); None: the key file.
+    encryption_key: str | None = dataclasses.field(default=None, repr=False)
+    #: Keys that only decrypt (rotation: ``rotate-encryption-key`` re-encrypts under ``encryption_key``).
+    encryption_old_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
     integrations_file: Path | None = None
     allow_private_callbacks: bool = False
     #: Origins (normalised) whose pages may call the server from a browser; ``("*",)`` for any.
@@ -243,7 +279,8 @@ class Settings:
             port=port,
             store_base_url=store_base_url,
             allowed_hosts=allowed_hosts,
-            encryption_key=env.get("ENCRYPTION_KEY", "").strip() or None,
+            encryption_key=parse_encryption_key(env.get("ENCRYPTION_KEY")),
+            encryption_old_keys=parse_old_keys(env.get("ENCRYPTION_OLD_KEYS")),
             integrations_file=Path(integrations_file) if integrations_file else None,
             allow_private_callbacks=parse_flag(env.get("ALLOW_PRIVATE_CALLBACKS"), False),
             cors_allow_origins=parse_cors_origins(
@@ -315,9 +352,13 @@ SETTINGS_HELP: dict[str, str] = {
     "PORT": "port to listen on (default 8000; --port wins)",
     "STORE_BASE_URL": "store base URL sent to integrations as store_base_url (default: http://HOST:PORT/ served)",
     "ALLOWED_HOSTS": "other host[:port]s the store answers to, comma-separated (default: STORE_BASE_URL's only)",
-    "ENCRYPTION_KEY": "key for secrets at rest (default: a key file beside the SQLite database)",
+    "ENCRYPTION_KEY": "key for secrets at rest: a Fernet key, or a passphrase of 16+ characters (scrypt, salt"
+    " stored in the database) (default: a key file beside the SQLite database)",
+    "ENCRYPTION_OLD_KEYS": "comma-separated former keys (Fernet keys or passphrases), for decrypting only, until"
+    " rotate-encryption-key has re-encrypted every secret (default none)",
     "INTEGRATIONS_FILE": "TOML file of config-file integrations (default: integrations.toml beside the database)",
-    "ALLOW_PRIVATE_CALLBACKS": "1 lets activation callbacks reach loopback and private addresses (default 0)",
+    "ALLOW_PRIVATE_CALLBACKS": "1 lets activation callbacks reach loopback and private addresses, for development"
+    " (default 0; in production list hosts in the OAuth setting privateCallbackAllowList instead)",
     "CORS_ALLOW_ORIGINS": "comma-separated origins (scheme://host[:port]) allowed to call /graphql from browsers,"
     " or * for any (default none)",
     "CORS_ALLOW_HEADERS": "request headers browsers may send cross-origin, comma-separated (default Authorization,"

@@ -12,7 +12,7 @@ that table, so a new setting is one row here, one attribute of ``ConfigSnapshot`
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -33,6 +33,7 @@ MAX_FAILURES = "oauth/authentication_lock/max_failures_count"
 LOCK_TIMEOUT = "oauth/authentication_lock/timeout"
 ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
 REQUIRE_ADMIN_TOTP = "admin/security/require_admin_totp"
+PRIVATE_CALLBACK_ALLOW_LIST = "oauth/consumer/private_callback_allow_list"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -92,9 +93,23 @@ class Number(Setting):
         return str(int(value))
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class HostList(Setting):
+    """A list of host names, addresses and networks, stored one a line. What an entry may be is checked when an
+    admin saves it (``resolvers.config``) and again where it is used (``resolvers.integrations.callback``)."""
+
+    default: tuple[str, ...] = ()
+
+    def read(self, stored: str | None) -> tuple[str, ...]:
+        return tuple(line.strip() for line in (stored or "").splitlines() if line.strip())
+
+    def text(self, value: Sequence[str]) -> str:
+        return "\n".join(value)
+
+
 #: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
 #: ``allow_hmac_sha1`` and ``require_admin_totp`` are ours.
-SETTINGS: tuple[Flag | Number, ...] = (
+SETTINGS: tuple[Flag | Number | HostList, ...] = (
     Flag(
         "allow_anonymous_guest_access",
         path=ALLOW_GUEST,
@@ -143,6 +158,15 @@ SETTINGS: tuple[Flag | Number, ...] = (
         path=ALLOW_HMAC_SHA1,
         attribute="allow_hmac_sha1",
         description="Accept HMAC-SHA1 signatures from pre-2.4.4 clients (HMAC-SHA256 is always accepted).",
+    ),
+    HostList(
+        "private_callback_allow_list",
+        path=PRIVATE_CALLBACK_ALLOW_LIST,
+        attribute="private_callback_allow_list",
+        description="Host names, IP addresses and networks (CIDR, IPv4 or IPv6) on a private network or loopback "
+        "that activation callbacks may reach, e.g. an on-premise ERP. Each is checked against the address the "
+        "callback host resolves to when it connects. Link-local and cloud-metadata addresses are never reached, "
+        "listed or not.",
     ),
     Number(
         "admin_token_lifetime",
@@ -200,11 +224,19 @@ SETTINGS: tuple[Flag | Number, ...] = (
 )
 
 #: Setting by its GraphQL field name.
-BY_NAME: dict[str, Flag | Number] = {setting.name: setting for setting in SETTINGS}
-BY_PATH: dict[str, Flag | Number] = {setting.path: setting for setting in SETTINGS}
+BY_NAME: dict[str, Flag | Number | HostList] = {setting.name: setting for setting in SETTINGS}
+#: One-value settings by config path (what the hot paths read from their own SQL rows).
+BY_PATH: dict[str, Flag | Number] = {s.path: s for s in SETTINGS if isinstance(s, Flag | Number)}
+
+
+def _default_text(setting: Flag | Number | HostList) -> str:
+    if isinstance(setting, HostList):
+        return setting.text(setting.default)
+    return setting.text(setting.default)
+
 
 #: Config path -> the default as stored text.
-DEFAULTS: dict[str, str] = {setting.path: setting.text(setting.default) for setting in SETTINGS}
+DEFAULTS: dict[str, str] = {setting.path: _default_text(setting) for setting in SETTINGS}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -217,6 +249,7 @@ class ConfigSnapshot:
     post_timeout_seconds: int
     integration_as_bearer: bool
     allow_hmac_sha1: bool
+    private_callback_allow_list: tuple[str, ...]
     admin_token_lifetime_hours: int
     max_failures: int
     lock_timeout_seconds: int

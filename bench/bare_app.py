@@ -83,8 +83,8 @@ def create_bare_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        secret_box.configure(settings)
         async with open_database(settings, app):
+            await secret_box.configure(settings)
             yield
 
     return Starlette(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from auth.config import ALLOW_GUEST, BY_NAME, Number, save_config
+from auth.config import ALLOW_GUEST, BY_NAME, HostList, Number, save_config
+from resolvers.integrations.callback import ForbiddenEntry, allow_list_entry
 from resolvers.problems import Outcome, Problem, UserErrorCode
 
 if TYPE_CHECKING:
@@ -14,13 +15,38 @@ if TYPE_CHECKING:
 #: The input field that lists the settings to put back to their system value.
 USE_SYSTEM_VALUE = "use_system_value"
 BOTH_MESSAGE = "Enter a value or use the system value, not both."
+#: Entries a host list may hold.
+MAX_LIST_ENTRIES = 100
+
+#: What an input field of a config section may hold.
+Value = int | bool | list[str] | None
 
 
 def unknown_setting_message(name: str) -> str:
     return f'"{name}" is not a setting of this section.'
 
 
-def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> Outcome[dict[str, str]]:
+def validate_host_list(name: str, values: Sequence[str]) -> Outcome[list[str]]:
+    """A host list's entries, normalised and without repeats, or a problem for each bad entry (quoted)."""
+    field = ("input", name)
+    if len(values) > MAX_LIST_ENTRIES:
+        return Outcome.refused(field, f"Enter at most {MAX_LIST_ENTRIES} entries.", UserErrorCode.TOO_LONG)
+    entries: list[str] = []
+    problems: list[Problem] = []
+    for raw in values:
+        try:
+            entry = allow_list_entry(raw)
+        except ForbiddenEntry as forbidden:
+            problems.append(Problem(field, str(forbidden), UserErrorCode.NOT_ALLOWED))
+        except ValueError as invalid:
+            problems.append(Problem(field, str(invalid), UserErrorCode.INVALID))
+        else:
+            if entry not in entries:
+                entries.append(entry)
+    return Outcome(None if problems else entries, problems)
+
+
+def validate_oauth_changes(changes: Mapping[str, Value]) -> Outcome[dict[str, str]]:
     """Config rows to write for the given input fields, or the problems that stop the write."""
     rows: dict[str, str] = {}
     problems: list[Problem] = []
@@ -28,7 +54,14 @@ def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> Outcome[
         if value is None:
             continue
         setting = BY_NAME[name]
-        if isinstance(setting, Number) and not setting.accepts(value):
+        if isinstance(setting, HostList):
+            entries = validate_host_list(name, value if isinstance(value, list) else [])
+            problems.extend(entries.problems)
+            if entries.value is not None:
+                rows[setting.path] = setting.text(entries.value)
+        elif isinstance(value, list):
+            raise TypeError(f"{name} takes no list")
+        elif isinstance(setting, Number) and not setting.accepts(value):
             message = f"Enter a number from {setting.minimum} to {setting.maximum}."
             problems.append(Problem(("input", name), message, UserErrorCode.OUT_OF_RANGE))
         else:
@@ -37,7 +70,7 @@ def validate_oauth_changes(changes: Mapping[str, int | bool | None]) -> Outcome[
 
 
 def validate_resets(
-    changes: Mapping[str, int | bool | None], use_system_value: Sequence[str], section: str = "oauth"
+    changes: Mapping[str, Value], use_system_value: Sequence[str], section: str = "oauth"
 ) -> Outcome[list[str]]:
     """Config paths to put back to their system value (Magento's "Use system value": the stored value goes,
     the default applies), or the problems: a name that is no setting of the section, or one also given a value."""
@@ -64,14 +97,14 @@ async def set_guest_access(context: Context, allow: bool, *, use_system_value: b
 
 
 async def update_oauth_config(
-    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
+    context: Context, changes: Mapping[str, Value], use_system_value: Sequence[str] = ()
 ) -> Outcome[dict[str, str]]:
     """Write the changed OAuth settings and reset those using the system value, all or (on any problem) none."""
     return await _write_section(context, changes, use_system_value, "oauth")
 
 
 async def _write_section(
-    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str], section: str
+    context: Context, changes: Mapping[str, Value], use_system_value: Sequence[str], section: str
 ) -> Outcome[dict[str, str]]:
     """One section's update: its values written and its resets applied in one transaction, or nothing."""
     outcome = validate_oauth_changes(changes)
@@ -93,7 +126,7 @@ TOTP_FIRST = (
 
 
 async def update_admin_security_config(
-    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
+    context: Context, changes: Mapping[str, Value], use_system_value: Sequence[str] = ()
 ) -> Outcome[dict[str, str]]:
     """Write the changed admin security settings and reset those using the system value, all or (on any
     problem) none."""

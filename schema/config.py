@@ -68,6 +68,7 @@ class OAuthConfig:
     consumer_post_timeout: int = setting_field("consumer_post_timeout")
     enable_integration_as_bearer: bool = setting_field("enable_integration_as_bearer")
     allow_hmac_sha1: bool = setting_field("allow_hmac_sha1")
+    private_callback_allow_list: list[str] = setting_field("private_callback_allow_list")
     admin_token_lifetime: int = setting_field("admin_token_lifetime")
     max_failures_count: int = setting_field("max_failures_count")
     lockout_time: int = setting_field("lockout_time")
@@ -126,6 +127,9 @@ class UpdateOAuthConfigInput:
     consumer_post_timeout: int | None = None
     enable_integration_as_bearer: bool | None = None
     allow_hmac_sha1: bool | None = None
+    private_callback_allow_list: list[str] | None = strawberry.field(
+        default=None, description="The whole list (replacing the stored one); [] empties it."
+    )
     admin_token_lifetime: int | None = None
     max_failures_count: int | None = None
     lockout_time: int | None = None

@@ -782,6 +782,43 @@ def test_oauth_settings_save_and_show_errors_beside_fields(page: Any, console: C
     }
 
 
+def test_private_callback_allow_list_is_one_entry_per_line(page: Any, console: Console) -> None:
+    query = "{ config { oauth { privateCallbackAllowList usesSystemValue } } }"
+    console_sign_in(page, console.base_url, console.password)
+    page.get_by_role("link", name="OAuth").click()
+    allow_list = page.get_by_label("Private callback allow-list")
+    use_system = use_system_value(page, allow_list)
+    expect(use_system).to_be_checked()
+    expect(allow_list).to_be_disabled()
+    expect(allow_list).to_have_value("")
+    assert unlabelled_controls(page) == []
+
+    use_system.uncheck()
+    allow_list.fill("10.20.0.0/16\n169.254.169.254\nnot a host\n")
+    page.get_by_role("button", name="Save Config").click()
+    error = page.locator(".field").filter(has=allow_list).locator(".field-error")
+    expect(error).to_contain_text('"169.254.169.254" covers link-local or cloud-metadata addresses')
+    expect(error).to_contain_text('"not a host" is neither a host name')
+    expect(allow_list).to_be_focused()
+    assert console.admin.data(query)["config"]["oauth"]["privateCallbackAllowList"] == []
+
+    allow_list.fill(" 10.20.30.40/16\n\nERP.corp.example\n")
+    page.get_by_role("button", name="Save Config").click()
+    expect(page.get_by_text("You saved the configuration.")).to_be_visible()
+    expect(allow_list).to_have_value("10.20.0.0/16\nerp.corp.example")
+    oauth = console.admin.data(query)["config"]["oauth"]
+    assert oauth["privateCallbackAllowList"] == ["10.20.0.0/16", "erp.corp.example"]
+    assert "privateCallbackAllowList" not in oauth["usesSystemValue"]
+
+    page.reload()
+    expect(allow_list).to_have_value("10.20.0.0/16\nerp.corp.example")
+    use_system_value(page, allow_list).check()
+    expect(allow_list).to_have_value("")
+    page.get_by_role("button", name="Save Config").click()
+    expect(page.get_by_text("You saved the configuration.")).to_be_visible()
+    assert console.admin.data(query)["config"]["oauth"]["privateCallbackAllowList"] == []
+
+
 # ------------------------------------------------------------------------------------------- layout
 
 

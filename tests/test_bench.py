@@ -97,7 +97,7 @@ def _bench_env(database_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "ENCRYPTION_KEY": "bench-test-key",
+        "ENCRYPTION_KEY": "bench-test-key-material",
         "LOG_LEVEL": "warning",
         "PYTHONPATH": str(ROOT),
     }

@@ -84,6 +84,7 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.MAX_FAILURES: "6",
         store.LOCK_TIMEOUT: "1800",
         store.ALLOW_HMAC_SHA1: "0",
+        store.PRIVATE_CALLBACK_ALLOW_LIST: "",
         store.REQUIRE_ADMIN_TOTP: "0",
     }
 

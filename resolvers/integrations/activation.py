@@ -41,7 +41,7 @@ from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
-from resolvers.integrations.callback import OutboundError, post_form
+from resolvers.integrations.callback import OutboundError, PrivateAllowList, post_form
 from resolvers.integrations.grants import check_manage_permission
 from resolvers.integrations.loaders import CredentialsView
 from resolvers.integrations.service import find_for_mutation, is_token_exchange
@@ -286,6 +286,7 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
             timeout_seconds=config.post_timeout_seconds,
             max_redirects=config.post_max_redirects,
             allow_private=settings.allow_private_callbacks,
+            allow_list=PrivateAllowList.parse(config.private_callback_allow_list),
         )
     except OutboundError as error:
         logger.warning("Credentials for integration %s were not delivered: %s", integration_id, error.detail)

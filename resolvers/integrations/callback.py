@@ -4,7 +4,9 @@ A callback URL is a request the server makes on an admin's behalf, so it is guar
 the server can reach (SSRF):
 
 - link-local, cloud-metadata, multicast, unspecified and reserved addresses are refused always;
-- loopback and private addresses are refused unless ``ALLOW_PRIVATE_CALLBACKS=1`` (local development);
+- loopback and private addresses are refused unless the store setting ``privateCallbackAllowList`` lists the
+  host name or a network holding the address (an on-premise ERP; read per request, so no restart), or the
+  server runs with ``ALLOW_PRIVATE_CALLBACKS=1`` (local development);
 - the host is resolved first and every address it resolves to is checked; the connection then goes to the
   checked address (pinned), with the original ``Host`` header and TLS server name, so that a second DNS answer
   cannot swap in another address (DNS rebinding);
@@ -25,8 +27,9 @@ import asyncio
 import dataclasses
 import ipaddress
 import logging
+import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -36,6 +39,7 @@ from errors import Refusal
 logger = logging.getLogger("integrations.outbound")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: Cloud metadata and host-agent addresses outside the link-local ranges.
 METADATA_ADDRESSES = frozenset(
@@ -48,6 +52,16 @@ METADATA_ADDRESSES = frozenset(
     )
 )
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+#: Host names of cloud metadata services (they resolve to the addresses above or to link-local ones).
+METADATA_HOSTNAMES = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+)
+#: What no allow-list entry may cover: link-local ranges, also inside IPv4-mapped, NAT64 and 6to4 addresses.
+NEVER_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("169.254.0.0/16", "fe80::/10", "::ffff:169.254.0.0/112", "64:ff9b::a9fe:0/112", "2002:a9fe::/32")
+)
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 
 FORBIDDEN = "forbidden"
 PRIVATE = "private"
@@ -96,6 +110,79 @@ def classify(address: IPAddress) -> str:
     return PRIVATE
 
 
+class ForbiddenEntry(ValueError):
+    """An allow-list entry that would reach link-local or cloud-metadata addresses."""
+
+
+def _never_reached(network: IPNetwork) -> bool:
+    return any(network.overlaps(n) for n in NEVER_NETWORKS if n.version == network.version) or any(
+        a in network for a in METADATA_ADDRESSES if a.version == network.version
+    )
+
+
+def allow_list_entry(raw: str) -> str:
+    """One ``privateCallbackAllowList`` entry, normalised: a host name (lower case), an address, or a network.
+
+    A ValueError says what is wrong with it (a ``ForbiddenEntry`` for one that covers link-local or
+    cloud-metadata addresses); the message quotes the entry.
+    """
+    text = raw.strip().lower()
+    shown = raw.strip()[:100]
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        network = None
+    if network is not None:
+        if _never_reached(network):
+            raise ForbiddenEntry(
+                f'"{shown}" covers link-local or cloud-metadata addresses, which callbacks never reach: list a '
+                "narrower network."
+            )
+        whole = network.prefixlen == network.max_prefixlen
+        return str(network.network_address) if whole else str(network)
+    if "/" in text or ":" in text or not _HOST_NAME.fullmatch(text.rstrip(".")):
+        raise ValueError(
+            f'"{shown}" is neither a host name (letters, digits, hyphens and dots; IDN in its xn-- form), an IP '
+            "address nor a network in CIDR notation (e.g. 10.20.0.0/16 or fd12:3456::/48)."
+        )
+    if text.rstrip(".") in METADATA_HOSTNAMES:
+        raise ForbiddenEntry(f'"{shown}" is a cloud-metadata host name, which callbacks never reach.')
+    return text.rstrip(".")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrivateAllowList:
+    """The host names and networks an admin let callbacks reach on private networks and loopback."""
+
+    hosts: frozenset[str] = frozenset()
+    networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> PrivateAllowList:
+        """The list from stored entries; one that is malformed or forbidden (stored some other way) is skipped."""
+        hosts: set[str] = set()
+        networks: list[IPNetwork] = []
+        for raw in entries:
+            try:
+                entry = allow_list_entry(raw)
+            except ValueError:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry))
+            except ValueError:
+                hosts.add(entry)
+        return cls(frozenset(hosts), tuple(networks))
+
+    def allows(self, host: str, address: IPAddress) -> bool:
+        if host.lower().rstrip(".") in self.hosts:
+            return True
+        candidates = {address, _embedded_ipv4(address)}
+        return any(a in n for a in candidates for n in self.networks if a.version == n.version)
+
+
+NO_PRIVATE_HOSTS = PrivateAllowList()
+
+
 @dataclasses.dataclass(frozen=True)
 class Target:
     url: str
@@ -117,7 +204,7 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-async def resolve(url: str, *, allow_private: bool) -> Target:
+async def resolve(url: str, *, allow_private: bool, allow_list: PrivateAllowList = NO_PRIVATE_HOSTS) -> Target:
     """Check the URL and every address its host resolves to; the first one is where to connect."""
     try:
         parts = urlsplit(url)
@@ -131,6 +218,8 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
         raise OutboundError("The callback URL must not contain a user name or password.")
     host = parts.hostname
     port = port or (443 if scheme == "https" else 80)
+    if host.rstrip(".") in METADATA_HOSTNAMES:
+        raise OutboundError(f"The callback host {host!r} is a cloud-metadata service; callbacks never go there.")
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -149,10 +238,12 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
                 f"The callback host {host!r} resolves to {address}, a link-local, cloud-metadata or reserved "
                 "address; callbacks never go there."
             )
-        if kind == PRIVATE and not allow_private:
+        if kind == PRIVATE and not allow_private and not allow_list.allows(host, address):
             raise OutboundError(
                 f"The callback host {host!r} resolves to {address}, a private or loopback address; callbacks go "
-                "there only when the server runs with ALLOW_PRIVATE_CALLBACKS=1."
+                "there only when the host or a network holding the address is in Stores > Configuration > OAuth > "
+                "Private callback allow-list (privateCallbackAllowList), or the server runs with "
+                "ALLOW_PRIVATE_CALLBACKS=1 (development)."
             )
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
 
@@ -179,6 +270,7 @@ async def post_form(
     timeout_seconds: float,
     max_redirects: int,
     allow_private: bool,
+    allow_list: PrivateAllowList = NO_PRIVATE_HOSTS,
 ) -> int:
     """POST ``data`` form-encoded; the final status when it is 2xx or 3xx, else ``OutboundError``."""
     target: Target | None = None
@@ -194,7 +286,7 @@ async def post_form(
                 method, body = "POST", dict(data)
                 redirects = 0
                 while True:
-                    target = await resolve(url, allow_private=allow_private)
+                    target = await resolve(url, allow_private=allow_private, allow_list=allow_list)
                     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
                     request = client.build_request(
                         method,

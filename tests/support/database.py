@@ -124,11 +124,13 @@ async def _query(database_url: str, sql: str, *params: Any) -> list[dict[str, An
             await conn.close()
     with contextlib.closing(sqlite3.connect(sqlite_file(database_url))) as conn:
         conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql.replace("$1", "?").replace("$2", "?"), params)]
+        rows = [dict(row) for row in conn.execute(sql.replace("$1", "?").replace("$2", "?"), params)]
+        conn.commit()  # a write is kept, as asyncpg's autocommit keeps it
+        return rows
 
 
 def query(database_url: str, sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Raw SQL from outside the server (``$1``-style placeholders work on both databases)."""
+    """Raw SQL from outside the server (``$1``-style placeholders work on both databases); writes are committed."""
     return run(_query(database_url, sql, *params))
 
 

@@ -48,6 +48,13 @@ const OAUTH_GROUPS = [
         "For clients written before Magento 2.4.4. HMAC-SHA256 is always accepted.",
         "flag",
       ],
+      [
+        "privateCallbackAllowList",
+        "Private callback allow-list",
+        "One per line: host names, IP addresses or networks (CIDR) on a private network or loopback that callback " +
+          "URLs may reach, e.g. an on-premise ERP. Link-local and cloud-metadata addresses are never reached.",
+        "lines",
+      ],
     ],
   ],
   [
@@ -202,7 +209,8 @@ async function oauthSection() {
   if (!current) throw new Error("You are not allowed to see this section.");
   const fields = {};
   const show = (f, value) => {
-    f.control.value = f.kind === "flag" ? (value ? "1" : "0") : String(value);
+    if (f.kind === "lines") f.control.value = value.join("\n");
+    else f.control.value = f.kind === "flag" ? (value ? "1" : "0") : String(value);
   };
   const groups = OAUTH_GROUPS.map(([legend, defs]) =>
     group(
@@ -211,8 +219,11 @@ async function oauthSection() {
         const control =
           kind === "flag"
             ? select(YES_NO, current[key] ? "1" : "0", { name: key })
-            : h("input", { type: "text", inputmode: "numeric", name: key, value: String(current[key]) });
-        const f = { ...field({ label, control, note, required: kind !== "flag" }), kind };
+            : kind === "lines"
+              ? h("textarea", { name: key, rows: 4, spellcheck: "false" })
+              : h("input", { type: "text", inputmode: "numeric", name: key, value: String(current[key]) });
+        if (kind === "lines") control.value = current[key].join("\n");
+        const f = { ...field({ label, control, note, required: kind === undefined }), kind };
         f.usesSystem = useSystemValue(f, {
           ticked: current.usesSystemValue.includes(key),
           systemValue: current.systemValue[key],
@@ -234,6 +245,13 @@ async function oauthSection() {
       }
       if (f.kind === "flag") {
         input[key] = f.control.value === "1";
+        continue;
+      }
+      if (f.kind === "lines") {
+        input[key] = f.control.value
+          .split("\n")
+          .map((line) => line.trim())
+          .filter(Boolean);
         continue;
       }
       const raw = f.control.value.trim();
@@ -261,7 +279,9 @@ async function oauthSection() {
       for (const e of result.userErrors) {
         const key = (fieldKey(e) || "").replace(/^input\./, "");
         if (fields[key]) {
-          fields[key].setError(e.message);
+          // A list may have several bad entries: show every message.
+          const shown = fields[key].error.hidden ? "" : `${fields[key].error.textContent} `;
+          fields[key].setError(shown + e.message);
           first = first || fields[key].control;
         } else {
           messages.notify("error", e.message);
