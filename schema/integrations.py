@@ -180,7 +180,9 @@ class Integration(relay.Node):
         grant = await loaders.load_grant(info.context, self.id)
         return list(grant.selected) if grant is not None and not grant.all_resources else []
 
-    @strawberry.field(description="When the consumer secret was last rotated (`rotateIntegrationSecret`); null if never.")
+    @strawberry.field(
+        description="When the consumer secret was last rotated (`rotateIntegrationSecret`); null if never."
+    )
     async def secret_rotated_at(self, info: strawberry.Info) -> dt.datetime | None:
         consumer = await loaders.load_consumer(info.context, self.id)
         return as_datetime(consumer.secret_rotated_at) if consumer and consumer.secret_rotated_at else None

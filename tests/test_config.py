@@ -85,6 +85,7 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.LOCK_TIMEOUT: "1800",
         store.ALLOW_HMAC_SHA1: "0",
         store.REQUIRE_ADMIN_TOTP: "0",
+        store.OAUTH2_TOKEN_LIFETIME: "3600",
     }
 
 

@@ -95,7 +95,8 @@ def oauth_authenticator(origins: PublicOrigins, max_body_bytes: int = 1 << 20) -
 
 _BEARER_SQL = (
     "SELECT t.type AS token_type, t.revoked AS token_revoked, i.id AS integration_id, i.name AS integration_name, "
-    "i.status AS integration_status, i.allow_oauth1 AS allow_oauth1, g.all_resources AS all_resources, g.resources AS resources, "
+    "i.status AS integration_status, i.allow_oauth1 AS allow_oauth1, "
+    "g.all_resources AS all_resources, g.resources AS resources, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS as_bearer "
     "FROM oauth_token t JOIN oauth_consumer c ON c.id = t.consumer_id "
     "JOIN integration i ON i.id = c.integration_id "

@@ -38,8 +38,8 @@ from auth import secret_box
 from auth.clock import clock
 from auth.config import ConfigSnapshot
 from auth.oauth import tokens as oauth_tokens
-from auth.oauth2 import tokens as oauth2_tokens
 from auth.oauth.endpoints import SUCCESS_CALLBACK_PATH
+from auth.oauth2 import tokens as oauth2_tokens
 from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
