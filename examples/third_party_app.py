@@ -16,8 +16,8 @@ What it does, in the order things happen:
 5. ``oauth2-query``: the other method, OAuth 2.0 client credentials (an integration whose authentication methods
    include ``OAUTH2_CLIENT_CREDENTIALS``): no handshake, requests-oauthlib's ``BackendApplicationClient`` fetches a
    bearer token from the store's token endpoint (found in its ``/.well-known/oauth-authorization-server``) with
-   the consumer key and secret, and calls GraphQL with it:
-   ``python examples/third_party_app.py oauth2-query --store URL --client-id KEY --client-secret SECRET '{ viewer { kind } }'``
+   the consumer key and secret, and calls GraphQL with it: ``python examples/third_party_app.py oauth2-query
+   --store URL --client-id KEY --client-secret SECRET '{ viewer { kind } }'``
    (``OAUTHLIB_INSECURE_TRANSPORT=1`` for a store on plain http, in development only).
 
 Run it: ``python examples/third_party_app.py serve --port 9000`` (or ``uvicorn examples.third_party_app:app``).
