@@ -28,6 +28,8 @@ from auth.key_rotation import report_old_ciphertexts, rotate_encryption_key
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
 from auth.oauth.endpoints import oauth_routes
+from auth.oauth2 import tokens as oauth2_tokens
+from auth.oauth2.endpoints import oauth2_routes
 from auth.passwords import password_problem
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount, graphiql_mount, graphiql_page
@@ -68,7 +70,10 @@ def create_app(
     graphql = PrincipalMiddleware(
         GraphQLView(schema, settings, ide_page=graphiql_page),
         {
-            "bearer": bearer_authenticator(extra_lookups=(*bearer_lookups, integration_bearer_lookup)),
+            "bearer": bearer_authenticator(
+                extra_lookups=(*bearer_lookups, integration_bearer_lookup),
+                prefixed={oauth2_tokens.PREFIX: oauth2_tokens.bearer_lookup},
+            ),
             "oauth": oauth_authenticator(origins, settings.max_body_bytes),
         },
     )
@@ -109,6 +114,7 @@ def create_app(
             Route("/graphql", graphql),  # every method: the view answers others with a JSON 405
             Route("/healthz", healthz, methods=["GET"]),
             *oauth_routes(origins, settings.oauth_token_rate_limit),
+            *oauth2_routes(settings.store_base_url, settings.oauth_token_rate_limit),
             *([graphiql_mount()] if settings.graphiql else []),
             console_mount(),  # last: a catch-all under /admin
         ],

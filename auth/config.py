@@ -34,6 +34,7 @@ LOCK_TIMEOUT = "oauth/authentication_lock/timeout"
 ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
 REQUIRE_ADMIN_TOTP = "admin/security/require_admin_totp"
 PRIVATE_CALLBACK_ALLOW_LIST = "oauth/consumer/private_callback_allow_list"
+OAUTH2_TOKEN_LIFETIME = "oauth/oauth2/access_token_lifetime"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -214,6 +215,17 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         positive=True,
         description="Cleanup entries older than X minutes.",
     ),
+    Number(
+        "oauth2_access_token_lifetime",
+        path=OAUTH2_TOKEN_LIFETIME,
+        attribute="oauth2_token_lifetime_seconds",
+        default=3600,
+        minimum=60,
+        maximum=86_400,
+        positive=True,
+        description="Lifetime in seconds of OAuth 2.0 access tokens issued by `POST /oauth2/token` (client "
+        "credentials); a token is refused once it has expired. (`oauth/oauth2/access_token_lifetime`)",
+    ),
     Flag(
         "require_admin_totp",
         path=REQUIRE_ADMIN_TOTP,
@@ -255,6 +267,7 @@ class ConfigSnapshot:
     lock_timeout_seconds: int
     cleanup_probability: int
     cleanup_expiration_minutes: int
+    oauth2_token_lifetime_seconds: int
     require_admin_totp: bool
 
     @classmethod

@@ -29,7 +29,7 @@ logger = logging.getLogger("integrations.keys")
 
 #: Every column that holds ``secret_box`` ciphertexts (NULL allowed), by table; each table's key is ``id``.
 ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("oauth_consumer", ("secret",)),
+    ("oauth_consumer", ("secret", "previous_secret")),
     ("oauth_token", ("token_encrypted", "secret", "verifier")),
     ("admin_user", ("totp_secret",)),
 )

@@ -47,9 +47,10 @@ NAMES = {
     "W2": "admin bearer",
     "W3": "integration OAuth 1.0a",
     "W4": "bare baseline",
+    "W5": "integration OAuth 2.0 bearer",
     "ceiling": "ceiling (Starlette)",
 }
-TARGETS = {"W1": 0.95, "W2": 0.95, "W3": 0.85}
+TARGETS = {"W1": 0.95, "W2": 0.95, "W3": 0.85, "W5": 0.9}
 PAGE_SIZES = (5, 20, 100)
 INTEGRATION_NAME = "Benchmark catalog reader"
 
@@ -70,6 +71,8 @@ class Store:
         #: The bench admin's password: its integration writes ask for it (Your Password).
         self.admin_password = ""
         self.credentials: h.OAuthCredentials | None = None
+        #: W5's bearer token (OAuth 2.0 client credentials of the same integration), when the checkout has them.
+        self.oauth2_token: str | None = None
         self.body_dir = Path(tempfile.mkdtemp(prefix="bench-bodies-"))
         self.counts: dict[str, int] = {}
         self.seeded = ""
@@ -116,6 +119,11 @@ class Store:
                 self.credentials = self._create_integration()
             except SystemExit as problem:
                 h.log(f"  WARNING: no integration could be created, so no W3 ({str(problem)[:200]})")
+            if self.credentials is not None:
+                try:
+                    self.oauth2_token = self._fetch_oauth2_token(self.credentials)
+                except SystemExit as problem:
+                    h.log(f"  WARNING: no OAuth 2.0 token, so no W5 ({str(problem)[:200]})")
             self._check_workloads(query is None)
         with h.serving("bare", self.env, self.port, pin=False):
             response = self._post("W4")
@@ -136,6 +144,7 @@ class Store:
                         "name": INTEGRATION_NAME,
                         "resources": h.CATALOG_RESOURCES,
                         "currentPassword": self.admin_password,
+                        **({"authMethods": ["OAUTH1", "OAUTH2_CLIENT_CREDENTIALS"]} if self.has_oauth2 else {}),
                     }
                 },
                 token=self.admin_token,
@@ -156,6 +165,33 @@ class Store:
         c = authorized["credentials"]
         return h.OAuthCredentials(c["consumerKey"], c["consumerSecret"], c["accessToken"], c["accessTokenSecret"])
 
+    @property
+    def has_oauth2(self) -> bool:
+        """Whether this checkout serves OAuth 2.0 (W5): it has the ``auth/oauth2`` package."""
+        return (h.ROOT / "auth" / "oauth2").is_dir()
+
+    def _fetch_oauth2_token(self, credentials: h.OAuthCredentials) -> str | None:
+        """The W3 integration's client credentials traded for a bearer token that outlives the run (W5)."""
+        if not self.has_oauth2:
+            return None
+        import httpx
+
+        h.graphql(
+            self.url,
+            "mutation { updateOAuthConfig(input: {oauth2AccessTokenLifetime: 86400}) { userErrors { message } } }",
+            token=self.admin_token,
+        )
+        base = self.url.rsplit("/graphql", 1)[0]
+        response = httpx.post(
+            f"{base}/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(credentials.consumer_key, credentials.consumer_secret),
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"/oauth2/token: {response.status_code} {response.text[:300]}")
+        return str(response.json()["access_token"])
+
     def body_file(self, document: str) -> Path:
         path = self.body_dir / f"body-{abs(hash(document))}.json"
         if not path.exists():
@@ -167,11 +203,15 @@ class Store:
         return {
             "base_url": f"http://127.0.0.1:{self.port}",
             "admin_token": self.admin_token,
+            "oauth2_token": self.oauth2_token,
             "credentials": self.credentials.__dict__ if self.credentials else None,
         }
 
     def bearer(self, workload: str) -> str | None:
-        """The fixed Authorization value of a workload (W2's admin token); W3 signs each request instead."""
+        """The fixed Authorization value of a workload (W2's admin token, W5's OAuth 2.0 token); W3 signs each
+        request instead."""
+        if workload == "W5":
+            return f"Bearer {self.oauth2_token}"
         return f"Bearer {self.admin_token}" if workload == "W2" else None
 
     def headers(self, workload: str) -> dict[str, str]:
@@ -196,7 +236,7 @@ class Store:
     def _check_workloads(self, products: bool) -> None:
         """Each workload answers the document with a full page and no errors; a replayed signature is refused."""
         expected = min(h.DEFAULT_FIRST, self.products)
-        for workload in ("W1", "W2", "W3") if self.credentials else ("W1", "W2"):
+        for workload in ("W1", "W2", *(("W3",) if self.credentials else ()), *(("W5",) if self.oauth2_token else ())):
             headers = self.headers(workload)
             response = self._post(workload, headers)
             body = response.json()
@@ -527,7 +567,8 @@ def save(kind: str, store: Store, payload: dict[str, Any], save_latest: bool) ->
 def run_main(args: argparse.Namespace, generator: str) -> int:
     database = h.Database.choose(args.database, "bench")
     store = Store(database, args.products, args.port or h.free_port()).prepare(query=args.query)
-    workloads = [w for w in ("W4", "W1", "W2", "W3") if w in args.workloads and (w != "W3" or store.credentials)]
+    available = {"W3": store.credentials is not None, "W5": store.oauth2_token is not None}
+    workloads = [w for w in ("W4", "W1", "W2", "W3", "W5") if w in args.workloads and available.get(w, True)]
     sql = count_statements(store, workloads, args.query) if not args.no_sql_count else None
     bench = Bench(args, generator)
     runs: list[dict[str, Any]] = []
@@ -810,8 +851,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workloads",
         type=lambda s: [w.strip() for w in s.split(",")],
-        default=["W1", "W2", "W3", "W4"],
-        help="comma-separated subset of W1,W2,W3,W4 (W4 is needed for the ratios)",
+        default=["W1", "W2", "W3", "W4", "W5"],
+        help="comma-separated subset of W1,W2,W3,W4,W5 (W4 is needed for the ratios)",
     )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the bare Starlette ceiling")
     parser.add_argument("--no-sql-count", action="store_true", help="skip counting SQL statements per request")
@@ -855,7 +896,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    unknown = set(args.workloads) - {"W1", "W2", "W3", "W4"}
+    unknown = set(args.workloads) - {"W1", "W2", "W3", "W4", "W5"}
     if unknown:
         raise SystemExit(f"unknown workloads: {', '.join(sorted(unknown))}")
     if "W4" not in args.workloads:

@@ -93,6 +93,8 @@ class InProcess:
     url: str
     admin_token: str
     credentials: OAuthCredentials | None
+    #: W5's OAuth 2.0 bearer token (None for a checkout without OAuth 2.0).
+    oauth2_token: str | None
     #: The bare schema's extensions against the real one's (see ``_extension_check``).
     extensions: dict[str, Any]
 
@@ -103,6 +105,8 @@ class InProcess:
         """W2 the admin token, W3 freshly signed (a new nonce on every call), W1 and W4 nothing."""
         if workload == "W2":
             return {"Authorization": f"Bearer {self.admin_token}"}
+        if workload == "W5" and self.oauth2_token:
+            return {"Authorization": f"Bearer {self.oauth2_token}"}
         if workload == "W3":
             assert self.credentials is not None
             return {"Authorization": signed_headers(self.credentials, self.url, 1)[0]}
@@ -137,6 +141,7 @@ async def in_process(spec: dict[str, Any], wrap: Callable[[Any], Any] = lambda a
             f"{base_url}/graphql",
             spec["admin_token"],
             OAuthCredentials(**spec["credentials"]) if spec.get("credentials") else None,
+            spec.get("oauth2_token"),
             _extension_check(app.state.schema, _view_of(bare).schema),
         )
 

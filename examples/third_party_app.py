@@ -13,6 +13,13 @@ What it does, in the order things happen:
 4. ``GET /products`` and ``POST /query``: GraphQL calls to the store, signed with the access token.
    The same from a shell: ``python examples/third_party_app.py query '{ viewer { kind name } }'``.
 
+5. ``oauth2-query``: the other method, OAuth 2.0 client credentials (an integration whose authentication methods
+   include ``OAUTH2_CLIENT_CREDENTIALS``): no handshake, requests-oauthlib's ``BackendApplicationClient`` fetches a
+   bearer token from the store's token endpoint (found in its ``/.well-known/oauth-authorization-server``) with
+   the consumer key and secret, and calls GraphQL with it: ``python examples/third_party_app.py oauth2-query
+   --store URL --client-id KEY --client-secret SECRET '{ viewer { kind } }'``
+   (``OAUTHLIB_INSECURE_TRANSPORT=1`` for a store on plain http, in development only).
+
 Run it: ``python examples/third_party_app.py serve --port 9000`` (or ``uvicorn examples.third_party_app:app``).
 State (credentials and tokens) is kept in ``THIRD_PARTY_STATE`` (default ``third_party_state.json``), readable
 only by its owner. A real app would also authenticate its own users on the login page and keep secrets in a
@@ -136,6 +143,20 @@ def call_graphql(link: StoreLink, query: str, variables: dict[str, Any] | None =
     )
 
 
+def call_graphql_oauth2(
+    store: str, client_id: str, client_secret: str, query: str, scope: str | None = None
+) -> requests.Response:
+    """OAuth 2.0 client credentials: a bearer token from the store's token endpoint, then the GraphQL call."""
+    from oauthlib.oauth2 import BackendApplicationClient
+    from requests_oauthlib import OAuth2Session
+
+    base = store.rstrip("/")
+    metadata = requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=30).json()
+    session = OAuth2Session(client=BackendApplicationClient(client_id=client_id, scope=scope))
+    session.fetch_token(token_url=metadata["token_endpoint"], client_id=client_id, client_secret=client_secret)
+    return session.post(f"{base}/graphql", json={"query": query}, timeout=30)
+
+
 # ----------------------------------------------------------------------------------------------- pages
 
 _PAGE = """<!doctype html>
@@ -252,7 +273,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=9000)
     ask = commands.add_parser("query", help="send a signed GraphQL query to the linked store")
     ask.add_argument("document", nargs="?", default=PRODUCTS_QUERY)
+    bearer = commands.add_parser("oauth2-query", help="fetch an OAuth 2.0 token (client credentials) and query")
+    bearer.add_argument("document", nargs="?", default=PRODUCTS_QUERY)
+    bearer.add_argument("--store", default=os.environ.get("STORE_URL", "http://127.0.0.1:8000/"))
+    bearer.add_argument("--client-id", default=os.environ.get("OAUTH2_CLIENT_ID", ""), help="the consumer key")
+    bearer.add_argument("--client-secret", default=os.environ.get("OAUTH2_CLIENT_SECRET", ""), help="the secret")
+    bearer.add_argument("--scope", help="space-separated resource ids (default: the whole grant)")
     args = parser.parse_args(argv)
+    if args.command == "oauth2-query":
+        response = call_graphql_oauth2(args.store, args.client_id, args.client_secret, args.document, args.scope)
+        print(json.dumps(response.json(), indent=2))
+        return 0 if response.ok else 1
     if args.command == "serve":
         import uvicorn
 

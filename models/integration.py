@@ -25,6 +25,10 @@ class Integration(Model):
     setup_type = fields.SmallIntField(default=SETUP_MANUAL)
     #: Fingerprint of the declaration a config-file integration was made from.
     config_hash = fields.CharField(max_length=64, null=True)
+    #: May use Magento's OAuth 1.0a (token exchange, signed calls): the default.
+    allow_oauth1 = fields.BooleanField(default=True, description="May use OAuth 1.0a (the default).")
+    #: May obtain OAuth 2.0 bearer tokens with the client credentials grant (``auth.oauth2``).
+    allow_oauth2 = fields.BooleanField(default=False, description="May use OAuth 2.0 client credentials.")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -46,6 +50,10 @@ class OAuthConsumer(Model):
     exchange_started_at = fields.DatetimeField(null=True)
     #: While a token exchange is being started (its credentials POSTed): overlapping ones are refused.
     activation_started_at = fields.DatetimeField(null=True)
+    #: The secret before the last rotation, encrypted at rest, accepted until ``previous_secret_expires_at``.
+    previous_secret = fields.CharField(max_length=255, null=True, description="Encrypted. Valid during the overlap.")
+    previous_secret_expires_at = fields.DatetimeField(null=True, description="When the previous secret stops working.")
+    secret_rotated_at = fields.DatetimeField(null=True, description="When the secret was last rotated.")
 
     class Meta:
         table = "oauth_consumer"
@@ -75,6 +83,30 @@ class OAuthToken(Model):
     class Meta:
         table = "oauth_token"
         unique_together = (("consumer", "user_type", "type"),)
+
+
+class OAuth2AccessToken(Model):
+    """An OAuth 2.0 client-credentials access token (``auth.oauth2``): opaque, stored only as its hash.
+
+    Many per integration (each client process may hold its own); they go with the integration (cascade), and
+    reauthorization deletes them.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    integration: fields.ForeignKeyRelation[Integration] = fields.ForeignKeyField(
+        "models.Integration", related_name="oauth2_tokens", on_delete=fields.CASCADE
+    )
+    #: SHA-256 of the token (``auth.tokens.hash_token``): the token itself is never stored.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    #: The scope as granted to the client (space-separated resource ids), for its answers and introspection.
+    scope = fields.TextField(description="Granted scope, space-separated resource ids.")
+    #: Resources the token holds (expanded), before intersecting with the integration's grant at each use.
+    resources: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "oauth2_access_token"
 
 
 class OAuthNonce(Model):

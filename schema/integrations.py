@@ -12,8 +12,8 @@ from strawberry import relay
 
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
-from models.values import as_datetime
-from resolvers.integrations import activation, loaders, service, validation
+from models.values import as_bool, as_datetime
+from resolvers.integrations import activation, loaders, rotation, service, validation
 from resolvers.integrations.grants import held_resources
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome
@@ -42,6 +42,16 @@ class IntegrationSetupType(enum.Enum):
 class ResourceAccess(enum.Enum):
     ALL = RESOURCE_ACCESS_ALL
     CUSTOM = RESOURCE_ACCESS_CUSTOM
+
+
+@strawberry.enum(
+    description="How an integration's client authenticates: Magento's OAuth 1.0a (token exchange and signed "
+    "calls), and/or OAuth 2.0 client credentials (bearer tokens from `POST /oauth2/token`, client id = consumer "
+    "key, client secret = consumer secret)."
+)
+class IntegrationAuthMethod(enum.Enum):
+    OAUTH1 = validation.AUTH_OAUTH1
+    OAUTH2_CLIENT_CREDENTIALS = validation.AUTH_OAUTH2
 
 
 @strawberry.enum(description="The integrations grid's sortable columns.")
@@ -93,6 +103,9 @@ class Integration(relay.Node):
     created_at: dt.datetime
     updated_at: dt.datetime
     name_key: strawberry.Private[str | None]
+    auth_methods: list[IntegrationAuthMethod] = strawberry.field(
+        description="The authentication methods its client may use (default OAUTH1)."
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Integration:
@@ -110,6 +123,10 @@ class Integration(relay.Node):
             created_at=as_datetime(row["created_at"]),
             updated_at=as_datetime(row["updated_at"]),
             name_key=row["name_key"],
+            auth_methods=[
+                IntegrationAuthMethod(m)
+                for m in validation.auth_methods_of(as_bool(row["allow_oauth1"]), as_bool(row["allow_oauth2"]))
+            ],
         )
 
     @classmethod
@@ -163,6 +180,22 @@ class Integration(relay.Node):
         grant = await loaders.load_grant(info.context, self.id)
         return list(grant.selected) if grant is not None and not grant.all_resources else []
 
+    @strawberry.field(
+        description="When the consumer secret was last rotated (`rotateIntegrationSecret`); null if never."
+    )
+    async def secret_rotated_at(self, info: strawberry.Info) -> dt.datetime | None:
+        consumer = await loaders.load_consumer(info.context, self.id)
+        return as_datetime(consumer.secret_rotated_at) if consumer and consumer.secret_rotated_at else None
+
+    @strawberry.field(
+        description="Until when the secret replaced by the last rotation still works (OAuth 1.0a signatures and "
+        "OAuth 2.0 client authentication); null when that rotation had no overlap, or there was none."
+    )
+    async def previous_secret_expires_at(self, info: strawberry.Info) -> dt.datetime | None:
+        consumer = await loaders.load_consumer(info.context, self.id)
+        expires = consumer.previous_secret_expires_at if consumer else None
+        return as_datetime(expires) if expires else None
+
     @strawberry.field(extensions=[admin_only()], description="Only admins see credentials.")
     async def credentials(self, info: strawberry.Info) -> IntegrationCredentials | None:
         return IntegrationCredentials.of(await loaders.load_credentials(info.context, self.id))
@@ -193,6 +226,10 @@ class CreateIntegrationInput:
         default=strawberry.UNSET,
         description="For CUSTOM: resource ids as ticked; each brings its subtree, ancestors become partial.",
     )
+    auth_methods: list[IntegrationAuthMethod] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="OAUTH1 (the default), OAUTH2_CLIENT_CREDENTIALS, or both; an empty list is refused (REQUIRED).",
+    )
     current_password: str | None = your_password()
 
 
@@ -205,6 +242,10 @@ class UpdateIntegrationInput:
     identity_link_url: str | None = strawberry.UNSET
     resource_access: ResourceAccess | None = strawberry.UNSET
     resources: list[str] | None = strawberry.UNSET
+    auth_methods: list[IntegrationAuthMethod] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="OAUTH1 (the default), OAUTH2_CLIENT_CREDENTIALS, or both; an empty list is refused (REQUIRED).",
+    )
     current_password: str | None = your_password()
 
 
@@ -219,6 +260,9 @@ def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> val
         identity_link_url=data.identity_link_url,
         resource_access=access,
         resources=data.resources,
+        auth_methods=(
+            [m.value for m in data.auth_methods] if isinstance(data.auth_methods, list) else data.auth_methods
+        ),
     )
 
 
@@ -260,6 +304,25 @@ class AuthorizeIntegrationPayload:
             credentials=IntegrationCredentials.of(done.credentials),
             identity_link_url=done.identity_link_url,
             success_callback_url=done.success_callback_url,
+            user_errors=user_errors(outcome.problems),
+        )
+
+
+@strawberry.type
+class RotateIntegrationSecretPayload:
+    integration: Integration | None
+    credentials: IntegrationCredentials | None = strawberry.field(
+        description="The consumer key and the new consumer secret (shown here once; the OAuth 1.0a access token "
+        "is unchanged)."
+    )
+    user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, outcome: Outcome[rotation.Rotation]) -> RotateIntegrationSecretPayload:
+        done = outcome.value or rotation.Rotation()
+        return cls(
+            integration=Integration.maybe(done.integration),
+            credentials=IntegrationCredentials.of(done.credentials),
             user_errors=user_errors(outcome.problems),
         )
 
@@ -384,3 +447,19 @@ class IntegrationMutation:
     ) -> AuthorizeIntegrationPayload:
         outcome = await activation.reauthorize_integration(info.context, id, current_password)
         return AuthorizeIntegrationPayload.of(outcome)
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.INTEGRATIONS)],
+        description="Issue a new consumer secret (shown once in the payload). The old one keeps working for OAuth "
+        "1.0a signatures and OAuth 2.0 client authentication for `overlapSeconds` (0 to 2592000; 0 ends it at "
+        "once), then stops. Access tokens are untouched.",
+    )
+    async def rotate_integration_secret(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        overlap_seconds: int,
+        current_password: Annotated[str | None, strawberry.argument(description=YOUR_PASSWORD)] = None,
+    ) -> RotateIntegrationSecretPayload:
+        outcome = await rotation.rotate_secret(info.context, id, overlap_seconds, current_password)
+        return RotateIntegrationSecretPayload.of(outcome)

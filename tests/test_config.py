@@ -86,6 +86,7 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.ALLOW_HMAC_SHA1: "0",
         store.PRIVATE_CALLBACK_ALLOW_LIST: "",
         store.REQUIRE_ADMIN_TOTP: "0",
+        store.OAUTH2_TOKEN_LIFETIME: "3600",
     }
 
 

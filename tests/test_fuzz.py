@@ -94,6 +94,14 @@ def test_generated_operations_as_an_integration_with_a_custom_grant(fuzz_server:
     assert report.statuses[401] == 0, report.summary()
 
 
+def test_generated_operations_as_an_oauth2_bearer(fuzz_server: Any, known_ids: KnownIds) -> None:
+    caller = make_caller("oauth2", signed_in(fuzz_server), FUZZ_ADMIN)
+    report = fuzz_graphql(f"{fuzz_server.base_url}/graphql", caller, 150, seed=SEED, known_ids=known_ids)
+    assert_clean(report, fuzz_server, 150)
+    assert report.codes["FORBIDDEN"] > 0  # bearer requests were authenticated, and refused what is not granted
+    assert report.statuses[401] == 0, report.summary()
+
+
 def test_a_narrow_grant_never_receives_data_of_resources_it_does_not_hold(
     fuzz_server: Any, known_ids: KnownIds
 ) -> None:

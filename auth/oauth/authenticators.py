@@ -15,7 +15,7 @@ from auth.admin_tokens import InvalidTokenError
 from auth.grants import granted_resources
 from auth.middleware import AuthenticationFailed, Authenticator
 from auth.oauth.params import FORM_MEDIA_TYPE, form_body_of
-from auth.oauth.problems import OAuthProblem
+from auth.oauth.problems import OAUTH1_NOT_ALLOWED, OAuthProblem
 from auth.oauth.signed_requests import authenticate_signed_request
 from auth.oauth.tokens import TYPE_ACCESS
 from auth.principal import Principal, integration_principal
@@ -95,7 +95,8 @@ def oauth_authenticator(origins: PublicOrigins, max_body_bytes: int = 1 << 20) -
 
 _BEARER_SQL = (
     "SELECT t.type AS token_type, t.revoked AS token_revoked, i.id AS integration_id, i.name AS integration_name, "
-    "i.status AS integration_status, g.all_resources AS all_resources, g.resources AS resources, "
+    "i.status AS integration_status, i.allow_oauth1 AS allow_oauth1, "
+    "g.all_resources AS all_resources, g.resources AS resources, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS as_bearer "
     "FROM oauth_token t JOIN oauth_consumer c ON c.id = t.consumer_id "
     "JOIN integration i ON i.id = c.integration_id "
@@ -117,6 +118,8 @@ async def integration_bearer_lookup(token: str) -> Principal | None:
         raise InvalidTokenError
     if row["integration_status"] != STATUS_ACTIVE:
         raise AuthenticationFailed(INTEGRATION_INACTIVE)
+    if not as_bool(row["allow_oauth1"]):
+        raise AuthenticationFailed(OAUTH1_NOT_ALLOWED)
     return integration_principal(
         row["integration_id"], row["integration_name"], granted_resources(row["all_resources"], row["resources"])
     )

@@ -15,6 +15,7 @@ import hmac
 
 from auth import config as paths
 from auth import secret_box
+from auth.clock import clock
 from auth.grants import granted_resources
 from auth.oauth.params import TOKEN_LENGTH
 from auth.oauth.tokens import TYPE_ACCESS
@@ -27,9 +28,11 @@ from models.values import as_bool, as_datetime
 #: are there even when the consumer key is unknown.
 _CREDENTIALS_SQL = (
     "SELECT c.id AS consumer_id, c.secret AS consumer_secret, c.exchange_started_at AS exchange_started_at, "
+    "c.previous_secret AS previous_secret, c.previous_secret_expires_at AS previous_secret_expires_at, "
     "t.id AS token_id, t.consumer_id AS token_consumer_id, t.type AS token_type, t.secret AS token_secret, "
     "t.verifier AS token_verifier, t.revoked AS token_revoked, "
     "i.id AS integration_id, i.name AS integration_name, i.status AS integration_status, "
+    "i.allow_oauth1 AS allow_oauth1, "
     "g.all_resources AS all_resources, g.resources AS resources, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS allow_hmac_sha1, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS consumer_expiration, "
@@ -62,6 +65,17 @@ def decrypt_or_dummy(ciphertext: str | None) -> str:
     return box.decrypt(ciphertext)
 
 
+def overlap_secret(ciphertext: str | None, expires_at: dt.datetime | None) -> str | None:
+    """The consumer's previous secret while a rotation's overlap lasts (``rotateIntegrationSecret``), else None.
+
+    Both OAuth 1.0a signatures and OAuth 2.0 client authentication accept it until ``expires_at`` by
+    ``auth.clock``; from that instant on, only the current secret works.
+    """
+    if ciphertext is None or expires_at is None or clock.now() >= expires_at:
+        return None
+    return secret_box.decrypt(ciphertext)
+
+
 @dataclasses.dataclass(slots=True)
 class RequestCredentials:
     """What the database knows about the consumer key and token of one request (None: unknown)."""
@@ -79,6 +93,10 @@ class RequestCredentials:
     integration_id: int | None = None
     integration_name: str = ""
     integration_status: int | None = None
+    #: False for an integration limited to OAuth 2.0 (``Integration.authMethods``).
+    allow_oauth1: bool = True
+    previous_secret: str | None = None
+    previous_secret_expires_at: dt.datetime | None = None
     resources: frozenset[str] = frozenset()
     allow_hmac_sha1: bool = False
     consumer_expiration_seconds: int = 300
@@ -118,6 +136,7 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
     assert row is not None
     setting = paths.BY_PATH
     started = row["exchange_started_at"]
+    previous_expires = row["previous_secret_expires_at"]
     return RequestCredentials(
         consumer_key=consumer_key,
         consumer_id=row["consumer_id"],
@@ -132,6 +151,9 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
         integration_id=row["integration_id"],
         integration_name=row["integration_name"] or "",
         integration_status=row["integration_status"],
+        allow_oauth1=row["allow_oauth1"] is None or as_bool(row["allow_oauth1"]),
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=as_datetime(previous_expires) if previous_expires else None,
         resources=granted_resources(row["all_resources"], row["resources"]),
         allow_hmac_sha1=bool(setting[paths.ALLOW_HMAC_SHA1].read(row["allow_hmac_sha1"])),
         consumer_expiration_seconds=int(setting[paths.CONSUMER_EXPIRATION_PERIOD].read(row["consumer_expiration"])),

@@ -43,6 +43,7 @@ from auth.oauth.problems import (
     CONSUMER_NOT_FOUND,
     NOT_A_REQUEST_TOKEN,
     NOT_A_VERIFIER_TOKEN,
+    OAUTH1_NOT_ALLOWED,
     REQUEST_TOKEN_NOT_OF_CONSUMER,
     SIGNATURE_INVALID,
     TOKEN_ALREADY_USED,
@@ -148,6 +149,8 @@ async def _verify(request: Request, uri: str, step: _Step) -> _Verified:
     _headers, body, status = step.answer(validator, call)
     if creds.consumer_id is None:
         raise OAuthProblem(CONSUMER_NOT_FOUND)
+    if not creds.allow_oauth1:
+        raise OAuthProblem(OAUTH1_NOT_ALLOWED)
     step.refuse(creds, validator)
     if status != 200 or validator.issued is None:
         raise _oauthlib_problem(body, status)

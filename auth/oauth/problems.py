@@ -75,3 +75,7 @@ INTEGRATION_INACTIVE = "The integration of this consumer is not active. Activate
 PARAMETERS_ONLY_IN_HEADER = "OAuth parameters are accepted only in the Authorization header."
 HEADER_MALFORMED = "The Authorization header could not be read as OAuth parameters."
 BODY_MALFORMED = "The form-encoded request body could not be read."
+OAUTH1_NOT_ALLOWED = (
+    "This integration may not use OAuth 1.0a: its authentication methods are OAUTH2_CLIENT_CREDENTIALS only. "
+    "Obtain a bearer token at /oauth2/token, or ask the admin to add OAUTH1."
+)

@@ -15,7 +15,7 @@ import functools
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
-from auth.oauth.credentials import decrypt_or_dummy, fetch_credentials, same
+from auth.oauth.credentials import decrypt_or_dummy, fetch_credentials, overlap_secret, same
 from auth.oauth.nonces import record_nonce
 from auth.oauth.params import (
     REQUIRED_RESOURCE,
@@ -30,6 +30,7 @@ from auth.oauth.problems import (
     CONSUMER_NOT_FOUND,
     INTEGRATION_INACTIVE,
     NOT_AN_ACCESS_TOKEN,
+    OAUTH1_NOT_ALLOWED,
     SIGNATURE_INVALID,
     TOKEN_NOT_FOUND,
     TOKEN_NOT_OF_CONSUMER,
@@ -100,6 +101,12 @@ async def authenticate_signed_request(
             decrypt_or_dummy(creds.token_secret if usable_token else None),
         ),
     )
+    if not valid and known_consumer and usable_token:
+        # During a rotation's overlap the previous consumer secret signs too.
+        previous = overlap_secret(creds.previous_secret, creds.previous_secret_expires_at)
+        if previous is not None:
+            token_secret = decrypt_or_dummy(creds.token_secret)
+            valid = signature_matches(params, method, uri, _Secrets(previous, token_secret))
     valid = valid and known_consumer and usable_token
     if creds.consumer_id is None:
         raise OAuthProblem(CONSUMER_NOT_FOUND)
@@ -115,5 +122,7 @@ async def authenticate_signed_request(
         raise OAuthProblem(SIGNATURE_INVALID)
     if creds.integration_status != STATUS_ACTIVE:
         raise OAuthProblem(INTEGRATION_INACTIVE)
+    if not creds.allow_oauth1:
+        raise OAuthProblem(OAUTH1_NOT_ALLOWED)
     await record_nonce(creds, params)
     return creds.principal()

@@ -1,6 +1,8 @@
 """How does an integration get its access token? Activate and Reauthorize (reference §3.2-3.4).
 
-Which flow runs is Magento's rule: an integration with both a callback URL and an identity link URL does
+An integration limited to OAuth 2.0 client credentials (``Integration.authMethods``) skips both flows: it is
+made active and its client id and secret are shown (``activate_for_oauth2``). Otherwise, which flow runs is
+Magento's rule: an integration with both a callback URL and an identity link URL does
 the OAuth 1.0a token exchange (``activate_by_token_exchange``); any other is a manual integration whose
 access token and secret are generated here and shown to the admin at once (``activate_manually``).
 
@@ -37,6 +39,7 @@ from auth.clock import clock
 from auth.config import ConfigSnapshot
 from auth.oauth import tokens as oauth_tokens
 from auth.oauth.endpoints import SUCCESS_CALLBACK_PATH
+from auth.oauth2 import tokens as oauth2_tokens
 from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
@@ -118,10 +121,15 @@ async def _activate_once(context: Context, value: str, *, reauthorize: bool) -> 
     )
     if problems:
         return Outcome(Activation(row), problems)
-    if is_token_exchange(row.endpoint, row.identity_link_url):
+    if not row.allow_oauth1:
+        outcome = await activate_for_oauth2(row, reauthorize=reauthorize)
+    elif is_token_exchange(row.endpoint, row.identity_link_url):
         outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
     else:
         outcome = await activate_manually(row, reauthorize=reauthorize)
+    if reauthorize and not outcome.problems:
+        # New credentials are the point of reauthorizing: OAuth 2.0 tokens issued before stop working now.
+        await oauth2_tokens.delete_integration_tokens(row.id)
     forget_loaders(context)
     return outcome
 
@@ -204,6 +212,29 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
         access_token_secret=issued.secret,
     )
     return Outcome(Activation(await IntegrationRow.get_or_none(id=row.id), credentials))
+
+
+# --------------------------------------------------------------------------------------- OAuth 2.0 only
+
+
+async def activate_for_oauth2(row: IntegrationRow, *, reauthorize: bool) -> Outcome[Activation]:
+    """An integration limited to OAuth 2.0 client credentials: no token exchange and no OAuth 1.0a token.
+
+    It becomes ``ACTIVE`` (one conditional update, so of overlapping activations one wins) and the admin is
+    shown its client id and secret (consumer key and secret), which obtain tokens at ``/oauth2/token``.
+    """
+    from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
+    changed = await IntegrationRow.filter(id=row.id, status__in=from_statuses).update(
+        status=STATUS_ACTIVE, updated_at=clock.now()
+    )
+    consumer = await OAuthConsumer.filter(integration_id=row.id).first()
+    current = await IntegrationRow.get_or_none(id=row.id)
+    if not changed or consumer is None:
+        refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
+        return Outcome(Activation(current), refusal or [Problem(("id",), CHANGED_MEANWHILE, UserErrorCode.IN_PROGRESS)])
+    logger.info("Integration %s %s for OAuth 2.0", row.id, "re-authorized" if reauthorize else "activated")
+    credentials = CredentialsView(consumer_key=consumer.key, consumer_secret=secret_box.decrypt(consumer.secret))
+    return Outcome(Activation(current, credentials))
 
 
 # --------------------------------------------------------------------------------------- token exchange

@@ -50,9 +50,14 @@ async def load_grant(context: Context, integration_id: int) -> IntegrationGrant 
     return await get_loader(context, "integration.grant", lambda _context: _grants).load(integration_id)
 
 
-async def load_credentials(context: Context, integration_id: int) -> CredentialsView | None:
+async def load_consumer(context: Context, integration_id: int) -> OAuthConsumer | None:
     consumers = get_loader(context, "integration.consumer", lambda _context: _consumers)
     consumer: OAuthConsumer | None = await consumers.load(integration_id)
+    return consumer
+
+
+async def load_credentials(context: Context, integration_id: int) -> CredentialsView | None:
+    consumer = await load_consumer(context, integration_id)
     if consumer is None:
         return None
     tokens = get_loader(context, "integration.access_token", lambda _context: _access_tokens)

@@ -48,6 +48,8 @@ COLUMNS = (
     "identity_link_url",
     "status",
     "setup_type",
+    "allow_oauth1",
+    "allow_oauth2",
     "created_at",
     "updated_at",
 )

@@ -33,6 +33,13 @@ class IntegrationInput:
     #: ``"ALL"`` or ``"CUSTOM"``.
     resource_access: Any = UNSET
     resources: Any = UNSET
+    #: ``"OAUTH1"`` and/or ``"OAUTH2_CLIENT_CREDENTIALS"``; default (create) ``["OAUTH1"]``.
+    auth_methods: Any = UNSET
+
+
+AUTH_OAUTH1 = "OAUTH1"
+AUTH_OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS"
+AUTH_METHODS_REQUIRED = "Choose at least one authentication method."
 
 
 @dataclasses.dataclass
@@ -75,10 +82,27 @@ def validate_input(
         fields["endpoint"] = check.url("callback_url", _text(data.callback_url))
     if creating or _given(data.identity_link_url):
         fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
+    if (creating and data.auth_methods is not None) or (not creating and _given(data.auth_methods)):
+        _auth_methods(check, fields, [AUTH_OAUTH1] if data.auth_methods is UNSET else data.auth_methods)
     grant = checked_grant(
         check, data.resource_access, data.resources, creating=creating, stored_selection=stored_selection
     )
     return ValidatedInput(fields, grant, check.problems)
+
+
+def _auth_methods(check: InputChecker, fields: dict[str, Any], methods: Sequence[str] | None) -> None:
+    """An empty list (or null on update) would leave the integration no way to authenticate."""
+    chosen = set(methods or ())
+    if not chosen:
+        check.add("auth_methods", AUTH_METHODS_REQUIRED, UserErrorCode.REQUIRED)
+        return
+    fields["allow_oauth1"] = AUTH_OAUTH1 in chosen
+    fields["allow_oauth2"] = AUTH_OAUTH2 in chosen
+
+
+def auth_methods_of(allow_oauth1: bool, allow_oauth2: bool) -> list[str]:
+    """The stored flags as the API lists them."""
+    return [m for m, on in ((AUTH_OAUTH1, allow_oauth1), (AUTH_OAUTH2, allow_oauth2)) if on]
 
 
 def _name(check: InputChecker, name: str | None) -> str | None:

@@ -26,7 +26,14 @@ from tests.support.graphql import SyncGraphQLClient
 from tests.support.leaks import LeakCheck
 from tests.support.oauth import signer
 
-PATHS = ("/graphql", "/oauth/token/request", "/oauth/token/access")
+PATHS = (
+    "/graphql",
+    "/oauth/token/request",
+    "/oauth/token/access",
+    "/oauth2/token",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+)
 
 #: Root fields that are slow by design (argon2 password hashing, or signing in again after revoking the
 #: token in use): they get a smaller share of the budget.
@@ -214,7 +221,14 @@ def allow_guest_access(admin: SyncGraphQLClient, allow: bool = True) -> None:
 
 #: Allow Anonymous Guest Access while each caller is fuzzed: on, so guests reach resolvers, except for the
 #: narrow grant, whose leak check then covers the guest fields (catalog, CMS, stores) as well.
-GUEST_ACCESS_FOR = {"guest": True, "admin": True, "integration": True, "narrow": False, "restricted": False}
+GUEST_ACCESS_FOR = {
+    "guest": True,
+    "admin": True,
+    "integration": True,
+    "oauth2": True,
+    "narrow": False,
+    "restricted": False,
+}
 
 
 def integration_ids(admin: SyncGraphQLClient) -> list[str]:
@@ -224,7 +238,7 @@ def integration_ids(admin: SyncGraphQLClient) -> list[str]:
 
 
 #: The callers ``make_caller`` knows.
-CALLERS = ("guest", "admin", "integration", "narrow", "restricted")
+CALLERS = ("guest", "admin", "integration", "oauth2", "narrow", "restricted")
 
 #: The Custom grant the fuzzed integration holds: some store data, not customers, config or integrations.
 FUZZ_GRANT = ["Magento_Catalog::catalog", "Magento_Cms::page", "Magento_Sales::sales"]
@@ -247,6 +261,36 @@ def integration_oauth(
     return signer(authorized["data"]["authorizeIntegration"]["credentials"])
 
 
+def integration_oauth2(
+    admin: SyncGraphQLClient, password: str, name: str = "fuzz bearer", grant: list[str] = FUZZ_GRANT
+) -> Callable[[], dict[str, str]]:
+    """An OAuth 2.0-only integration with a Custom grant, activated by ``admin``: a function that obtains a
+    fresh bearer token at ``/oauth2/token`` (client credentials, HTTP Basic) and answers its headers."""
+    fields = {
+        "name": name,
+        "resourceAccess": "CUSTOM",
+        "resources": grant,
+        "authMethods": ["OAUTH2_CLIENT_CREDENTIALS"],
+        "currentPassword": password,
+    }
+    created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
+    assert not created["userErrors"], created
+    authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"], "currentPassword": password})
+    credentials = authorized["data"]["authorizeIntegration"]["credentials"]
+
+    def bearer() -> dict[str, str]:
+        response = httpx.post(
+            f"{admin.base_url}/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(credentials["consumerKey"], credentials["consumerSecret"]),
+            timeout=admin.timeout,
+        )
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return bearer
+
+
 def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str]) -> Caller:
     """A caller by name; the admin signs in again whenever the fuzzer revoked its token."""
     if name == "guest":
@@ -259,6 +303,9 @@ def make_caller(name: str, admin: SyncGraphQLClient, admin_login: tuple[str, str
         return Caller("admin", {"Authorization": f"Bearer {admin.token}"}, renew=sign, password=admin_login[1])
     if name == "integration":
         return Caller("integration", auth=integration_oauth(admin, admin_login[1]))
+    if name == "oauth2":
+        bearer = integration_oauth2(admin, admin_login[1])
+        return Caller("oauth2", bearer(), renew=bearer)
     if name == "narrow":
         from auth.acl import TREE
 
