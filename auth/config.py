@@ -33,6 +33,17 @@ MAX_FAILURES = "oauth/authentication_lock/max_failures_count"
 LOCK_TIMEOUT = "oauth/authentication_lock/timeout"
 ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
 REQUIRE_ADMIN_TOTP = "admin/security/require_admin_totp"
+THROTTLING_ENABLED = "graphql/throttling/enabled"
+MAX_QUERY_COST = "graphql/query_cost/max_query_cost"
+INTEGRATION_BUCKET_SIZE = "graphql/throttling/integration_bucket_size"
+INTEGRATION_RESTORE_RATE = "graphql/throttling/integration_restore_rate"
+ADMIN_BUCKET_SIZE = "graphql/throttling/admin_bucket_size"
+ADMIN_RESTORE_RATE = "graphql/throttling/admin_restore_rate"
+GUEST_BUCKET_SIZE = "graphql/throttling/guest_bucket_size"
+GUEST_RESTORE_RATE = "graphql/throttling/guest_restore_rate"
+#: The largest bucket and restore rate a setting or an integration's override may have.
+MAX_BUCKET_SIZE = 1_000_000
+MAX_RESTORE_RATE = 100_000
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -93,7 +104,7 @@ class Number(Setting):
 
 
 #: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
-#: ``allow_hmac_sha1`` and ``require_admin_totp`` are ours.
+#: ``allow_hmac_sha1``, ``require_admin_totp`` and the ``graphql`` section (query cost, throttling) are ours.
 SETTINGS: tuple[Flag | Number, ...] = (
     Flag(
         "allow_anonymous_guest_access",
@@ -197,6 +208,79 @@ SETTINGS: tuple[Flag | Number, ...] = (
         description="Require two-factor sign-in (TOTP) for every admin: an admin who has not turned it on still "
         "signs in, but holds no resources until it does (`enrollAdminTotp`, then `confirmAdminTotp`).",
     ),
+    Flag(
+        "throttling_enabled",
+        path=THROTTLING_ENABLED,
+        attribute="throttling_enabled",
+        default=True,
+        description="Throttle GraphQL requests by their calculated cost, with one leaky bucket per integration, "
+        "per admin and per guest address (`graphql/throttling/enabled`). Off: nothing is taken from the buckets "
+        "(maxQueryCost still applies).",
+    ),
+    Number(
+        "max_query_cost",
+        path=MAX_QUERY_COST,
+        attribute="max_query_cost",
+        default=1000,
+        minimum=1,
+        maximum=MAX_BUCKET_SIZE,
+        description="The highest calculated cost a document may have; a costlier one is refused before it runs "
+        "with MAX_COST_EXCEEDED.",
+    ),
+    Number(
+        "integration_bucket_size",
+        path=INTEGRATION_BUCKET_SIZE,
+        attribute="integration_bucket_size",
+        default=1000,
+        minimum=1,
+        maximum=MAX_BUCKET_SIZE,
+        description="Points an integration's bucket holds (unless the integration has its own).",
+    ),
+    Number(
+        "integration_restore_rate",
+        path=INTEGRATION_RESTORE_RATE,
+        attribute="integration_restore_rate",
+        default=50,
+        minimum=1,
+        maximum=MAX_RESTORE_RATE,
+        description="Points per second an integration's bucket gets back (unless the integration has its own).",
+    ),
+    Number(
+        "admin_bucket_size",
+        path=ADMIN_BUCKET_SIZE,
+        attribute="admin_bucket_size",
+        default=2000,
+        minimum=1,
+        maximum=MAX_BUCKET_SIZE,
+        description="Points each admin's bucket holds (shared by the admin's tokens).",
+    ),
+    Number(
+        "admin_restore_rate",
+        path=ADMIN_RESTORE_RATE,
+        attribute="admin_restore_rate",
+        default=100,
+        minimum=1,
+        maximum=MAX_RESTORE_RATE,
+        description="Points per second an admin's bucket gets back.",
+    ),
+    Number(
+        "guest_bucket_size",
+        path=GUEST_BUCKET_SIZE,
+        attribute="guest_bucket_size",
+        default=400,
+        minimum=1,
+        maximum=MAX_BUCKET_SIZE,
+        description="Points the bucket of each guest client address holds.",
+    ),
+    Number(
+        "guest_restore_rate",
+        path=GUEST_RESTORE_RATE,
+        attribute="guest_restore_rate",
+        default=20,
+        minimum=1,
+        maximum=MAX_RESTORE_RATE,
+        description="Points per second the bucket of a guest client address gets back.",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -223,6 +307,14 @@ class ConfigSnapshot:
     cleanup_probability: int
     cleanup_expiration_minutes: int
     require_admin_totp: bool
+    throttling_enabled: bool
+    max_query_cost: int
+    integration_bucket_size: int
+    integration_restore_rate: int
+    admin_bucket_size: int
+    admin_restore_rate: int
+    guest_bucket_size: int
+    guest_restore_rate: int
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:

@@ -25,6 +25,9 @@ class Integration(Model):
     setup_type = fields.SmallIntField(default=SETUP_MANUAL)
     #: Fingerprint of the declaration a config-file integration was made from.
     config_hash = fields.CharField(max_length=64, null=True)
+    #: This integration's own rate-limit bucket (points) and restore rate (points a second), null for the store's.
+    rate_limit_bucket_size = fields.IntField(null=True)
+    rate_limit_restore_rate = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -30,6 +30,7 @@ _CREDENTIALS_SQL = (
     "t.id AS token_id, t.consumer_id AS token_consumer_id, t.type AS token_type, t.secret AS token_secret, "
     "t.verifier AS token_verifier, t.revoked AS token_revoked, "
     "i.id AS integration_id, i.name AS integration_name, i.status AS integration_status, "
+    "i.rate_limit_bucket_size AS bucket_size, i.rate_limit_restore_rate AS restore_rate, "
     "g.all_resources AS all_resources, g.resources AS resources, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS allow_hmac_sha1, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS consumer_expiration, "
@@ -80,6 +81,8 @@ class RequestCredentials:
     integration_name: str = ""
     integration_status: int | None = None
     resources: frozenset[str] = frozenset()
+    #: The integration's own bucket size and restore rate (None: the store's).
+    bucket_override: tuple[int | None, int | None] = (None, None)
     allow_hmac_sha1: bool = False
     consumer_expiration_seconds: int = 300
     cleanup_probability: int = 100
@@ -102,7 +105,9 @@ class RequestCredentials:
 
     def principal(self) -> Principal:
         assert self.integration_id is not None
-        return integration_principal(self.integration_id, self.integration_name, self.resources)
+        return integration_principal(
+            self.integration_id, self.integration_name, self.resources, self.bucket_override
+        )
 
 
 async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCredentials:
@@ -133,6 +138,7 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
         integration_name=row["integration_name"] or "",
         integration_status=row["integration_status"],
         resources=granted_resources(row["all_resources"], row["resources"]),
+        bucket_override=(row["bucket_size"], row["restore_rate"]),
         allow_hmac_sha1=bool(setting[paths.ALLOW_HMAC_SHA1].read(row["allow_hmac_sha1"])),
         consumer_expiration_seconds=int(setting[paths.CONSUMER_EXPIRATION_PERIOD].read(row["consumer_expiration"])),
         cleanup_probability=int(setting[paths.CLEANUP_PROBABILITY].read(row["cleanup_probability"])),
