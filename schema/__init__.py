@@ -36,6 +36,7 @@ from schema.customers import CustomerQuery
 from schema.errors import MaskUnexpectedErrors, log_errors, with_code
 from schema.integrations import IntegrationMutation, IntegrationQuery
 from schema.introspection import introspection_policy
+from schema.rate_limits import RateLimitQuery
 from schema.sales import SalesQuery
 from schema.store import StoreQuery
 from schema.text_inputs import RejectUnstorableText
@@ -51,6 +52,7 @@ QUERY_PARTS: tuple[type, ...] = (
     CustomerQuery,
     IntegrationQuery,
     AdminUsersQuery,
+    RateLimitQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AdminMutation,

@@ -77,6 +77,16 @@ class IntegrationCredentials:
         )
 
 
+RATE_LIMIT_BUCKET_SIZE = (
+    "This integration's own throttling bucket (points); null: the store's `config.rateLimits.integrationBucketSize`."
+)
+RATE_LIMIT_RESTORE_RATE = (
+    "Points per second this integration's bucket gets back; null: the store's "
+    "`config.rateLimits.integrationRestoreRate`."
+)
+RATE_LIMIT_INPUT = " Null or 0 puts it back to the store's setting."
+
+
 @strawberry.type(description="A third-party integration and the API resources it may use.")
 class Integration(relay.Node):
     id: relay.NodeID[int]
@@ -90,6 +100,8 @@ class Integration(relay.Node):
     )
     status: IntegrationStatus
     setup_type: IntegrationSetupType
+    rate_limit_bucket_size: int | None = strawberry.field(description=RATE_LIMIT_BUCKET_SIZE)
+    rate_limit_restore_rate: int | None = strawberry.field(description=RATE_LIMIT_RESTORE_RATE)
     created_at: dt.datetime
     updated_at: dt.datetime
     name_key: strawberry.Private[str | None]
@@ -107,6 +119,8 @@ class Integration(relay.Node):
             setup_type=(
                 IntegrationSetupType.CONFIG if row["setup_type"] == SETUP_CONFIG else IntegrationSetupType.MANUAL
             ),
+            rate_limit_bucket_size=row["rate_limit_bucket_size"],
+            rate_limit_restore_rate=row["rate_limit_restore_rate"],
             created_at=as_datetime(row["created_at"]),
             updated_at=as_datetime(row["updated_at"]),
             name_key=row["name_key"],
@@ -180,6 +194,10 @@ def your_password() -> Any:
     return strawberry.field(default=strawberry.UNSET, description=YOUR_PASSWORD)
 
 
+def rate_limit_input(description: str) -> Any:
+    return strawberry.field(default=strawberry.UNSET, description=description + RATE_LIMIT_INPUT)
+
+
 @strawberry.input
 class CreateIntegrationInput:
     name: str
@@ -193,6 +211,8 @@ class CreateIntegrationInput:
         default=strawberry.UNSET,
         description="For CUSTOM: resource ids as ticked; each brings its subtree, ancestors become partial.",
     )
+    rate_limit_bucket_size: int | None = rate_limit_input(RATE_LIMIT_BUCKET_SIZE)
+    rate_limit_restore_rate: int | None = rate_limit_input(RATE_LIMIT_RESTORE_RATE)
     current_password: str | None = your_password()
 
 
@@ -205,6 +225,8 @@ class UpdateIntegrationInput:
     identity_link_url: str | None = strawberry.UNSET
     resource_access: ResourceAccess | None = strawberry.UNSET
     resources: list[str] | None = strawberry.UNSET
+    rate_limit_bucket_size: int | None = rate_limit_input(RATE_LIMIT_BUCKET_SIZE)
+    rate_limit_restore_rate: int | None = rate_limit_input(RATE_LIMIT_RESTORE_RATE)
     current_password: str | None = your_password()
 
 
@@ -219,6 +241,8 @@ def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> val
         identity_link_url=data.identity_link_url,
         resource_access=access,
         resources=data.resources,
+        rate_limit_bucket_size=data.rate_limit_bucket_size,
+        rate_limit_restore_rate=data.rate_limit_restore_rate,
     )
 
 

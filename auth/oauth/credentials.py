@@ -105,9 +105,7 @@ class RequestCredentials:
 
     def principal(self) -> Principal:
         assert self.integration_id is not None
-        return integration_principal(
-            self.integration_id, self.integration_name, self.resources, self.bucket_override
-        )
+        return integration_principal(self.integration_id, self.integration_name, self.resources, self.bucket_override)
 
 
 async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCredentials:

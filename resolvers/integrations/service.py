@@ -48,6 +48,8 @@ COLUMNS = (
     "identity_link_url",
     "status",
     "setup_type",
+    "rate_limit_bucket_size",
+    "rate_limit_restore_rate",
     "created_at",
     "updated_at",
 )

@@ -12,6 +12,7 @@ from typing import Any
 
 from strawberry import UNSET
 
+from auth.config import MAX_BUCKET_SIZE, MAX_RESTORE_RATE
 from auth.grants import GrantSpec
 from resolvers.problems import Problem, UserErrorCode
 from resolvers.validation import InputChecker, checked_grant, name_key
@@ -32,6 +33,9 @@ class IntegrationInput:
     #: ``"ALL"`` or ``"CUSTOM"``.
     resource_access: Any = UNSET
     resources: Any = UNSET
+    #: The integration's own throttling bucket and restore rate; None or 0: the store's setting.
+    rate_limit_bucket_size: Any = UNSET
+    rate_limit_restore_rate: Any = UNSET
 
 
 @dataclasses.dataclass
@@ -74,10 +78,29 @@ def validate_input(
         fields["endpoint"] = check.url("callback_url", _text(data.callback_url))
     if creating or _given(data.identity_link_url):
         fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
+    for name, maximum in (
+        ("rate_limit_bucket_size", MAX_BUCKET_SIZE),
+        ("rate_limit_restore_rate", MAX_RESTORE_RATE),
+    ):
+        value = getattr(data, name)
+        if _given(value):
+            fields[name] = _rate_limit(check, name, value, maximum)
     grant = checked_grant(
         check, data.resource_access, data.resources, creating=creating, stored_selection=stored_selection
     )
     return ValidatedInput(fields, grant, check.problems)
+
+
+def _rate_limit(check: InputChecker, field: str, value: int | None, maximum: int) -> int | None:
+    """An integration's own rate limit: a whole number from 1 to ``maximum``; None or 0 is the store's setting."""
+    if not value:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        check.add(
+            field, f"Enter a number from 1 to {maximum}, or 0 to use the store's setting.", UserErrorCode.OUT_OF_RANGE
+        )
+        return None
+    return value
 
 
 def _name(check: InputChecker, name: str | None) -> str | None:
