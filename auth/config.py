@@ -222,10 +222,10 @@ SETTINGS: tuple[Flag | Number, ...] = (
         path=MAX_QUERY_COST,
         attribute="max_query_cost",
         default=1000,
-        minimum=1,
+        minimum=100,
         maximum=MAX_BUCKET_SIZE,
         description="The highest calculated cost a document may have; a costlier one is refused before it runs "
-        "with MAX_COST_EXCEEDED.",
+        "with MAX_COST_EXCEEDED. At least 100, so that admins can always change these settings again.",
     ),
     Number(
         "integration_bucket_size",
@@ -250,9 +250,10 @@ SETTINGS: tuple[Flag | Number, ...] = (
         path=ADMIN_BUCKET_SIZE,
         attribute="admin_bucket_size",
         default=2000,
-        minimum=1,
+        minimum=100,
         maximum=MAX_BUCKET_SIZE,
-        description="Points each admin's bucket holds (shared by the admin's tokens).",
+        description="Points each admin's bucket holds (shared by the admin's tokens); at least 100, so that admins "
+        "can always change these settings again.",
     ),
     Number(
         "admin_restore_rate",
