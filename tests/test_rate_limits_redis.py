@@ -20,7 +20,7 @@ import pytest
 
 from auth.clock import clock
 from settings import Settings
-from tests.support.database import run
+from tests.support.database import POSTGRES_URL, run
 from tests.support.graphql import GraphQLClient, SyncGraphQLClient
 from tests.support.principals import serving
 
@@ -159,6 +159,7 @@ def test_two_server_processes_share_one_bucket(database_url: str, prefix: str, s
         assert "Traceback" not in server.output()
 
 
+@pytest.mark.skipif(not POSTGRES_URL, reason="several workers need DATABASE_URL pointing at PostgreSQL")
 def test_serve_with_workers_and_no_redis_says_each_worker_has_its_own_buckets(
     database_url: str, server_factory: Any
 ) -> None:
