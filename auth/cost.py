@@ -8,7 +8,8 @@ The cost model (Shopify's calculated query cost, documented with worked examples
 - a connection (a type named ``...Connection`` with ``edges``) costs ``first`` x the cost of its node
   selection + 2 (``edges``, ``pageInfo`` and ``totalCount`` are in the 2);
 - a root mutation field costs 10 plus its selection (the payload object itself is in the 10);
-- fragments count where they are spread; the branches of an abstract type are added up (an upper bound).
+- fragments count where they are spread; the branches of an abstract type are added up (an upper bound);
+- ``first`` counts at most ``MAX_PAGE_SIZE`` (a larger page is refused with ``BAD_USER_INPUT`` when it runs).
 
 ``first`` given as a literal is folded into the number when the document is analysed. Given as a variable,
 the cost keeps a term that is evaluated with the request's variables (its value, else the variable's default,
@@ -53,13 +54,16 @@ class PageTerm:
     #: The page size when the request does not give the variable.
     fallback: int
     node_cost: QueryCost
+    #: The largest page a connection serves (a larger ``first`` is refused with BAD_USER_INPUT, never served).
+    max_page_size: int = 100
     #: How many times the connection is selected (inside another connection's nodes).
     times: int = 1
 
     def evaluate(self, variables: Mapping[str, Any]) -> int:
         given = variables.get(self.variable, self.fallback)
         first = given if isinstance(given, int) and not isinstance(given, bool) else self.fallback
-        return self.times * (max(0, first) * self.node_cost.evaluate(variables) + CONNECTION_COST)
+        first = min(max(0, first), self.max_page_size)
+        return self.times * (first * self.node_cost.evaluate(variables) + CONNECTION_COST)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -162,9 +166,10 @@ class DocumentWalk:
         if isinstance(first, VariableNode):
             name = first.name.value
             fallback = self.defaults.get(name, self._default_first(field))
-            return QueryCost(0, (PageTerm(name, fallback, nodes),))
+            return QueryCost(0, (PageTerm(name, fallback, nodes, self.max_page_size),))
         size = int(first.value) if isinstance(first, IntValueNode) else self._default_first(field)
-        return nodes.times(max(0, size)).plus(CONNECTION_COST)
+        # A page larger than MAX_PAGE_SIZE is refused with its own error when it runs: count the largest one.
+        return nodes.times(min(max(0, size), self.max_page_size)).plus(CONNECTION_COST)
 
     def _default_first(self, field: GraphQLField) -> int:
         argument = field.args.get("first")

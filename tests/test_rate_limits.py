@@ -83,8 +83,8 @@ async def test_documented_costs(admin: GraphQLClient, document: str, variables: 
 
 async def test_the_same_document_costs_what_its_variables_ask_for(admin: GraphQLClient) -> None:
     document = "query($n: Int!) { products(first: $n) { edges { node { sku } } } }"
-    costs = [cost_of(await admin.query(document, {"n": n}))["requestedQueryCost"] for n in (1, 50, 3)]
-    assert costs == [3, 52, 5]
+    costs = [cost_of(await admin.query(document, {"n": n}))["requestedQueryCost"] for n in (1, 50, 3, 1000)]
+    assert costs == [3, 52, 5, 102]  # a page above MAX_PAGE_SIZE counts as the largest (and is refused itself)
 
 
 # A nested connection: the store's schema has none, so a tiny one shows the rule (the docs' "shelves" example).
