@@ -34,6 +34,9 @@ class ErrorCode(enum.StrEnum):
     MAX_TOKENS_EXCEEDED = "MAX_TOKENS_EXCEEDED"
     #: A selection is nested deeper than ``MAX_QUERY_DEPTH``.
     MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
+    #: The operation's calculated cost is above ``maxQueryCost`` (or the caller's whole bucket);
+    #: ``extensions.cost`` and ``extensions.maxCost`` say by how much.
+    MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
     #: The document has more aliases than ``MAX_ALIASES``.
     MAX_ALIASES_EXCEEDED = "MAX_ALIASES_EXCEEDED"
     #: The request body is larger than ``MAX_BODY_BYTES`` (always HTTP 413).

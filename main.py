@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from auth import secret_box
+from auth.buckets import bucket_store
 from auth.key_rotation import report_old_ciphertexts, rotate_encryption_key
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
 from auth.oauth.authenticators import integration_bearer_lookup, oauth_authenticator
@@ -67,8 +68,9 @@ def create_app(
     settings = settings or Settings.from_env()
     schema = schema or build_schema(settings)
     origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
+    buckets = bucket_store(settings.redis_url, settings.redis_key_prefix)
     graphql = PrincipalMiddleware(
-        GraphQLView(schema, settings, ide_page=graphiql_page),
+        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets),
         {
             "bearer": bearer_authenticator(
                 extra_lookups=(*bearer_lookups, integration_bearer_lookup),
@@ -88,6 +90,7 @@ def create_app(
                 for task in STARTUP_TASKS:
                     await task(settings)
             yield
+        await buckets.close()
 
     middleware = [
         Middleware(ResponseHeaders),
@@ -253,6 +256,12 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Data: {_where_data_lives(settings)}", flush=True)
     print(f"GraphiQL: {base}graphql   health: {base}healthz", flush=True)
     print(f"Admin console: {base}admin/", flush=True)
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            f"Rate limits: without REDIS_URL each of the {args.workers} workers keeps its own buckets, so a caller"
+            f" may use up to {args.workers} times its bucket; set REDIS_URL to share them.",
+            flush=True,
+        )
     uvicorn.run(
         "main:create_app",
         factory=True,

@@ -195,6 +195,16 @@ def parse_old_keys(raw: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value.strip() for value in (raw or "").split(",") if value.strip()))
 
 
+def parse_redis_url(raw: str | None) -> str | None:
+    """``REDIS_URL``: blank means none; else a ``redis://``, ``rediss://`` or ``unix://`` URL."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if urlsplit(text).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return text
+
+
 def sqlite_path(database_url: str) -> Path | None:
     """The file behind a ``sqlite://`` URL, or None for other databases and ``:memory:``."""
     if not database_url.startswith("sqlite://"):
@@ -248,6 +258,10 @@ class Settings:
     log_level: str = "info"
     #: Peers whose X-Forwarded-Proto/-For/-Host headers are trusted (comma-separated addresses or networks, or *).
     forwarded_allow_ips: str = "127.0.0.1"
+    #: Redis for rate-limit buckets shared by every worker and host (None: each process keeps its own).
+    redis_url: str | None = None
+    #: Prefix of the bucket keys in Redis (several stores may share one Redis).
+    redis_key_prefix: str = "integrations:bucket:"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -307,6 +321,8 @@ class Settings:
             sqlite_synchronous=(env.get("SQLITE_SYNCHRONOUS", "").strip().upper() or cls.sqlite_synchronous),
             log_level=env.get("LOG_LEVEL", "").strip().lower() or cls.log_level,
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
+            redis_url=parse_redis_url(env.get("REDIS_URL")),
+            redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or cls.redis_key_prefix,
         )
 
     @property
@@ -378,6 +394,9 @@ SETTINGS_HELP: dict[str, str] = {
     "SQLITE_SYNCHRONOUS": "SQLite synchronous pragma, NORMAL or FULL (default NORMAL)",
     "LOG_LEVEL": "debug, info, warning or error (default info)",
     "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-Proto/-For/-Host headers are trusted (default 127.0.0.1)",
+    "REDIS_URL": "redis://host:port/db holding the rate-limit buckets, shared by every worker and host (default"
+    " none: each process keeps its own)",
+    "REDIS_KEY_PREFIX": "prefix of the bucket keys in Redis (default integrations:bucket:)",
 }
 
 

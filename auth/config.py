@@ -35,6 +35,17 @@ ALLOW_HMAC_SHA1 = "oauth/signature/allow_hmac_sha1"
 REQUIRE_ADMIN_TOTP = "admin/security/require_admin_totp"
 PRIVATE_CALLBACK_ALLOW_LIST = "oauth/consumer/private_callback_allow_list"
 OAUTH2_TOKEN_LIFETIME = "oauth/oauth2/access_token_lifetime"
+THROTTLING_ENABLED = "graphql/throttling/enabled"
+MAX_QUERY_COST = "graphql/query_cost/max_query_cost"
+INTEGRATION_BUCKET_SIZE = "graphql/throttling/integration_bucket_size"
+INTEGRATION_RESTORE_RATE = "graphql/throttling/integration_restore_rate"
+ADMIN_BUCKET_SIZE = "graphql/throttling/admin_bucket_size"
+ADMIN_RESTORE_RATE = "graphql/throttling/admin_restore_rate"
+GUEST_BUCKET_SIZE = "graphql/throttling/guest_bucket_size"
+GUEST_RESTORE_RATE = "graphql/throttling/guest_restore_rate"
+#: The largest bucket and restore rate a setting or an integration's override may have.
+MAX_BUCKET_SIZE = 1_000_000
+MAX_RESTORE_RATE = 100_000
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,7 +120,8 @@ class HostList(Setting):
 
 
 #: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
-#: ``allow_hmac_sha1`` and ``require_admin_totp`` are ours.
+#: ``allow_hmac_sha1``, ``require_admin_totp``, the private callback allow-list and the ``graphql`` section
+#: (query cost, throttling) are ours.
 SETTINGS: tuple[Flag | Number | HostList, ...] = (
     Flag(
         "allow_anonymous_guest_access",
@@ -233,6 +245,80 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         description="Require two-factor sign-in (TOTP) for every admin: an admin who has not turned it on still "
         "signs in, but holds no resources until it does (`enrollAdminTotp`, then `confirmAdminTotp`).",
     ),
+    Flag(
+        "throttling_enabled",
+        path=THROTTLING_ENABLED,
+        attribute="throttling_enabled",
+        default=True,
+        description="Throttle GraphQL requests by their calculated cost, with one leaky bucket per integration, "
+        "per admin and per guest address (`graphql/throttling/enabled`). Off: nothing is taken from the buckets "
+        "(maxQueryCost still applies).",
+    ),
+    Number(
+        "max_query_cost",
+        path=MAX_QUERY_COST,
+        attribute="max_query_cost",
+        default=1000,
+        minimum=100,
+        maximum=MAX_BUCKET_SIZE,
+        description="The highest calculated cost a document may have; a costlier one is refused before it runs "
+        "with MAX_COST_EXCEEDED. At least 100, so that admins can always change these settings again.",
+    ),
+    Number(
+        "integration_bucket_size",
+        path=INTEGRATION_BUCKET_SIZE,
+        attribute="integration_bucket_size",
+        default=1000,
+        minimum=1,
+        maximum=MAX_BUCKET_SIZE,
+        description="Points an integration's bucket holds (unless the integration has its own).",
+    ),
+    Number(
+        "integration_restore_rate",
+        path=INTEGRATION_RESTORE_RATE,
+        attribute="integration_restore_rate",
+        default=50,
+        minimum=1,
+        maximum=MAX_RESTORE_RATE,
+        description="Points per second an integration's bucket gets back (unless the integration has its own).",
+    ),
+    Number(
+        "admin_bucket_size",
+        path=ADMIN_BUCKET_SIZE,
+        attribute="admin_bucket_size",
+        default=2000,
+        minimum=100,
+        maximum=MAX_BUCKET_SIZE,
+        description="Points each admin's bucket holds (shared by the admin's tokens); at least 100, so that admins "
+        "can always change these settings again.",
+    ),
+    Number(
+        "admin_restore_rate",
+        path=ADMIN_RESTORE_RATE,
+        attribute="admin_restore_rate",
+        default=100,
+        minimum=1,
+        maximum=MAX_RESTORE_RATE,
+        description="Points per second an admin's bucket gets back.",
+    ),
+    Number(
+        "guest_bucket_size",
+        path=GUEST_BUCKET_SIZE,
+        attribute="guest_bucket_size",
+        default=400,
+        minimum=1,
+        maximum=MAX_BUCKET_SIZE,
+        description="Points the bucket of each guest client address holds.",
+    ),
+    Number(
+        "guest_restore_rate",
+        path=GUEST_RESTORE_RATE,
+        attribute="guest_restore_rate",
+        default=20,
+        minimum=1,
+        maximum=MAX_RESTORE_RATE,
+        description="Points per second the bucket of a guest client address gets back.",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -269,6 +355,14 @@ class ConfigSnapshot:
     cleanup_expiration_minutes: int
     oauth2_token_lifetime_seconds: int
     require_admin_totp: bool
+    throttling_enabled: bool
+    max_query_cost: int
+    integration_bucket_size: int
+    integration_restore_rate: int
+    admin_bucket_size: int
+    admin_restore_rate: int
+    guest_bucket_size: int
+    guest_restore_rate: int
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:

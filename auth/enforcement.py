@@ -13,28 +13,25 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLCompositeType,
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    TypeInfo,
-    TypeInfoVisitor,
-    ValidationContext,
-    Visitor,
     is_abstract_type,
-    visit,
 )
 from strawberry.extensions import SchemaExtension
 
 from auth import audit
+from auth.cost import FREE, DocumentWalk, QueryCost
 from auth.principal import Principal
 from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide, needs_guest_switch
 from errors import Refusal
@@ -94,32 +91,15 @@ class RuleTable:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DocumentAccess:
-    """What one operation of a document selects that is guarded."""
+    """What one operation of a document selects that is guarded, and what it costs."""
 
     operation: OperationType | None
     #: Guarded field coordinates, in document order.
     coordinates: tuple[str, ...]
     #: For mutations: response key of each root field with its coordinate, for error paths.
     root_fields: tuple[tuple[str, str], ...]
-
-
-class _GuardedFieldCollector(Visitor):
-    def __init__(self, type_info: TypeInfo, table: RuleTable) -> None:
-        super().__init__()
-        self.type_info = type_info
-        self.table = table
-        self.found: dict[str, None] = {}
-
-    def enter_field(self, node: FieldNode, *_args: Any) -> None:
-        parent = self.type_info.get_parent_type()
-        if parent is None:
-            return
-        name = node.name.value
-        concrete = self.table.schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
-        for type_ in concrete:
-            coordinate = f"{type_.name}.{name}"
-            if coordinate in self.table.rules:
-                self.found[coordinate] = None
+    #: The operation's calculated cost (``auth.cost``), evaluated per request with its variables.
+    cost: QueryCost = FREE
 
 
 class UnknownOperation(Refusal):
@@ -143,29 +123,38 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Oper
     return found
 
 
-def analyse_document(table: RuleTable, document: DocumentNode, operation_name: str | None) -> DocumentAccess:
-    """The guarded fields the chosen operation selects (nothing when no operation would run)."""
+def analyse_document(
+    table: RuleTable, document: DocumentNode, operation_name: str | None, max_page_size: int = 100
+) -> DocumentAccess:
+    """The guarded fields the chosen operation selects (fragments included) and its cost, in one walk
+    (nothing when no operation would run)."""
     try:
         operation = select_operation(document, operation_name)
     except UnknownOperation:
         return DocumentAccess(None, (), ())
     schema = table.schema
-    context = ValidationContext(schema, document, TypeInfo(schema), lambda _error: None)
-    fragments: list[FragmentDefinitionNode] = context.get_recursively_referenced_fragments(operation)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     found: dict[str, None] = {}
-    for node in (operation, *fragments):
-        type_info = TypeInfo(schema)
-        collector = _GuardedFieldCollector(type_info, table)
-        visit(node, TypeInfoVisitor(type_info, collector))
-        found.update(collector.found)
+
+    def on_field(parent: GraphQLCompositeType, name: str) -> None:
+        concrete = schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
+        for type_ in concrete:
+            coordinate = f"{type_.name}.{name}"
+            if coordinate in table.rules:
+                found[coordinate] = None
+
+    root = schema.get_root_type(operation.operation)
+    cost = FREE
+    if root is not None:
+        cost = DocumentWalk(schema, fragments, operation, on_field, max_page_size).operation_cost(operation, root)
     root_fields: list[tuple[str, str]] = []
     if operation.operation is OperationType.MUTATION and schema.mutation_type is not None:
-        root = schema.mutation_type.name
+        root_name = schema.mutation_type.name
         for selection in operation.selection_set.selections:
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
-                root_fields.append((key, f"{root}.{selection.name.value}"))
-    return DocumentAccess(operation.operation, tuple(found), tuple(root_fields))
+                root_fields.append((key, f"{root_name}.{selection.name.value}"))
+    return DocumentAccess(operation.operation, tuple(found), tuple(root_fields), cost)
 
 
 class AccessContext(Protocol):
@@ -180,8 +169,9 @@ class AccessContext(Protocol):
 class AccessPolicy:
     """The schema's rule table plus a bounded per-document cache of analyses."""
 
-    def __init__(self, schema: GraphQLSchema, cache_size: int = 512) -> None:
+    def __init__(self, schema: GraphQLSchema, cache_size: int = 512, max_page_size: int = 100) -> None:
         self.table = RuleTable(schema)
+        self.max_page_size = max_page_size
         self.table.audit()
         self._cache: OrderedDict[tuple[str, str | None], DocumentAccess] = OrderedDict()
         self._cache_size = cache_size
@@ -192,7 +182,7 @@ class AccessPolicy:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        access = analyse_document(self.table, document, operation_name)
+        access = analyse_document(self.table, document, operation_name, self.max_page_size)
         self._cache[key] = access
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -217,7 +207,7 @@ class AccessPolicy:
         Raises ``UnknownOperation`` when no operation would run (as execution would refuse it).
         """
         select_operation(document, operation_name)
-        access = analyse_document(self.table, document, operation_name)
+        access = analyse_document(self.table, document, operation_name, self.max_page_size)
         rules = tuple(self.table.rules[c] for c in access.coordinates)
         guarded = [r for r in rules if not r.public]
         return Requirements(

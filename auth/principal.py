@@ -28,6 +28,9 @@ class Principal:
     totp_required: bool = False
     #: Admins: this admin has turned two-factor sign-in on. Required but off: it holds no resources.
     totp_enabled: bool = False
+    #: Integrations: their own bucket size and restore rate (None each: the store's), when the authenticator
+    #: read them with the credentials; None when it did not (``auth.rate_limits`` reads them by id then).
+    bucket_override: tuple[int | None, int | None] | None = None
 
     @property
     def is_guest(self) -> bool:
@@ -75,5 +78,12 @@ def admin_principal(
     )
 
 
-def integration_principal(integration_id: int, name: str, resources: frozenset[str]) -> Principal:
-    return Principal(PrincipalKind.INTEGRATION, name, resources, integration_id=integration_id)
+def integration_principal(
+    integration_id: int,
+    name: str,
+    resources: frozenset[str],
+    bucket_override: tuple[int | None, int | None] | None = None,
+) -> Principal:
+    return Principal(
+        PrincipalKind.INTEGRATION, name, resources, integration_id=integration_id, bucket_override=bucket_override
+    )

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support import fuzzing  # noqa: E402
-from tests.support.database import create_admin_account, seed_demo_store  # noqa: E402
+from tests.support.database import create_admin_account, seed_demo_store, throttling_off  # noqa: E402
 from tests.support.graphql import SyncGraphQLClient  # noqa: E402
 from tests.support.servers import running_server  # noqa: E402
 
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         # Every caller comes from this one address and the admin's generated operations sign in too: the
         # per-address throttles (tested on their own) would turn the run into a test of them.
         env = {"DATABASE_URL": database_url, "SIGN_IN_RATE_LIMIT": "0", "OAUTH_TOKEN_RATE_LIMIT": "0"}
+        throttling_off(database_url)
         with running_server(env, Path(tmp) / "server.log") as server:
             total = fuzzing.FuzzReport()
             started = time.monotonic()

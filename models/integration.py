@@ -29,6 +29,9 @@ class Integration(Model):
     allow_oauth1 = fields.BooleanField(default=True, description="May use OAuth 1.0a (the default).")
     #: May obtain OAuth 2.0 bearer tokens with the client credentials grant (``auth.oauth2``).
     allow_oauth2 = fields.BooleanField(default=False, description="May use OAuth 2.0 client credentials.")
+    #: This integration's own rate-limit bucket (points) and restore rate (points a second), null for the store's.
+    rate_limit_bucket_size = fields.IntField(null=True)
+    rate_limit_restore_rate = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -1,4 +1,4 @@
-"""Reading and changing store configuration (guest access, OAuth settings, admin security)."""
+"""Reading and changing store configuration (guest access, OAuth settings, admin security, rate limits)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,14 @@ async def update_oauth_config(
 ) -> Outcome[dict[str, str]]:
     """Write the changed OAuth settings and reset those using the system value, all or (on any problem) none."""
     return await _write_section(context, changes, use_system_value, "oauth")
+
+
+async def update_rate_limit_config(
+    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
+) -> Outcome[dict[str, str]]:
+    """Write the changed query cost and throttling settings and reset those using the system value, all or (on
+    any problem) none."""
+    return await _write_section(context, changes, use_system_value, "graphql")
 
 
 async def _write_section(

@@ -24,6 +24,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from auth.enforcement import AccessControl, AccessPolicy
+from auth.rate_limits import CostControl
 from errors import ErrorCode
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
@@ -35,6 +36,7 @@ from schema.customers import CustomerQuery
 from schema.errors import MaskUnexpectedErrors, log_errors, with_code
 from schema.integrations import IntegrationMutation, IntegrationQuery
 from schema.introspection import introspection_policy
+from schema.rate_limits import RateLimitQuery
 from schema.sales import SalesQuery
 from schema.store import StoreQuery
 from schema.text_inputs import RejectUnstorableText
@@ -50,6 +52,7 @@ QUERY_PARTS: tuple[type, ...] = (
     CustomerQuery,
     IntegrationQuery,
     AdminUsersQuery,
+    RateLimitQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AdminMutation,
@@ -84,15 +87,17 @@ class Schema(strawberry.Schema):
             extensions=schema_extensions(settings, access_control=AccessControl if access_control else None),
             config=StrawberryConfig(relay_max_results=settings.max_page_size),
         )
-        self.access_policy: AccessPolicy | None = AccessPolicy(self._schema) if access_control else None
+        self.access_policy: AccessPolicy | None = (
+            AccessPolicy(self._schema, max_page_size=settings.max_page_size) if access_control else None
+        )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)
 
 
 def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:
-    """Per-request extension factories: limits, caches, introspection and access control (if given), input
-    checks, masking.
+    """Per-request extension factories: limits, caches, introspection, access control and cost control (if
+    access control is given), input checks, masking.
 
     The limiter rule classes are built once here, so that the validation cache keys stay the same
     across requests; each limit's errors carry a code of their own. The benchmark's bare baseline calls
@@ -109,7 +114,7 @@ def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] |
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         *([introspection] if introspection is not None else []),
-        *([access_control] if access_control is not None else []),
+        *([access_control, CostControl] if access_control is not None else []),
         RejectUnstorableText,
         MaskUnexpectedErrors,
     ]

@@ -106,6 +106,33 @@ class AdminSecurityConfig:
         return AdminSecurityConfig.from_config(SYSTEM_VALUES)
 
 
+@strawberry.type(
+    description="Services > Magento Web API > GraphQL Query Cost and Throttling: the calculated cost limit and the "
+    "leaky buckets (points, and points restored per second) of integrations, admins and guests."
+)
+class RateLimitConfig:
+    throttling_enabled: bool = setting_field("throttling_enabled")
+    max_query_cost: int = setting_field("max_query_cost")
+    integration_bucket_size: int = setting_field("integration_bucket_size")
+    integration_restore_rate: int = setting_field("integration_restore_rate")
+    admin_bucket_size: int = setting_field("admin_bucket_size")
+    admin_restore_rate: int = setting_field("admin_restore_rate")
+    guest_bucket_size: int = setting_field("guest_bucket_size")
+    guest_restore_rate: int = setting_field("guest_restore_rate")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> RateLimitConfig:
+        return cls(**section_values(config, "graphql"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("graphql")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> RateLimitConfig:
+        return RateLimitConfig.from_config(SYSTEM_VALUES)
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -119,6 +146,10 @@ class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_ADMIN)])
     async def admin_security(self, info: strawberry.Info) -> AdminSecurityConfig | None:
         return AdminSecurityConfig.from_config(await info.context.config())
+
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
+    async def rate_limits(self, info: strawberry.Info) -> RateLimitConfig | None:
+        return RateLimitConfig.from_config(await info.context.config())
 
 
 @strawberry.input
@@ -144,6 +175,25 @@ class UpdateOAuthConfigInput:
 class UpdateAdminSecurityConfigInput:
     require_admin_totp: bool | None = None
     use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
+@strawberry.input
+class UpdateRateLimitConfigInput:
+    throttling_enabled: bool | None = None
+    max_query_cost: int | None = None
+    integration_bucket_size: int | None = None
+    integration_restore_rate: int | None = None
+    admin_bucket_size: int | None = None
+    admin_restore_rate: int | None = None
+    guest_bucket_size: int | None = None
+    guest_restore_rate: int | None = None
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
+@strawberry.type
+class UpdateRateLimitConfigPayload:
+    rate_limits: RateLimitConfig | None
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -216,3 +266,17 @@ class ConfigMutation:
         return UpdateAdminSecurityConfigPayload(
             admin_security=admin_security, user_errors=user_errors(outcome.problems)
         )
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.CONFIG_WEBAPI)],
+        description="Change the query cost limit and throttling settings; fields left out keep their values. "
+        "Every worker uses the new values from its next request. Nothing is saved on errors.",
+    )
+    async def update_rate_limit_config(
+        self, info: strawberry.Info, input: UpdateRateLimitConfigInput
+    ) -> UpdateRateLimitConfigPayload:
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_rate_limit_config(info.context, changes, resets)
+        rate_limits = None if outcome.problems else RateLimitConfig.from_config(await info.context.config())
+        return UpdateRateLimitConfigPayload(rate_limits=rate_limits, user_errors=user_errors(outcome.problems))

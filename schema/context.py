@@ -8,8 +8,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from auth.buckets import BucketStore
 from auth.config import ConfigSnapshot, load_config
 from auth.principal import Principal
+from auth.rate_limits import CostReport
 from auth.rules import Denial
 from settings import Settings
 
@@ -24,6 +26,10 @@ class Context:
     denied: dict[str, Denial] | None = None
     #: Per-request DataLoaders, created on first use.
     loaders: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The rate-limit buckets (``auth.buckets``); None: no throttling (a schema served without the view).
+    buckets: BucketStore | None = None
+    #: What this operation cost and what the caller's bucket holds (set by ``auth.rate_limits.CostControl``).
+    cost: CostReport | None = None
     _config: ConfigSnapshot | None = None
 
     async def config(self) -> ConfigSnapshot:

@@ -87,6 +87,16 @@ class IntegrationCredentials:
         )
 
 
+RATE_LIMIT_BUCKET_SIZE = (
+    "This integration's own throttling bucket (points); null: the store's `config.rateLimits.integrationBucketSize`."
+)
+RATE_LIMIT_RESTORE_RATE = (
+    "Points per second this integration's bucket gets back; null: the store's "
+    "`config.rateLimits.integrationRestoreRate`."
+)
+RATE_LIMIT_INPUT = " Null or 0 puts it back to the store's setting."
+
+
 @strawberry.type(description="A third-party integration and the API resources it may use.")
 class Integration(relay.Node):
     id: relay.NodeID[int]
@@ -100,6 +110,8 @@ class Integration(relay.Node):
     )
     status: IntegrationStatus
     setup_type: IntegrationSetupType
+    rate_limit_bucket_size: int | None = strawberry.field(description=RATE_LIMIT_BUCKET_SIZE)
+    rate_limit_restore_rate: int | None = strawberry.field(description=RATE_LIMIT_RESTORE_RATE)
     created_at: dt.datetime
     updated_at: dt.datetime
     name_key: strawberry.Private[str | None]
@@ -120,6 +132,8 @@ class Integration(relay.Node):
             setup_type=(
                 IntegrationSetupType.CONFIG if row["setup_type"] == SETUP_CONFIG else IntegrationSetupType.MANUAL
             ),
+            rate_limit_bucket_size=row["rate_limit_bucket_size"],
+            rate_limit_restore_rate=row["rate_limit_restore_rate"],
             created_at=as_datetime(row["created_at"]),
             updated_at=as_datetime(row["updated_at"]),
             name_key=row["name_key"],
@@ -213,6 +227,10 @@ def your_password() -> Any:
     return strawberry.field(default=strawberry.UNSET, description=YOUR_PASSWORD)
 
 
+def rate_limit_input(description: str) -> Any:
+    return strawberry.field(default=strawberry.UNSET, description=description + RATE_LIMIT_INPUT)
+
+
 @strawberry.input
 class CreateIntegrationInput:
     name: str
@@ -230,6 +248,8 @@ class CreateIntegrationInput:
         default=strawberry.UNSET,
         description="OAUTH1 (the default), OAUTH2_CLIENT_CREDENTIALS, or both; an empty list is refused (REQUIRED).",
     )
+    rate_limit_bucket_size: int | None = rate_limit_input(RATE_LIMIT_BUCKET_SIZE)
+    rate_limit_restore_rate: int | None = rate_limit_input(RATE_LIMIT_RESTORE_RATE)
     current_password: str | None = your_password()
 
 
@@ -246,6 +266,8 @@ class UpdateIntegrationInput:
         default=strawberry.UNSET,
         description="OAUTH1 (the default), OAUTH2_CLIENT_CREDENTIALS, or both; an empty list is refused (REQUIRED).",
     )
+    rate_limit_bucket_size: int | None = rate_limit_input(RATE_LIMIT_BUCKET_SIZE)
+    rate_limit_restore_rate: int | None = rate_limit_input(RATE_LIMIT_RESTORE_RATE)
     current_password: str | None = your_password()
 
 
@@ -263,6 +285,8 @@ def _service_input(data: CreateIntegrationInput | UpdateIntegrationInput) -> val
         auth_methods=(
             [m.value for m in data.auth_methods] if isinstance(data.auth_methods, list) else data.auth_methods
         ),
+        rate_limit_bucket_size=data.rate_limit_bucket_size,
+        rate_limit_restore_rate=data.rate_limit_restore_rate,
     )
 
 

@@ -36,6 +36,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from auth.buckets import BucketStore
 from auth.principal import GUEST
 from errors import ErrorCode
 from media import GRAPHQL_RESPONSE_JSON, JSON, error_response, media_type_header, negotiate
@@ -78,10 +79,17 @@ def is_request_error(result: ExecutionResult) -> bool:
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context; the principal comes from ``PrincipalMiddleware``."""
 
-    def __init__(self, schema: Any, settings: Settings, ide_page: Callable[[], Response] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        ide_page: Callable[[], Response] | None = None,
+        buckets: BucketStore | None = None,
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.ide_page = ide_page
+        self.buckets = buckets
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """The app's own GraphiQL page (``ide_page``: served from this origin under a strict CSP), not
@@ -111,7 +119,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = request.scope.get("state", {}).get("principal", GUEST)
-        return Context(request=request, response=response, principal=principal, settings=self.settings)
+        return Context(
+            request=request, response=response, principal=principal, settings=self.settings, buckets=self.buckets
+        )
 
     async def get_sub_response(self, request: Any) -> Response:
         """Strawberry's, carrying the negotiated media type to ``create_response``."""

@@ -87,14 +87,34 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.PRIVATE_CALLBACK_ALLOW_LIST: "",
         store.REQUIRE_ADMIN_TOTP: "0",
         store.OAUTH2_TOKEN_LIFETIME: "3600",
+        store.THROTTLING_ENABLED: "1",
+        store.MAX_QUERY_COST: "1000",
+        store.INTEGRATION_BUCKET_SIZE: "1000",
+        store.INTEGRATION_RESTORE_RATE: "50",
+        store.ADMIN_BUCKET_SIZE: "2000",
+        store.ADMIN_RESTORE_RATE: "100",
+        store.GUEST_BUCKET_SIZE: "400",
+        store.GUEST_RESTORE_RATE: "20",
     }
 
 
 def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
-    from schema.config import AdminSecurityConfig, OAuthConfig, UpdateOAuthConfigInput, WebApiSecurityConfig
+    from schema.config import (
+        AdminSecurityConfig,
+        OAuthConfig,
+        RateLimitConfig,
+        UpdateOAuthConfigInput,
+        UpdateRateLimitConfigInput,
+        WebApiSecurityConfig,
+    )
 
     assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
-    sections = {"webapi": WebApiSecurityConfig, "oauth": OAuthConfig, "admin": AdminSecurityConfig}
+    sections = {
+        "webapi": WebApiSecurityConfig,
+        "oauth": OAuthConfig,
+        "admin": AdminSecurityConfig,
+        "graphql": RateLimitConfig,
+    }
     about_system_values = {"uses_system_value", "system_value"}  # every section has these besides its settings
     for section, graphql_type in sections.items():
         definition = graphql_type.__strawberry_definition__.fields
@@ -105,6 +125,9 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
     inputs = [f.python_name for f in UpdateOAuthConfigInput.__strawberry_definition__.fields]
     assert inputs.pop() == "use_system_value"
     assert inputs == [s.name for s in store.SETTINGS if s.section == "oauth"]
+    inputs = [f.python_name for f in UpdateRateLimitConfigInput.__strawberry_definition__.fields]
+    assert inputs.pop() == "use_system_value"
+    assert inputs == [s.name for s in store.SETTINGS if s.section == "graphql"]
 
 
 def test_oauth_changes_are_checked_against_the_table() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.database import create_admin_account, fresh_database, seed_demo_store
+from tests.support.database import create_admin_account, fresh_database, seed_demo_store, throttling_off
 from tests.support.fuzzing import (
     Caller,
     FuzzReport,
@@ -56,6 +56,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pat
     database_url = fresh_database(directory, migrated_template)
     create_admin_account(database_url, *FUZZ_ADMIN)
     seed_demo_store(database_url)
+    throttling_off(database_url)  # throttling is tested on its own (tests/test_rate_limits.py)
     with running_server({"DATABASE_URL": database_url}, directory / "server.log") as server:
         seed_integrations(signed_in(server), FUZZ_ADMIN[1])
         yield server

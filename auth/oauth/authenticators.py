@@ -95,8 +95,8 @@ def oauth_authenticator(origins: PublicOrigins, max_body_bytes: int = 1 << 20) -
 
 _BEARER_SQL = (
     "SELECT t.type AS token_type, t.revoked AS token_revoked, i.id AS integration_id, i.name AS integration_name, "
-    "i.status AS integration_status, i.allow_oauth1 AS allow_oauth1, "
-    "g.all_resources AS all_resources, g.resources AS resources, "
+    "i.status AS integration_status, i.allow_oauth1 AS allow_oauth1, i.rate_limit_bucket_size AS bucket_size, "
+    "i.rate_limit_restore_rate AS restore_rate, g.all_resources AS all_resources, g.resources AS resources, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS as_bearer "
     "FROM oauth_token t JOIN oauth_consumer c ON c.id = t.consumer_id "
     "JOIN integration i ON i.id = c.integration_id "
@@ -121,5 +121,8 @@ async def integration_bearer_lookup(token: str) -> Principal | None:
     if not as_bool(row["allow_oauth1"]):
         raise AuthenticationFailed(OAUTH1_NOT_ALLOWED)
     return integration_principal(
-        row["integration_id"], row["integration_name"], granted_resources(row["all_resources"], row["resources"])
+        row["integration_id"],
+        row["integration_name"],
+        granted_resources(row["all_resources"], row["resources"]),
+        (row["bucket_size"], row["restore_rate"]),
     )

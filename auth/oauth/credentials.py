@@ -33,6 +33,7 @@ _CREDENTIALS_SQL = (
     "t.verifier AS token_verifier, t.revoked AS token_revoked, "
     "i.id AS integration_id, i.name AS integration_name, i.status AS integration_status, "
     "i.allow_oauth1 AS allow_oauth1, "
+    "i.rate_limit_bucket_size AS bucket_size, i.rate_limit_restore_rate AS restore_rate, "
     "g.all_resources AS all_resources, g.resources AS resources, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS allow_hmac_sha1, "
     "(SELECT value FROM core_config_data WHERE path = ?) AS consumer_expiration, "
@@ -98,6 +99,8 @@ class RequestCredentials:
     previous_secret: str | None = None
     previous_secret_expires_at: dt.datetime | None = None
     resources: frozenset[str] = frozenset()
+    #: The integration's own bucket size and restore rate (None: the store's).
+    bucket_override: tuple[int | None, int | None] = (None, None)
     allow_hmac_sha1: bool = False
     consumer_expiration_seconds: int = 300
     cleanup_probability: int = 100
@@ -120,7 +123,7 @@ class RequestCredentials:
 
     def principal(self) -> Principal:
         assert self.integration_id is not None
-        return integration_principal(self.integration_id, self.integration_name, self.resources)
+        return integration_principal(self.integration_id, self.integration_name, self.resources, self.bucket_override)
 
 
 async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCredentials:
@@ -155,6 +158,7 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
         previous_secret=row["previous_secret"],
         previous_secret_expires_at=as_datetime(previous_expires) if previous_expires else None,
         resources=granted_resources(row["all_resources"], row["resources"]),
+        bucket_override=(row["bucket_size"], row["restore_rate"]),
         allow_hmac_sha1=bool(setting[paths.ALLOW_HMAC_SHA1].read(row["allow_hmac_sha1"])),
         consumer_expiration_seconds=int(setting[paths.CONSUMER_EXPIRATION_PERIOD].read(row["consumer_expiration"])),
         cleanup_probability=int(setting[paths.CLEANUP_PROBABILITY].read(row["cleanup_probability"])),

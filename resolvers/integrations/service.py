@@ -50,6 +50,8 @@ COLUMNS = (
     "setup_type",
     "allow_oauth1",
     "allow_oauth2",
+    "rate_limit_bucket_size",
+    "rate_limit_restore_rate",
     "created_at",
     "updated_at",
 )

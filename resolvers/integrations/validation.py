@@ -12,6 +12,7 @@ from typing import Any
 
 from strawberry import UNSET
 
+from auth.config import MAX_BUCKET_SIZE, MAX_RESTORE_RATE
 from auth.grants import GrantSpec
 from models.names import name_key
 from resolvers.problems import Problem, UserErrorCode
@@ -35,6 +36,9 @@ class IntegrationInput:
     resources: Any = UNSET
     #: ``"OAUTH1"`` and/or ``"OAUTH2_CLIENT_CREDENTIALS"``; default (create) ``["OAUTH1"]``.
     auth_methods: Any = UNSET
+    #: The integration's own throttling bucket and restore rate; None or 0: the store's setting.
+    rate_limit_bucket_size: Any = UNSET
+    rate_limit_restore_rate: Any = UNSET
 
 
 AUTH_OAUTH1 = "OAUTH1"
@@ -84,6 +88,13 @@ def validate_input(
         fields["identity_link_url"] = check.url("identity_link_url", _text(data.identity_link_url))
     if (creating and data.auth_methods is not None) or (not creating and _given(data.auth_methods)):
         _auth_methods(check, fields, [AUTH_OAUTH1] if data.auth_methods is UNSET else data.auth_methods)
+    for name, maximum in (
+        ("rate_limit_bucket_size", MAX_BUCKET_SIZE),
+        ("rate_limit_restore_rate", MAX_RESTORE_RATE),
+    ):
+        value = getattr(data, name)
+        if _given(value):
+            fields[name] = _rate_limit(check, name, value, maximum)
     grant = checked_grant(
         check, data.resource_access, data.resources, creating=creating, stored_selection=stored_selection
     )
@@ -103,6 +114,18 @@ def _auth_methods(check: InputChecker, fields: dict[str, Any], methods: Sequence
 def auth_methods_of(allow_oauth1: bool, allow_oauth2: bool) -> list[str]:
     """The stored flags as the API lists them."""
     return [m for m, on in ((AUTH_OAUTH1, allow_oauth1), (AUTH_OAUTH2, allow_oauth2)) if on]
+
+
+def _rate_limit(check: InputChecker, field: str, value: int | None, maximum: int) -> int | None:
+    """An integration's own rate limit: a whole number from 1 to ``maximum``; None or 0 is the store's setting."""
+    if not value:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        check.add(
+            field, f"Enter a number from 1 to {maximum}, or 0 to use the store's setting.", UserErrorCode.OUT_OF_RANGE
+        )
+        return None
+    return value
 
 
 def _name(check: InputChecker, name: str | None) -> str | None:

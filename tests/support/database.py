@@ -95,6 +95,26 @@ def store_guest_access(database_url: str, allow: bool) -> None:
     run(_save_guest_access(database_url, allow))
 
 
+async def _save_config(database_url: str, values: dict[str, str]) -> None:
+    from auth.config import save_config
+    from models.database import open_database
+
+    async with open_database(Settings(database_url=database_url)):
+        await save_config(values)
+
+
+def store_config(database_url: str, values: dict[str, str]) -> None:
+    """Store settings (config path -> stored text), written straight into the database."""
+    run(_save_config(database_url, values))
+
+
+def throttling_off(database_url: str) -> None:
+    """Query-cost throttling off (a run of many requests from one address that is not about throttling)."""
+    from auth.config import THROTTLING_ENABLED
+
+    store_config(database_url, {THROTTLING_ENABLED: "0"})
+
+
 async def _seed_demo(database_url: str, products: int) -> None:
     from demo import seed_demo_store
     from models.database import open_database

@@ -29,6 +29,11 @@ const ROUTES = [
   [/^#\/integrations$/, () => renderIntegrations(), INTEGRATIONS],
   [/^#\/config\/webapi$/, () => renderConfig("webapi", layout.viewer.resources), "Magento_Webapi::config_webapi"],
   [/^#\/config\/oauth$/, () => renderConfig("oauth", layout.viewer.resources), "Magento_Integration::config_oauth"],
+  [
+    /^#\/config\/rate-limits$/,
+    () => renderConfig("rate-limits", layout.viewer.resources),
+    "Magento_Webapi::config_webapi",
+  ],
   [/^#\/users$/, () => renderUsers(), USERS],
   [/^#\/users\/new$/, () => renderUserForm(null), USERS],
   [/^#\/users\/edit\/(.+)$/, (m) => renderUserForm(decodeURIComponent(m[1])), USERS],
@@ -65,6 +70,7 @@ const NAV = [
         links: [
           ["#/config/webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
           ["#/config/oauth", "OAuth", "Magento_Integration::config_oauth"],
+          ["#/config/rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
         ],
       },
     ],

@@ -1,4 +1,5 @@
-// Stores > Configuration > Services: Magento Web API (Web API Security) and OAuth. Each field has Magento's
+// Stores > Configuration > Services: Magento Web API (Web API Security), OAuth and Rate Limits (query cost and
+// throttling). Each field has Magento's
 // "Use system value" checkbox: ticked, nothing is stored for it and the default applies.
 
 import { fieldKey, gql } from "../api.js";
@@ -19,6 +20,38 @@ const YES_NO = [
 const SECTIONS = [
   ["webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
   ["oauth", "OAuth", "Magento_Integration::config_oauth"],
+  ["rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
+];
+
+/** Query cost and throttling groups and fields: [field, label, note, kind]. */
+const RATE_LIMIT_GROUPS = [
+  [
+    "Query Cost",
+    [
+      [
+        "maxQueryCost",
+        "Maximum Query Cost",
+        "Points. A costlier document is refused before it runs (MAX_COST_EXCEEDED). At least 100.",
+      ],
+    ],
+  ],
+  [
+    "Throttling",
+    [
+      [
+        "throttlingEnabled",
+        "Throttle Requests by Cost",
+        "One leaky bucket per integration, per admin user and per guest client address.",
+        "flag",
+      ],
+      ["integrationBucketSize", "Integration Bucket Size", "Points; an integration may have its own."],
+      ["integrationRestoreRate", "Integration Restore Rate", "Points per second."],
+      ["adminBucketSize", "Admin Bucket Size", "Points; at least 100."],
+      ["adminRestoreRate", "Admin Restore Rate", "Points per second."],
+      ["guestBucketSize", "Guest Bucket Size", "Points per client address."],
+      ["guestRestoreRate", "Guest Restore Rate", "Points per second."],
+    ],
+  ],
 ];
 
 /** OAuth groups and fields: [field, label, note, kind]. */
@@ -87,11 +120,14 @@ const OAUTH_GROUPS = [
   ],
 ];
 
-const OAUTH_FIELDS = OAUTH_GROUPS.flatMap(([, fields]) => fields.map((f) => f[0]));
-
 export async function renderConfig(section, resources = null) {
   document.title = `Configuration · Admin`;
-  const content = section === "webapi" ? await webApiSection() : await oauthSection();
+  const content =
+    section === "webapi"
+      ? await webApiSection()
+      : section === "rate-limits"
+        ? await settingsSection(RATE_LIMIT_SECTION)
+        : await settingsSection(OAUTH_SECTION);
   const holds = (resource) => !resources || resources.includes("Magento_Backend::all") || resources.includes(resource);
   const sectionNav = h(
     "nav",
@@ -202,17 +238,34 @@ async function webApiSection() {
   });
 }
 
-async function oauthSection() {
-  const data = await gql(`query OAuthConfig { config { oauth {
-    ${OAUTH_FIELDS.join(" ")} usesSystemValue systemValue { ${OAUTH_FIELDS.join(" ")} } } } }`);
-  const current = data.config.oauth;
+const OAUTH_SECTION = {
+  title: "OAuth",
+  groups: OAUTH_GROUPS,
+  field: "oauth",
+  mutation: "updateOAuthConfig",
+  input: "UpdateOAuthConfigInput",
+};
+const RATE_LIMIT_SECTION = {
+  title: "Rate Limits",
+  groups: RATE_LIMIT_GROUPS,
+  field: "rateLimits",
+  mutation: "updateRateLimitConfig",
+  input: "UpdateRateLimitConfigInput",
+};
+
+/** A section of numbers and yes/no settings, each with "Use system value". */
+async function settingsSection({ title, groups: sectionGroups, field: name, mutation, input: inputType }) {
+  const names = sectionGroups.flatMap(([, defs]) => defs.map((f) => f[0]));
+  const data = await gql(`query SectionConfig { config { ${name} {
+    ${names.join(" ")} usesSystemValue systemValue { ${names.join(" ")} } } } }`);
+  const current = data.config[name];
   if (!current) throw new Error("You are not allowed to see this section.");
   const fields = {};
   const show = (f, value) => {
     if (f.kind === "lines") f.control.value = value.join("\n");
     else f.control.value = f.kind === "flag" ? (value ? "1" : "0") : String(value);
   };
-  const groups = OAUTH_GROUPS.map(([legend, defs]) =>
+  const groups = sectionGroups.map(([legend, defs]) =>
     group(
       legend,
       defs.map(([key, label, note, kind]) => {
@@ -234,7 +287,7 @@ async function oauthSection() {
       }),
     ),
   );
-  return configForm("OAuth", groups, async () => {
+  return configForm(title, groups, async () => {
     const input = { useSystemValue: [] };
     let invalid = null;
     for (const [key, f] of Object.entries(fields)) {
@@ -268,12 +321,12 @@ async function oauthSection() {
     }
     const result = (
       await gql(
-        `mutation UpdateOAuthConfig($input: UpdateOAuthConfigInput!) {
-          updateOAuthConfig(input: $input) { oauth { ${OAUTH_FIELDS.join(" ")} } userErrors { field message code } }
+        `mutation UpdateSection($input: ${inputType}!) {
+          ${mutation}(input: $input) { ${name} { ${names.join(" ")} } userErrors { field message code } }
         }`,
         { input },
       )
-    ).updateOAuthConfig;
+    )[mutation];
     if (result.userErrors.length) {
       let first = null;
       for (const e of result.userErrors) {
@@ -290,7 +343,7 @@ async function oauthSection() {
       if (first) first.focus();
       return;
     }
-    for (const [key, f] of Object.entries(fields)) show(f, result.oauth[key]);
+    for (const [key, f] of Object.entries(fields)) show(f, result[name][key]);
     messages.notify("success", SAVED);
   });
 }

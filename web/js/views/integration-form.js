@@ -12,7 +12,9 @@ export const CALLBACK_NOTE =
 export const IDENTITY_NOTE =
   "URL to redirect user to link their 3rd party account with this Magento integration credentials.";
 
-const FIELDS = "id name email callbackUrl identityLinkUrl status setupType resourceAccess resources";
+const FIELDS =
+  "id name email callbackUrl identityLinkUrl status setupType resourceAccess resources rateLimitBucketSize rateLimitRestoreRate";
+const RATE_LIMIT_NOTE = "Leave empty to use the store's setting (Stores > Configuration > Rate Limits).";
 
 const LOAD = `query EditIntegration($id: ID!) {
   integration(id: $id) { ${FIELDS} credentials { consumerKey consumerSecret accessToken accessTokenSecret } }
@@ -66,8 +68,21 @@ export async function renderIntegrationForm(id) {
     note: IDENTITY_NOTE,
   });
   const infoFields = { name, email, callbackUrl, identityLinkUrl };
+  const numberValue = (key) => (integration && integration[key] != null ? String(integration[key]) : "");
+  const bucketSize = field({
+    label: "Bucket Size (points)",
+    control: h("input", { type: "text", inputmode: "numeric", name: "rateLimitBucketSize", value: numberValue("rateLimitBucketSize") }),
+    note: RATE_LIMIT_NOTE,
+  });
+  const restoreRate = field({
+    label: "Restore Rate (points per second)",
+    control: h("input", { type: "text", inputmode: "numeric", name: "rateLimitRestoreRate", value: numberValue("rateLimitRestoreRate") }),
+    note: RATE_LIMIT_NOTE,
+  });
+  const rateFields = { rateLimitBucketSize: bucketSize, rateLimitRestoreRate: restoreRate };
   const infoPanel = [
     h("fieldset", { class: "fieldset" }, h("legend", { text: "General" }), Object.values(infoFields).map((f) => f.row)),
+    h("fieldset", { class: "fieldset" }, h("legend", { text: "Rate Limit" }), Object.values(rateFields).map((f) => f.row)),
   ];
   const yourPassword = yourPasswordField();
   if (!readOnly) {
@@ -177,7 +192,7 @@ export async function renderIntegrationForm(id) {
   }
 
   function clearErrors() {
-    for (const f of [...Object.values(infoFields), access, yourPassword]) f.setError("");
+    for (const f of [...Object.values(infoFields), ...Object.values(rateFields), access, yourPassword]) f.setError("");
     resourcesError.hidden = true;
     resourcesError.textContent = "";
   }
@@ -188,6 +203,8 @@ export async function renderIntegrationForm(id) {
       "input.email": [email, "info"],
       "input.callbackUrl": [callbackUrl, "info"],
       "input.identityLinkUrl": [identityLinkUrl, "info"],
+      "input.rateLimitBucketSize": [bucketSize, "info"],
+      "input.rateLimitRestoreRate": [restoreRate, "info"],
       "input.resourceAccess": [access, "api"],
       "input.currentPassword": [yourPassword, "info"],
     };
@@ -221,6 +238,11 @@ export async function renderIntegrationForm(id) {
       identityLinkUrl: text(identityLinkUrl),
       resourceAccess: access.control.value,
     };
+    for (const [key, f] of Object.entries(rateFields)) {
+      const raw = f.control.value.trim();
+      // Empty: the store's setting (0 clears an integration's own value); anything else the server checks.
+      input[key] = raw === "" ? (integration ? 0 : null) : /^-?\d{1,10}$/.test(raw) ? Number(raw) : -1;
+    }
     if (input.resourceAccess === "CUSTOM") input.resources = resourceTree.checked();
     if (integration) input.id = integration.id;
     input.currentPassword = yourPassword.control.value;
