@@ -25,6 +25,7 @@ HOST_NOT_ALLOWED = "This request was sent to a host the store does not answer to
 
 _FORBIDDEN_HOST_CHARACTERS = frozenset(" /\\@?#\t\r\n")
 _FORWARDED_PROTOS = frozenset({"http", "https", "ws", "wss"})
+_FORWARDED_HEADERS = frozenset({b"x-forwarded-proto", b"x-forwarded-for", b"x-forwarded-host"})
 
 
 def _forwarded_host(value: bytes) -> bytes | None:
@@ -64,7 +65,7 @@ class TrustedProxyMiddleware:
         seen_host = False
         for_values: list[bytes] = []
         for name, value in scope["headers"]:
-            if not name.startswith(b"x-forwarded-"):
+            if name not in _FORWARDED_HEADERS:
                 continue
             if name == b"x-forwarded-proto":
                 proto = value  # the last one, as uvicorn reads it
