@@ -12,6 +12,7 @@ same analysis.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
@@ -80,13 +81,24 @@ def _guarded(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
             _refuse(denied, info)
         return resolve(source, info, **kwargs)
 
+    _GUARDS.add(guarded)
     return guarded
+
+
+#: Every guarded resolver made, so that a schema can be checked for guards (the benchmark's baseline has none).
+_GUARDS: weakref.WeakSet[GraphQLFieldResolver] = weakref.WeakSet()
+
+
+def is_guarded(resolve: object) -> bool:
+    """Whether ``resolve`` is a field resolver behind an access guard."""
+    return resolve in _GUARDS
 
 
 def guard_fields(fields: Iterable[GraphQLField]) -> None:
     """Put the access guard on each of ``fields``' resolvers, once each."""
     for field in {id(field): field for field in fields}.values():
-        field.resolve = _guarded(field.resolve or default_field_resolver)
+        if not is_guarded(field.resolve):
+            field.resolve = _guarded(field.resolve or default_field_resolver)
 
 
 class RuleTable:
