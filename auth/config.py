@@ -1,7 +1,7 @@
 """Store configuration (Magento config paths) with Magento's defaults, read fresh on each request.
 
-Rows in ``core_config_data`` override the defaults. Nothing is cached across requests, so a change made
-through one worker is seen by every worker on its next request.
+Rows in ``core_config_data`` override the defaults. The rows are read on every request, so a change made
+through one worker is seen by every worker on its next request (only the parsing of unchanged rows is kept).
 
 Each setting is declared once, as a row of ``SETTINGS``: its GraphQL field, config path, default, the
 range Magento's form accepts and the description the schema shows. ``DEFAULTS``, the typed
@@ -371,9 +371,20 @@ class ConfigSnapshot:
         return cls(**values)
 
 
+#: The last snapshot parsed, by the stored rows it was parsed from. The rows are still read on every request;
+#: only turning the same rows into a snapshot again is skipped (a snapshot is immutable).
+_parsed: dict[tuple[tuple[str, str | None], ...], ConfigSnapshot] = {}
+
+
 async def load_config() -> ConfigSnapshot:
     rows = await fetch_all("SELECT path, value FROM core_config_data")
-    return ConfigSnapshot.from_values({row["path"]: row["value"] for row in rows})
+    stored = tuple([(row["path"], row["value"]) for row in rows])
+    snapshot = _parsed.get(stored)
+    if snapshot is None:
+        snapshot = ConfigSnapshot.from_values(dict(stored))
+        _parsed.clear()
+        _parsed[stored] = snapshot
+    return snapshot
 
 
 async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None:

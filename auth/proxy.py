@@ -1,8 +1,8 @@
 """The URL a client used, behind trusted reverse proxies: OAuth 1.0a signs the absolute URL.
 
-``X-Forwarded-Proto``/``-For`` (through uvicorn's own middleware) and ``X-Forwarded-Host`` are honoured only
-when the connecting peer is in ``FORWARDED_ALLOW_IPS``. The decision needs the real peer address, so the
-server runs uvicorn without its proxy handling and this middleware does it inside the app.
+``X-Forwarded-Proto``/``-For`` (parsed as uvicorn's own middleware parses them) and ``X-Forwarded-Host``
+are honoured only when the connecting peer is in ``FORWARDED_ALLOW_IPS``. The decision needs the real peer
+address, so the server runs uvicorn without its proxy handling and this middleware does it inside the app.
 
 The host a signature covers must be one the store answers to (``PublicOrigins``: the host of
 ``STORE_BASE_URL`` plus ``ALLOWED_HOSTS``). Otherwise anyone could make the server verify a request
@@ -24,35 +24,69 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 HOST_NOT_ALLOWED = "This request was sent to a host the store does not answer to; sign it for the store's base URL."
 
 _FORBIDDEN_HOST_CHARACTERS = frozenset(" /\\@?#\t\r\n")
+_FORWARDED_PROTOS = frozenset({"http", "https", "ws", "wss"})
+_FORWARDED_HEADERS = frozenset({b"x-forwarded-proto", b"x-forwarded-for", b"x-forwarded-host"})
 
 
-def _forwarded_host(headers: list[tuple[bytes, bytes]]) -> bytes | None:
-    for name, value in headers:
-        if name == b"x-forwarded-host":
-            # The first value is what the client asked the outermost proxy for.
-            host = value.split(b",", 1)[0].strip()
-            text = host.decode("latin-1")
-            if host and not _FORBIDDEN_HOST_CHARACTERS.intersection(text):
-                return host
-            return None
+def _forwarded_host(value: bytes) -> bytes | None:
+    # The first value is what the client asked the outermost proxy for.
+    host = value.split(b",", 1)[0].strip()
+    if host and not _FORBIDDEN_HOST_CHARACTERS.intersection(host.decode("latin-1")):
+        return host
     return None
 
 
 class TrustedProxyMiddleware:
+    """``X-Forwarded-Proto``, ``-For`` and ``-Host`` from a trusted peer, read in one pass over the headers.
+
+    The scheme and the client address are taken as uvicorn's ``ProxyHeadersMiddleware`` takes them (its
+    parser of ``FORWARDED_ALLOW_IPS`` and of the ``X-Forwarded-For`` chain decides): that middleware is not
+    stacked in as well, so a request's headers are scanned once, and not at all for a peer that is not
+    trusted.
+    """
+
     def __init__(self, app: ASGIApp, trusted_hosts: str = "127.0.0.1") -> None:
-        self.app = ProxyHeadersMiddleware(app, trusted_hosts=trusted_hosts)  # type: ignore[arg-type]
-        self.trusted_hosts = self.app.trusted_hosts
+        self.app = app
+        # uvicorn's parser of the trusted addresses and networks (``*`` trusts every peer).
+        uvicorn_proxy = ProxyHeadersMiddleware(app, trusted_hosts=trusted_hosts)  # type: ignore[arg-type]
+        self.trusted_hosts = uvicorn_proxy.trusted_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"}:
+        if scope["type"] == "http" or scope["type"] == "websocket":
             client = scope.get("client")
             if client and client[0] in self.trusted_hosts:
-                host = _forwarded_host(scope["headers"])
-                if host is not None:
-                    headers = [(n, v) for n, v in scope["headers"] if n != b"host"]
-                    headers.append((b"host", host))
-                    scope = {**scope, "headers": headers}
-        await self.app(scope, receive, send)  # type: ignore[arg-type]
+                scope = self._forwarded(scope)
+        await self.app(scope, receive, send)
+
+    def _forwarded(self, scope: Scope) -> Scope:
+        """``scope`` as the client sent the request to the outermost proxy (itself when nothing was forwarded)."""
+        proto: bytes | None = None
+        host: bytes | None = None
+        seen_host = False
+        for_values: list[bytes] = []
+        for name, value in scope["headers"]:
+            if name not in _FORWARDED_HEADERS:
+                continue
+            if name == b"x-forwarded-proto":
+                proto = value  # the last one, as uvicorn reads it
+            elif name == b"x-forwarded-for":
+                for_values.append(value)
+            elif name == b"x-forwarded-host" and not seen_host:
+                seen_host, host = True, _forwarded_host(value)
+        if proto is None and host is None and not for_values:
+            return scope
+        scope = dict(scope)
+        if proto is not None:
+            scheme = proto.decode("latin-1").strip()
+            if scheme in _FORWARDED_PROTOS:
+                scope["scheme"] = scheme.replace("http", "ws") if scope["type"] == "websocket" else scheme
+        if for_values:
+            address, port = self.trusted_hosts.get_trusted_client_address(b", ".join(for_values).decode("latin-1"))
+            if address:  # an empty X-Forwarded-For leaves the peer's address
+                scope["client"] = (address, port)
+        if host is not None:
+            scope["headers"] = [*((n, v) for n, v in scope["headers"] if n != b"host"), (b"host", host)]
+        return scope
 
 
 class HostNotAllowed(Refusal):

@@ -5,19 +5,17 @@ A field declares its rule once, as a Strawberry field extension (the pattern of 
 
     @strawberry.field(extensions=[requires(Resource.PRODUCTS, guest=True)])
 
-That one object does both jobs: its ``apply()`` adds the rule's directives to the field (so the SDL
-prints ``@requiresResource(id: ...)``, ``@guestAccess``, ``@public`` or ``@adminOnly``), and it is the
-field's guard, which returns the denial recorded before execution instead of running the resolver.
-``auth.enforcement`` reads the same objects to build the rule table, so what is printed, what is audited
-and what is enforced cannot drift apart.
+That one object is the whole declaration: its ``apply()`` adds the rule's directives to the field (so the
+SDL prints ``@requiresResource(id: ...)``, ``@guestAccess``, ``@public`` or ``@adminOnly``), and
+``auth.enforcement`` reads the same objects to build the rule table and to put a guard on each declaring
+field's resolver (which raises the denial recorded before execution instead of running the resolver), so
+what is printed, what is audited and what is enforced cannot drift apart.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -161,10 +159,12 @@ def needs_guest_switch(rule: Rule, principal: Principal) -> bool:
 
 
 class AccessRule(FieldExtension):
-    """A field's access rule: adds its directives to the field and guards its resolver.
+    """A field's access rule: adds its directives to the field; ``auth.enforcement`` guards its resolver.
 
-    The guard costs one dictionary test per resolved field when nothing in the operation was denied;
-    the decision itself was made for the whole operation before execution (``auth.enforcement``).
+    It takes no part in Strawberry's resolve chain (no ``resolve``/``resolve_async``): the guard is put on
+    the built GraphQL field instead (``auth.enforcement.guard_fields``), where it costs one attribute test
+    per resolved field when nothing in the operation was denied. The decision itself is made for the
+    whole operation before execution.
     """
 
     def __init__(self, resources: tuple[Resource, ...] = (), access: Access = Access.HOLDERS) -> None:
@@ -193,22 +193,6 @@ class AccessRule(FieldExtension):
         for directive in self.directives():
             if directive not in field.directives:
                 field.directives.append(directive)
-
-    @staticmethod
-    def _refuse_if_denied(info: strawberry.Info) -> None:
-        denied = info.context.denied
-        if denied:
-            denial = denied.get(f"{info.path.typename}.{info.field_name}")
-            if denial is not None:
-                raise denial.error()
-
-    def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
-        self._refuse_if_denied(info)
-        return next_(source, info, **kwargs)
-
-    async def resolve_async(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
-        self._refuse_if_denied(info)
-        return await next_(source, info, **kwargs)
 
 
 def requires(*resources: Resource, guest: bool = False) -> AccessRule:

@@ -25,6 +25,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from auth import secret_box
+from auth.enforcement import is_guarded
 from auth.rules import AccessRule
 from schema import MUTATION_PARTS, QUERY_PARTS, Schema
 from schema.view import GraphQLView
@@ -55,13 +56,18 @@ def _unguarded(field: StrawberryField) -> StrawberryField:
 
 
 def guarded_fields(schema: Schema) -> list[str]:
-    """Coordinates of the fields whose resolvers carry an access guard (none, for the bare schema)."""
+    """Coordinates of the fields that declare an access rule or whose resolvers carry an access guard (none,
+    for the bare schema)."""
     return [
         f"{name}.{field_name}"
         for name, type_ in schema._schema.type_map.items()
         for field_name, field in getattr(type_, "fields", {}).items()
-        if any(isinstance(e, AccessRule) for e in _field_extensions(field))
+        if _declares_rule(field) or is_guarded(getattr(field, "resolve", None))
     ]
+
+
+def _declares_rule(field: Any) -> bool:
+    return any(isinstance(e, AccessRule) for e in _field_extensions(field))
 
 
 def _field_extensions(field: Any) -> list[Any]:

@@ -68,3 +68,52 @@ def test_public_origins_normalise_default_ports_and_case() -> None:
     for host in ["shop.example:80", "api.shop.example", "", "[", "shop.example.evil"]:
         with pytest.raises(Exception, match="host the store does not answer to"):
             origins.url_of({**scope, "headers": [(b"host", host.encode())]})
+
+
+FORWARDED_CASES = [
+    [],
+    [(b"x-forwarded-proto", b"https")],
+    [(b"x-forwarded-proto", b" wss "), (b"x-forwarded-proto", b"http")],
+    [(b"x-forwarded-proto", b"gopher")],
+    [(b"x-forwarded-for", b"198.51.100.7")],
+    [(b"x-forwarded-for", b"198.51.100.7:4321, 10.0.0.2"), (b"x-forwarded-for", b"127.0.0.1")],
+    [(b"x-forwarded-for", b"[2001:db8::1]:80, 10.1.2.3")],
+    [(b"x-forwarded-for", b"")],
+    [(b"x-forwarded-host", b"api.example.com, backend"), (b"x-forwarded-host", b"second.example")],
+    [(b"x-forwarded-host", b"evil.example/path")],
+    [(b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"203.0.113.9"), (b"x-forwarded-host", b"shop.test")],
+]
+
+
+@pytest.mark.parametrize("trusted", ["127.0.0.1", "127.0.0.1, 10.0.0.0/8", "*", "192.0.2.1"])
+@pytest.mark.parametrize("forwarded", FORWARDED_CASES)
+@pytest.mark.parametrize("kind", ["http", "websocket"])
+async def test_forwarded_headers_are_read_as_uvicorn_reads_them(
+    trusted: str, forwarded: list[tuple[bytes, bytes]], kind: str
+) -> None:
+    """The app reads X-Forwarded-Proto/-For itself, in one pass with -Host: the scheme and client it arrives
+    at are the ones uvicorn's own ProxyHeadersMiddleware would give, and -Host only from a trusted peer."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from auth.proxy import TrustedProxyMiddleware
+
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    def request() -> dict[str, Any]:
+        headers = [(b"host", b"backend:8000"), (b"accept", b"*/*"), *forwarded]
+        scheme = "ws" if kind == "websocket" else "http"
+        return {"type": kind, "scheme": scheme, "client": ("127.0.0.1", 5555), "headers": headers}
+
+    await TrustedProxyMiddleware(app, trusted_hosts=trusted)(request(), None, None)  # type: ignore[arg-type]
+    await ProxyHeadersMiddleware(app, trusted_hosts=trusted)(request(), None, None)  # type: ignore[arg-type]
+    ours, uvicorns = seen
+    assert (ours["scheme"], ours["client"]) == (uvicorns["scheme"], uvicorns["client"])
+    hosts = [value for name, value in ours["headers"] if name == b"host"]
+    forwarded_host = next((value for name, value in forwarded if name == b"x-forwarded-host"), None)
+    if trusted == "192.0.2.1" or forwarded_host is None or b"/" in forwarded_host:
+        assert hosts == [b"backend:8000"]
+    else:
+        assert hosts == [forwarded_host.split(b",")[0].strip()]
