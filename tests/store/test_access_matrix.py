@@ -183,8 +183,8 @@ async def test_denied_mutations_fail_whole_with_no_side_effect(
         "{ id } }"
     )
     assert check["data"] == {"products": {"edges": []}, "cmsPage": None}
-    assert await admin.query("{ cmsPages(first: 100) { edges { node { id } } } }") == {
-        "data": {"cmsPages": {"edges": [{"node": {"id": i}} for i in range(1, 8)]}}
+    assert await admin.data("{ cmsPages(first: 100) { edges { node { id } } } }") == {
+        "cmsPages": {"edges": [{"node": {"id": i}} for i in range(1, 8)]}
     }
 
 
