@@ -25,6 +25,8 @@ from strawberry.types import ExecutionContext
 
 from auth.enforcement import AccessControl, AccessPolicy
 from errors import ErrorCode
+from observability.metrics import MetricsExtension
+from observability.tracing import tracing_extension
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.admin_users import AdminUsersMutation, AdminUsersQuery
@@ -91,8 +93,8 @@ class Schema(strawberry.Schema):
 
 
 def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:
-    """Per-request extension factories: limits, caches, introspection and access control (if given), input
-    checks, masking.
+    """Per-request extension factories: metrics and tracing (when on), limits, caches, introspection and access
+    control (if given), input checks, masking.
 
     The limiter rule classes are built once here, so that the validation cache keys stay the same
     across requests; each limit's errors carry a code of their own. The benchmark's bare baseline calls
@@ -103,7 +105,10 @@ def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] |
     rules = [*with_code(depth, ErrorCode.MAX_DEPTH_EXCEEDED), *with_code(aliases, ErrorCode.MAX_ALIASES_EXCEEDED)]
     max_tokens = settings.max_tokens
     introspection = introspection_policy(settings.introspection)
+    tracing = tracing_extension(settings)
     return [
+        *([MetricsExtension] if settings.metrics_enabled else []),
+        *([tracing] if tracing is not None else []),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(rules),
