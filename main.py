@@ -271,6 +271,9 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=log_config(settings.log_format, settings.log_level),
         # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
         proxy_headers=False,
+        # A worker builds and audits the schema before it answers; uvicorn's 5 s are not enough on a busy
+        # machine, where workers were killed and restarted forever.
+        timeout_worker_healthcheck=60,
     )
     return 0
 

@@ -72,14 +72,8 @@ def oauth_failed(problem: str, where: str, client: str | None) -> None:
 
 def callback_failed(integration_id: int, reason: str, detail: str) -> None:
     """Credentials not delivered to an integration's callback URL (``detail`` names the URL, never the data)."""
-    _emit(
-        logging.WARNING,
-        "callback_failed",
-        "Integration callback failed",
-        integration_id=integration_id,
-        reason=reason,
-        detail=detail,
-    )
+    message = f"Credentials for integration {integration_id} were not delivered: {detail}"
+    _emit(logging.WARNING, "callback_failed", message, integration_id=integration_id, reason=reason)
     if metrics := current():
         metrics.callbacks.labels(reason).inc()
 
