@@ -224,13 +224,17 @@ def test_readyz_answers_503_while_the_database_is_unreachable(database_url: str,
 @pytest.mark.once
 def test_metrics_add_up_over_several_workers(database_url: str, tmp_path: Path) -> None:
     env = {"DATABASE_URL": database_url, "METRICS_ENABLED": "1", "LOG_FORMAT": "json"}
-    with running(LoggingServer(env, tmp_path / "server.log", args=("--workers", "2"))) as server:
+    server = LoggingServer(env, tmp_path / "server.log", args=("--workers", "2"))
+    try:
+        server.wait_ready(timeout=180)  # two interpreters build the schema on a machine shared with others
         for _ in range(12):
             with httpx.Client() as fresh:  # a new connection each time, so both workers serve some
                 fresh.post(f"{server.base_url}/graphql", json={"query": "query Ping { __typename }"})
         for _ in range(4):  # whichever worker answers, it reports the sum
             text = httpx.get(f"{server.base_url}/metrics").text
             assert counter(text, "graphql_requests_total", operation="Ping", principal="guest", outcome="ok") == 12
+    finally:
+        server.stop()
 
 
 def test_no_tracing_without_an_endpoint(settings: Settings) -> None:
