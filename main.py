@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import copy
 import errno
 import getpass
 import logging
+import logging.config
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import metadata
 from typing import Any
@@ -34,9 +35,20 @@ from auth.oauth2.endpoints import oauth2_routes
 from auth.passwords import password_problem
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount, graphiql_mount, graphiql_page
-from middleware import CORS, BodyLimit, DatabaseUnavailableMiddleware, ResponseHeaders, StoreBaseRedirects
+from health import livez, readyz
+from middleware import (
+    CORS,
+    BodyLimit,
+    DatabaseUnavailableMiddleware,
+    ObservedApp,
+    ResponseHeaders,
+    StoreBaseRedirects,
+    trusted_peers,
+)
 from models.database import apply_migrations, open_database
 from models.sql import fetch_one
+from observability.logs import log_config
+from observability.metrics import MULTIPROCESS_DIR, Metrics, metrics_route
 from resolvers.integrations.config_file import sync_config_integrations
 from schema import build_schema
 from schema.view import GraphQLView
@@ -105,17 +117,23 @@ def create_app(
                 allow_methods=["GET", "POST"],
                 allow_headers=list(settings.cors_allow_headers),
                 allow_credentials=settings.cors_allow_credentials,
-                expose_headers=["Retry-After"],
+                expose_headers=["Retry-After", "X-Request-Id"],
                 max_age=settings.cors_max_age,
             )
         )
     # Inside CORS and the headers middleware, so that its 413 and the 503 below pass through them.
     middleware.append(Middleware(BodyLimit, max_body_size=settings.max_body_bytes))
     middleware.append(Middleware(DatabaseUnavailableMiddleware))
-    app = Starlette(
+    metrics = Metrics() if settings.metrics_enabled else None
+    app = ObservedApp(
+        trusted=trusted_peers(settings.forwarded_allow_ips),
+        metrics=metrics,
         routes=[
             Route("/graphql", graphql),  # every method: the view answers others with a JSON 405
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/livez", livez, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            *([metrics_route(metrics, settings.metrics_allow_ips, settings.metrics_token)] if metrics else []),
             *oauth_routes(origins, settings.oauth_token_rate_limit),
             *oauth2_routes(settings.store_base_url, settings.oauth_token_rate_limit),
             *([graphiql_mount()] if settings.graphiql else []),
@@ -126,6 +144,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.schema = schema
+    app.state.metrics = metrics
     return app
 
 
@@ -189,25 +208,20 @@ async def _bootstrap(settings: Settings) -> None:
                 print(report.summary(), flush=True)
 
 
-class AccessLogWithoutQuery(logging.Filter):
-    """Drops the query string from access-log lines: a client may put a secret there (a password in a
-    refused GET, an OAuth parameter), and logs are kept and shared far longer than requests live."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
-        return True
-
-
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, with query strings kept out of the access log (in every worker)."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["no_query"] = {"()": "main.AccessLogWithoutQuery"}  # importable in workers
-    config["handlers"]["access"]["filters"] = ["no_query"]
-    return config
+def _share_metrics_between_workers(settings: Settings, workers: int) -> None:
+    """With metrics on and several workers, every worker writes its values to one folder (Prometheus's
+    multiprocess mode), so that ``/metrics`` answers the sum whichever worker is asked: the folder in
+    ``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's files, else a fresh one."""
+    if not settings.metrics_enabled or workers <= 1:
+        return
+    folder = os.environ.get(MULTIPROCESS_DIR, "").strip()
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(folder, name))
+    else:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="integrations-graphql-metrics-")
 
 
 def _port_is_free(host: str, port: int) -> str | None:
@@ -252,6 +266,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     asyncio.run(_bootstrap(settings))
     os.environ[PREPARED_BY_SERVE] = "1"
+    _share_metrics_between_workers(settings, args.workers)
     base = local_base_url(host, port)
     print(f"Data: {_where_data_lives(settings)}", flush=True)
     print(f"GraphiQL: {base}graphql   health: {base}healthz", flush=True)
@@ -270,9 +285,12 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=not args.no_access_log,
-        log_config=_log_config(),
+        log_config=log_config(settings.log_format, settings.log_level),
         # Proxy headers are applied inside the app (auth.proxy), which needs the real peer address.
         proxy_headers=False,
+        # A worker builds and audits the schema before it answers; uvicorn's 5 s are not enough on a busy
+        # machine, where workers were killed and restarted forever.
+        timeout_worker_healthcheck=60,
     )
     return 0
 
@@ -492,10 +510,7 @@ def cli(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as problem:  # a malformed environment variable, named in the message
         raise SystemExit(str(problem)) from None
-    level = logging.getLevelName(settings.log_level.upper())
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    # The ORM announces every connect and shutdown at INFO; only its warnings help an operator.
-    logging.getLogger("tortoise").setLevel(max(level, logging.WARNING) if isinstance(level, int) else logging.WARNING)
+    logging.config.dictConfig(log_config(settings.log_format, settings.log_level))
     return COMMANDS[args.command](args)
 
 

@@ -15,6 +15,10 @@ as a JSON error with ``REQUEST_TOO_LARGE`` rather than text.
 all (Starlette adds some to every response to a request with an ``Origin``), and a refused preflight is
 answered as a JSON error.
 
+``RequestId`` gives every HTTP request an id (the one a trusted proxy sent, else a new one), sets it for the
+request's log lines and answers it in ``X-Request-Id``; ``ObservedApp`` puts it outside everything else, so
+that even a 500 from Starlette's own error middleware carries it.
+
 ``ResponseHeaders`` marks every response ``nosniff``, and answers that may carry secrets (GraphQL, whose
 answers hold credentials and tokens; the OAuth token endpoints) ``no-store``, so no shared or browser
 cache keeps them.
@@ -23,9 +27,12 @@ cache keeps them.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
+from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
@@ -33,9 +40,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.oauth.endpoints import form_response
+from auth.proxy import TrustedProxyMiddleware
 from errors import ErrorCode, graphql_error
 from media import error_response, negotiate, refusal_response
 from models.availability import database_unavailable, log_unavailable
+from observability.logs import REQUEST_ID
+from observability.metrics import CURRENT, Metrics
 from schema.errors import RETRY_AFTER, UNAVAILABLE_MESSAGE
 
 
@@ -103,6 +113,85 @@ class StoreBaseRedirects:
         parts = urlsplit(location)
         path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
         return urljoin(self.base, path_and_query.lstrip("/"))
+
+
+#: Longest ``X-Request-Id`` accepted from a proxy; a longer one (or one with spaces or control characters) is
+#: replaced by a new id, so a log line never carries what a client chose beyond that.
+MAX_REQUEST_ID_LENGTH = 128
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+def _acceptable_request_id(value: bytes) -> str | None:
+    if 0 < len(value) <= MAX_REQUEST_ID_LENGTH and all(0x21 <= byte <= 0x7E for byte in value):
+        return value.decode("ascii")
+    return None
+
+
+class Peers(Protocol):
+    def __contains__(self, host: str | None, /) -> bool: ...
+
+
+def trusted_peers(forwarded_allow_ips: str) -> Peers:
+    """The peers ``auth.proxy.TrustedProxyMiddleware`` trusts (``FORWARDED_ALLOW_IPS``): its own check."""
+
+    async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    trusted: Peers = TrustedProxyMiddleware(nothing, forwarded_allow_ips).trusted_hosts
+    return trusted
+
+
+class RequestId:
+    """Pure ASGI: the request's id in ``observability.logs.REQUEST_ID`` and in the response's ``X-Request-Id``.
+
+    An incoming ``X-Request-Id`` is kept only from a peer in ``FORWARDED_ALLOW_IPS`` (the same peers whose
+    ``X-Forwarded-*`` headers count) and only when it is 1-128 visible ASCII characters; otherwise the id is
+    new (32 hex digits). The app's ``Metrics`` (or None) is made current for the request too.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: Peers, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.trusted = trusted
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        client = scope.get("client")
+        if client and client[0] in self.trusted:
+            for name, value in scope["headers"]:
+                if name == REQUEST_ID_HEADER:
+                    request_id = _acceptable_request_id(value)
+                    break
+        request_id = request_id or uuid.uuid4().hex
+        header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        id_token = REQUEST_ID.set(request_id)
+        metrics_token = CURRENT.set(self.metrics)
+        await self.app(scope, receive, sending)
+        # Reset only after a normal end: the server logs an escaped exception after this returns, and each
+        # request runs in a task of its own, whose context goes with it.
+        CURRENT.reset(metrics_token)
+        REQUEST_ID.reset(id_token)
+
+
+class ObservedApp(Starlette):
+    """Starlette with ``RequestId`` outside its whole stack, error middleware included."""
+
+    def __init__(self, *args: Any, trusted: Peers, metrics: Metrics | None = None, **kwargs: Any) -> None:
+        self.trusted = trusted
+        self.metrics = metrics
+        super().__init__(*args, **kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestId(super().build_middleware_stack(), self.trusted, self.metrics)
 
 
 #: Paths whose answers may carry secrets: never stored by any cache.

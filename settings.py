@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
+import ipaddress
 import os
 import re
 import sys
@@ -102,6 +103,39 @@ def parse_introspection(raw: str | None) -> Introspection:
     except ValueError:
         choices = ", ".join(member.value for member in Introspection)
         raise ValueError(f"INTROSPECTION must be one of {choices}, got {raw!r}") from None
+
+
+#: Values of ``LOG_FORMAT``.
+LOG_FORMATS = ("text", "json")
+
+
+def parse_log_format(raw: str | None) -> str:
+    """``LOG_FORMAT``: ``text`` (the default) or ``json``, in any case."""
+    text = (raw or "").strip().lower() or LOG_FORMATS[0]
+    if text not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return text
+
+
+#: Addresses and networks; None means any.
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None
+
+#: ``METRICS_ALLOW_IPS`` when not set: this machine only.
+DEFAULT_METRICS_ALLOW_IPS = "127.0.0.1,::1"
+
+
+def parse_networks(raw: str, *, name: str) -> Networks:
+    """Addresses or networks (``10.0.0.0/8``), comma-separated; ``*`` (None) for any."""
+    if raw.strip() == "*":
+        return None
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if item:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(f"{name}: {item!r} is not an address or network") from None
+    return tuple(networks)
 
 
 #: Request headers browsers may send cross-origin: credentials, JSON bodies, request ids, and the
@@ -256,6 +290,14 @@ class Settings:
     max_body_bytes: int = 1 << 20
     sqlite_synchronous: str = "NORMAL"
     log_level: str = "info"
+    #: ``text`` (ISO timestamps, request id in brackets) or ``json`` (one object per line).
+    log_format: str = "text"
+    #: Serve ``/metrics`` (Prometheus) to METRICS_ALLOW_IPS or the METRICS_TOKEN bearer.
+    metrics_enabled: bool = False
+    metrics_allow_ips: str = DEFAULT_METRICS_ALLOW_IPS
+    metrics_token: str | None = None
+    #: OpenTelemetry's OTLP endpoint: traces are exported there when the ``otel`` extra is installed.
+    otel_endpoint: str | None = None
     #: Peers whose X-Forwarded-Proto/-For/-Host headers are trusted (comma-separated addresses or networks, or *).
     forwarded_allow_ips: str = "127.0.0.1"
     #: Redis for rate-limit buckets shared by every worker and host (None: each process keeps its own).
@@ -285,6 +327,8 @@ class Settings:
         if cors_max_age < 0:
             raise ValueError(f"CORS_MAX_AGE must be 0 or more, got {cors_max_age}")
         allowed_hosts = tuple(h.strip() for h in env.get("ALLOWED_HOSTS", "").split(",") if h.strip())
+        metrics_allow_ips = env.get("METRICS_ALLOW_IPS", "").strip() or DEFAULT_METRICS_ALLOW_IPS
+        parse_networks(metrics_allow_ips, name="METRICS_ALLOW_IPS")  # refused at start, not at the first scrape
         return cls(
             database_url=database_url,
             embedded_default=embedded,
@@ -320,6 +364,11 @@ class Settings:
             ),
             sqlite_synchronous=(env.get("SQLITE_SYNCHRONOUS", "").strip().upper() or cls.sqlite_synchronous),
             log_level=env.get("LOG_LEVEL", "").strip().lower() or cls.log_level,
+            log_format=parse_log_format(env.get("LOG_FORMAT")),
+            metrics_enabled=parse_flag(env.get("METRICS_ENABLED"), False),
+            metrics_allow_ips=metrics_allow_ips,
+            metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
+            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None,
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
             redis_url=parse_redis_url(env.get("REDIS_URL")),
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or cls.redis_key_prefix,
@@ -393,6 +442,13 @@ SETTINGS_HELP: dict[str, str] = {
     "OAUTH_TOKEN_RATE_LIMIT": "OAuth token endpoint calls per minute and client address (default 60; 0: no limit)",
     "SQLITE_SYNCHRONOUS": "SQLite synchronous pragma, NORMAL or FULL (default NORMAL)",
     "LOG_LEVEL": "debug, info, warning or error (default info)",
+    "LOG_FORMAT": "text (ISO timestamps, [request id]) or json (one object per line) (default text)",
+    "METRICS_ENABLED": "1 serves Prometheus metrics at /metrics (default 0: no such path)",
+    "METRICS_ALLOW_IPS": "client addresses or networks that may read /metrics, or * (default 127.0.0.1,::1)",
+    "METRICS_TOKEN": "a bearer token that may read /metrics from any address (default none)",
+    "PROMETHEUS_MULTIPROC_DIR": "folder where workers share metrics (default: a fresh one when serve --workers > 1)",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "OTLP endpoint for OpenTelemetry traces, with the otel extra installed"
+    " (default none: no tracing)",
     "FORWARDED_ALLOW_IPS": "proxies whose X-Forwarded-Proto/-For/-Host headers are trusted (default 127.0.0.1)",
     "REDIS_URL": "redis://host:port/db holding the rate-limit buckets, shared by every worker and host (default"
     " none: each process keeps its own)",

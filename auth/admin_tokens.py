@@ -26,6 +26,7 @@ from models import AdminRole, AdminToken, AdminUser, TokenRequestLog
 from models.names import name_key
 from models.sql import execute, fetch_one
 from models.values import as_datetime
+from observability import events
 
 logger = logging.getLogger("auth.admin_tokens")
 
@@ -38,10 +39,12 @@ SIGN_IN_FAILED = (
 
 
 class SignInError(Refusal):
-    """A refused sign-in; every reason gives Magento's one message, so none can be told apart."""
+    """A refused sign-in; every reason gives Magento's one message, so none can be told apart. ``reason``
+    is for the security log only (``observability.events.admin_sign_in_failed``)."""
 
-    def __init__(self, message: str = SIGN_IN_FAILED) -> None:
+    def __init__(self, reason: str, message: str = SIGN_IN_FAILED) -> None:
         super().__init__(message)
+        self.reason = reason
 
 
 class InvalidTokenError(Exception):
@@ -115,9 +118,11 @@ async def _count_attempt(username: str, now: dt.datetime) -> Attempt:
 
 async def _lock(username: str, config: ConfigSnapshot, now: dt.datetime) -> None:
     until = now + dt.timedelta(seconds=config.lock_timeout_seconds)
-    await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN, lock_expires_at=None).update(
+    locked = await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN, lock_expires_at=None).update(
         lock_expires_at=until
     )
+    if locked:  # not when another worker's attempt locked it first
+        events.admin_locked(username, until.isoformat())
 
 
 async def _forget_stale_attempts(config: ConfigSnapshot, now: dt.datetime) -> None:
@@ -173,21 +178,30 @@ async def issue_admin_token(
     """
     username = name_key(username)  # as Magento's database compares names: "Admin" is "admin"
     if not username or not password:
-        raise SignInError
+        raise SignInError("missing_credentials")
     now = clock.now()
     attempt = await _count_attempt(username, now)
     limited = config.max_failures > 0
     if attempt.locked or (limited and attempt.number > config.max_failures):
         if not attempt.locked:
             await _lock(username, config, now)
-        raise SignInError
+        raise SignInError("locked")
     user = await AdminUser.get_or_none(username_key=username)
     valid = await verify_password(user.password_hash if user else None, password)
-    if user is None or not valid or not user.is_active or not await second_factor_accepted(user, otp):
+    reason: str | None = None
+    if user is None:
+        reason = "unknown_user"
+    elif not valid:
+        reason = "wrong_password"
+    elif not user.is_active:
+        reason = "disabled"
+    elif not await second_factor_accepted(user, otp):
+        reason = "wrong_code"
+    if user is None or reason is not None:
         if limited and attempt.number >= config.max_failures:
             await _lock(username, config, now)
         await _forget_stale_attempts(config, now)
-        raise SignInError
+        raise SignInError(reason or "unknown_user")
     await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN).delete()
     token = secrets.token_urlsafe(32)
     expires_at = now + dt.timedelta(hours=config.admin_token_lifetime_hours)

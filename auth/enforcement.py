@@ -40,6 +40,7 @@ from auth.cost import FREE, DocumentWalk, QueryCost
 from auth.principal import Principal
 from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide, needs_guest_switch
 from errors import Refusal
+from observability import events
 
 
 class UnguardedFieldError(RuntimeError):
@@ -308,6 +309,8 @@ class AccessControl(SchemaExtension):
             policy = policy_of(execution.schema)
             access = policy.analyse(execution.query, document, execution.operation_name)
             denied = await policy.denials(access, context) if access.coordinates else {}
+            if denied:
+                _log_denial(context.principal, execution.operation_name, denied)
             if denied and access.operation is OperationType.MUTATION:
                 errors = [
                     denied[coordinate].error(path=[key])
@@ -317,3 +320,14 @@ class AccessControl(SchemaExtension):
                 execution.result = ExecutionResult(data=None, errors=errors)
             context.denied = denied or None
         yield
+
+
+def _log_denial(principal: Principal, operation: str | None, denied: dict[str, Denial]) -> None:
+    """One security event per refused operation: who, which operation, which resources it lacked."""
+    events.access_denied(
+        principal.kind.value.lower(),
+        principal.admin_id if principal.admin_id is not None else principal.integration_id,
+        operation,
+        missing=[resource for denial in denied.values() for resource in denial.missing],
+        fields=list(denied),
+    )

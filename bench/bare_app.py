@@ -27,6 +27,8 @@ from strawberry.types.field import StrawberryField
 from auth import secret_box
 from auth.enforcement import is_guarded
 from auth.rules import AccessRule
+from middleware import ObservedApp, trusted_peers
+from observability.metrics import Metrics, metrics_route
 from schema import MUTATION_PARTS, QUERY_PARTS, Schema
 from schema.view import GraphQLView
 from settings import Settings
@@ -93,8 +95,15 @@ def create_bare_app(settings: Settings | None = None) -> Starlette:
             await secret_box.configure(settings)
             yield
 
-    return Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"])],
+    # Request ids, log lines and metrics are not access control: the baseline has them as the app does.
+    metrics = Metrics() if settings.metrics_enabled else None
+    return ObservedApp(
+        trusted=trusted_peers(settings.forwarded_allow_ips),
+        metrics=metrics,
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            *([metrics_route(metrics, settings.metrics_allow_ips, settings.metrics_token)] if metrics else []),
+        ],
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
     )

@@ -60,6 +60,26 @@ def log(message: str) -> None:
 #: Scheduling priority of the measured processes (``nice``); 0 leaves them as they are.
 PRIORITY = {"nice": 0}
 
+#: Every server (the baseline included) runs with what production runs with: JSON logs with an access line
+#: per request, request ids, metrics on. ``--no-observability`` turns it off, to measure what it costs.
+OBSERVABILITY = {"on": True}
+
+
+def observability_env() -> dict[str, str]:
+    if not OBSERVABILITY["on"]:
+        return {"LOG_LEVEL": "warning"}
+    return {"LOG_LEVEL": "info", "LOG_FORMAT": "json", "METRICS_ENABLED": "1"}
+
+
+def log_config_file() -> Path:
+    """The server's own logging configuration (``observability.logs.log_config``), as uvicorn's --log-config."""
+    from observability.logs import log_config
+
+    path = RESULTS / "logging.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(log_config("json", "info"), indent=1))
+    return path
+
 
 def pinned(cpu: str) -> list[str]:
     """``taskset -c cpu`` when there is such a core and taskset is installed, then the priority if asked.
@@ -172,7 +192,7 @@ def server_env(database: Database, encryption_key: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database.url,
         "ENCRYPTION_KEY": encryption_key,
-        "LOG_LEVEL": "warning",
+        **observability_env(),
         "PYTHONPATH": str(ROOT),
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -224,7 +244,8 @@ def has_command(env: dict[str, str], command: str) -> bool:
 
 
 class Server:
-    """One uvicorn process (one worker, uvloop + httptools, no access log), pinned to the server core.
+    """One uvicorn process (one worker, uvloop + httptools), pinned to the server core; with ``OBSERVABILITY``
+    it logs an access line per request in JSON, as ``serve`` does.
 
     ``wrapper`` goes before the interpreter (e.g. valgrind), so the uvicorn command itself stays the same.
     """
@@ -264,10 +285,12 @@ class Server:
             "uvloop",
             "--http",
             "httptools",
-            "--no-access-log",
             "--no-proxy-headers",
-            "--log-level",
-            "warning",
+            *(
+                ["--log-level", "info", "--log-config", str(log_config_file())]
+                if OBSERVABILITY["on"]
+                else ["--no-access-log", "--log-level", "warning"]
+            ),
         ]
         self._log = self.log_path.open("ab")
         # Signed requests must name the store's own host: this server's address is the store's base URL.

@@ -876,6 +876,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--instruction-requests", type=int, default=instructions.REQUESTS, help="instructions: measured requests"
     )
+    parser.add_argument(
+        "--no-observability",
+        dest="observability",
+        action="store_false",
+        help="servers without JSON access logs and metrics (by default every server, W4 too, runs with them)",
+    )
     parser.add_argument("--save-latest", action="store_true", help="also write bench/latest-<database>.json")
     parser.add_argument("--scale", action="store_true", help="W1 and W3 on small and large catalogs")
     parser.add_argument("--scale-small", type=int, default=1_000)
@@ -906,6 +912,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.instructions and (reason := instructions.missing()):
         raise SystemExit(f"--instructions: {reason}")
     generator = h.generator_choice(args.generator)
+    h.OBSERVABILITY["on"] = args.observability
     if args.priority and os.geteuid() == 0:
         # Other work on the machine then takes little from the measured processes (nice -20 has ~87x the
         # CPU weight of nice 0), without starving it as a real-time class would.

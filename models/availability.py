@@ -17,6 +17,8 @@ import sqlite3
 import asyncpg
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
+from observability import events
+
 logger = logging.getLogger("integrations.database")
 
 #: SQLite errors that mean "cannot reach the data right now" (locks, a vanished or unreadable file).
@@ -83,3 +85,4 @@ def database_unavailable(exc: BaseException | None) -> bool:
 def log_unavailable(exc: BaseException | None, where: str) -> None:
     """One line, no traceback: an outage is an operational event, not a bug report."""
     logger.warning("Database unavailable in %s: %s", where, type(exc).__name__ if exc else "unknown")
+    events.database_error()

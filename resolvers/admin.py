@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from auth.admin_tokens import AdminTokenIssued, SignInError, issue_admin_token, revoke_admin_tokens
 from auth.throttle import count_request
 from errors import ErrorCode, graphql_error
+from observability import events
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -23,6 +24,8 @@ async def generate_admin_token(context: Context, username: str, password: str, o
     try:
         return await issue_admin_token(username, password, await context.config(), otp)
     except SignInError as error:
+        client = context.request.client.host if context.request.client else None
+        events.admin_sign_in_failed(username, error.reason, client)
         raise graphql_error(error.message, ErrorCode.UNAUTHENTICATED) from None
 
 

@@ -26,6 +26,8 @@ from strawberry.types import ExecutionContext
 from auth.enforcement import AccessControl, AccessPolicy
 from auth.rate_limits import CostControl
 from errors import ErrorCode
+from observability.metrics import MetricsExtension
+from observability.tracing import tracing_extension
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.admin_users import AdminUsersMutation, AdminUsersQuery
@@ -96,8 +98,8 @@ class Schema(strawberry.Schema):
 
 
 def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] | None) -> list[Callable[[], Any]]:
-    """Per-request extension factories: limits, caches, introspection, access control and cost control (if
-    access control is given), input checks, masking.
+    """Per-request extension factories: metrics and tracing (when on), limits, caches, introspection, access
+    control and cost control (if access control is given), input checks, masking.
 
     The limiter rule classes are built once here, so that the validation cache keys stay the same
     across requests; each limit's errors carry a code of their own. The benchmark's bare baseline calls
@@ -108,7 +110,10 @@ def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] |
     rules = [*with_code(depth, ErrorCode.MAX_DEPTH_EXCEEDED), *with_code(aliases, ErrorCode.MAX_ALIASES_EXCEEDED)]
     max_tokens = settings.max_tokens
     introspection = introspection_policy(settings.introspection)
+    tracing = tracing_extension(settings)
     return [
+        *([MetricsExtension] if settings.metrics_enabled else []),
+        *([tracing] if tracing is not None else []),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(rules),

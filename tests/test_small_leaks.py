@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from main import AccessLogWithoutQuery
+from observability.logs import AccessLogWithoutQuery
 from settings import Settings
 
 

@@ -24,6 +24,7 @@ from auth.tokens import hash_token
 from models.integration import STATUS_ACTIVE
 from models.sql import fetch_one
 from models.values import as_bool
+from observability import events
 
 BODY_TOO_LARGE = "The request body is too large."
 BEARER_DISABLED = (
@@ -68,11 +69,17 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     return body, replay
 
 
+#: Where a signed API call's refusal happened, for the security log.
+SIGNED_REQUEST = "signed request"
+
+
 def oauth_authenticator(origins: PublicOrigins, max_body_bytes: int = 1 << 20) -> Authenticator:
     async def authenticate(scope: Scope, receive: Receive, credentials: str) -> tuple[Principal, Receive]:
+        client = scope["client"][0] if scope.get("client") else None
         try:
             url = origins.url_of(scope)
         except HostNotAllowed as refusal:
+            events.oauth_failed("host_not_allowed", SIGNED_REQUEST, client)
             raise AuthenticationFailed(refusal.message) from None
         content_type = _header(scope, b"content-type")
         form_body = ""
@@ -81,12 +88,14 @@ def oauth_authenticator(origins: PublicOrigins, max_body_bytes: int = 1 << 20) -
             try:
                 form_body = form_body_of(content_type, body)
             except OAuthProblem as problem:
+                events.oauth_failed(problem.kind, SIGNED_REQUEST, client)
                 raise AuthenticationFailed(problem.message) from None
         try:
             principal = await authenticate_signed_request(
                 url, scope["method"], f"OAuth {credentials}", content_type, form_body
             )
         except OAuthProblem as problem:
+            events.oauth_failed(problem.kind, SIGNED_REQUEST, client)
             raise AuthenticationFailed(problem.message) from None
         return principal, receive
 

@@ -60,6 +60,7 @@ from auth.tokens import hash_token
 from models import Integration, OAuthToken
 from models.availability import database_unavailable
 from models.integration import STATUS_ACTIVE
+from observability import events
 
 logger = logging.getLogger("integrations.oauth")
 
@@ -119,7 +120,7 @@ def _oauthlib_problem(body: str | None, status: int) -> OAuthProblem:
     if status == 400 and body:
         description = dict(parse_qsl(body)).get("error_description")
         if description:
-            return OAuthProblem(description, 400)
+            return OAuthProblem(description, 400, "invalid_request")
     return OAuthProblem(SIGNATURE_INVALID)
 
 
@@ -260,12 +261,15 @@ async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOr
     throttled = await count_request("oauth-token", request.scope, limit)
     if throttled is not None:
         headers = {"retry-after": str(throttled.retry_after_seconds)}
+        events.oauth_failed("throttled", request.url.path, _client(request))
         return form_response([("oauth_problem", TOO_MANY_REQUESTS)], 429, headers)
     try:
         token, secret = await issue(request, origins.url_of(request.scope))
     except HostNotAllowed as refusal:
+        events.oauth_failed("host_not_allowed", request.url.path, _client(request))
         return form_response([("oauth_problem", refusal.message)], 401)
     except OAuthProblem as problem:
+        events.oauth_failed(problem.kind, request.url.path, _client(request))
         return form_response([("oauth_problem", problem.message)], problem.status)
     except HTTPException:
         raise  # the body-size limit: Starlette has answered 413 already
@@ -275,6 +279,10 @@ async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOr
         logger.exception("Unexpected error in %s", request.url.path)
         return form_response([("oauth_problem", "internal_error")], 500)
     return form_response([("oauth_token", token), ("oauth_token_secret", secret)])
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def token_endpoint(issue: IssueToken, origins: PublicOrigins, limit: int) -> Callable[[Request], Awaitable[Response]]:

@@ -13,22 +13,24 @@ from errors import Refusal
 
 
 class OAuthProblem(Refusal):
-    """A refused OAuth request: Magento's message and HTTP status (400 input, 401 authentication)."""
+    """A refused OAuth request: Magento's message and HTTP status (400 input, 401 authentication), and its
+    ``kind``, a fixed word for logs and metrics (the message may name a consumer id or a method)."""
 
-    def __init__(self, message: str, status: int = 401) -> None:
+    def __init__(self, message: str, status: int = 401, kind: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.kind = kind or PROBLEM_KINDS.get(message, "other")
 
 
 def version_rejected(version: str) -> OAuthProblem:
-    return OAuthProblem(f'The "{version}" Oauth version isn\'t supported.', 400)
+    return OAuthProblem(f'The "{version}" Oauth version isn\'t supported.', 400, "version_rejected")
 
 
 def parameters_absent(names: Sequence[str]) -> OAuthProblem:
     messages = [f'"{name}" is required. Enter and try again.' for name in names]
     if len(messages) == 1:
-        return OAuthProblem(messages[0], 400)
-    return OAuthProblem(", ".join(m.rstrip(".") for m in messages), 400)
+        return OAuthProblem(messages[0], 400, "parameter_absent")
+    return OAuthProblem(", ".join(m.rstrip(".") for m in messages), 400, "parameter_absent")
 
 
 def signature_method_rejected(method: str, *, hmac_sha1_allowed: bool = False) -> OAuthProblem:
@@ -43,15 +45,15 @@ def signature_method_rejected(method: str, *, hmac_sha1_allowed: bool = False) -
         advice = "sign with HMAC-SHA256 (or HMAC-SHA1, which this store allows)"
     else:
         advice = "sign with HMAC-SHA256"
-    return OAuthProblem(f"Signature method {method} is not supported: {advice}", 400)
+    return OAuthProblem(f"Signature method {method} is not supported: {advice}", 400, "signature_method_rejected")
 
 
 def nonce_used(consumer_id: int) -> OAuthProblem:
-    return OAuthProblem(f"The nonce is already being used by the consumer with ID {consumer_id}", 401)
+    return OAuthProblem(f"The nonce is already being used by the consumer with ID {consumer_id}", 401, "nonce_used")
 
 
 def no_token_for_consumer(consumer_id: int) -> OAuthProblem:
-    return OAuthProblem(f"A token with consumer ID {consumer_id} does not exist", 401)
+    return OAuthProblem(f"A token with consumer ID {consumer_id} does not exist", 401, "token_not_found")
 
 
 TOKEN_LENGTH_INVALID = "The token length is invalid. Check the length and try again."
@@ -79,3 +81,10 @@ OAUTH1_NOT_ALLOWED = (
     "This integration may not use OAuth 1.0a: its authentication methods are OAUTH2_CLIENT_CREDENTIALS only. "
     "Obtain a bearer token at /oauth2/token, or ask the admin to add OAUTH1."
 )
+
+#: The kind of each fixed message: its constant's name, lower-cased.
+PROBLEM_KINDS: dict[str, str] = {
+    value: name.lower()
+    for name, value in dict(globals()).items()
+    if name.isupper() and isinstance(value, str) and not name.startswith("_")
+}

@@ -44,6 +44,7 @@ from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
+from observability import events
 from resolvers.integrations.callback import OutboundError, PrivateAllowList, post_form
 from resolvers.integrations.grants import check_manage_permission
 from resolvers.integrations.loaders import CredentialsView
@@ -320,11 +321,12 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
             allow_list=PrivateAllowList.parse(config.private_callback_allow_list),
         )
     except OutboundError as error:
-        logger.warning("Credentials for integration %s were not delivered: %s", integration_id, error.detail)
+        events.callback_failed(integration_id, error.kind, error.detail)
         await oauth_tokens.drop_exchange_token(consumer.id)
         await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
         raise TokenExchangeFailed(error.message, error.detail) from None  # the caller learns only that it failed
     logger.info("Credentials for integration %s were delivered to its callback URL", integration_id)
+    events.callback_delivered()
     callback = success_callback_url(settings)
     return TokenExchangeStarted(
         identity_link_url=add_query_parameters(

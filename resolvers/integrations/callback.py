@@ -75,11 +75,14 @@ NOT_DELIVERED = (
 
 
 class OutboundError(Refusal):
-    """The request could not be delivered: ``message`` for the caller, ``detail`` (what happened) for the log."""
+    """The request could not be delivered: ``message`` for the caller, ``detail`` (what happened) for the log,
+    ``kind`` a fixed word for metrics (invalid_url, unresolvable, forbidden_address, private_address,
+    http_status, timeout, unreachable)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, kind: str = "unreachable") -> None:
         super().__init__(NOT_DELIVERED)
         self.detail = detail
+        self.kind = kind
 
 
 def _embedded_ipv4(address: IPAddress) -> IPAddress:
@@ -210,12 +213,12 @@ async def resolve(url: str, *, allow_private: bool, allow_list: PrivateAllowList
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise OutboundError(f"The callback URL {url!r} is not a valid URL.") from None
+        raise OutboundError(f"The callback URL {url!r} is not a valid URL.", "invalid_url") from None
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"} or not parts.hostname:
-        raise OutboundError(f"The callback URL {url!r} must be an http:// or https:// URL with a host.")
+        raise OutboundError(f"The callback URL {url!r} must be an http:// or https:// URL with a host.", "invalid_url")
     if parts.username or parts.password:
-        raise OutboundError("The callback URL must not contain a user name or password.")
+        raise OutboundError("The callback URL must not contain a user name or password.", "invalid_url")
     host = parts.hostname
     port = port or (443 if scheme == "https" else 80)
     if host.rstrip(".") in METADATA_HOSTNAMES:
@@ -223,27 +226,29 @@ async def resolve(url: str, *, allow_private: bool, allow_list: PrivateAllowList
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise OutboundError(f"The callback host {host!r} could not be resolved.") from None
+        raise OutboundError(f"The callback host {host!r} could not be resolved.", "unresolvable") from None
     addresses: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise OutboundError(f"The callback host {host!r} could not be resolved.")
+        raise OutboundError(f"The callback host {host!r} could not be resolved.", "unresolvable")
     for address in addresses:
         kind = classify(address)
         if kind == FORBIDDEN:
             raise OutboundError(
                 f"The callback host {host!r} resolves to {address}, a link-local, cloud-metadata or reserved "
-                "address; callbacks never go there."
+                "address; callbacks never go there.",
+                "forbidden_address",
             )
         if kind == PRIVATE and not allow_private and not allow_list.allows(host, address):
             raise OutboundError(
                 f"The callback host {host!r} resolves to {address}, a private or loopback address; callbacks go "
                 "there only when the host or a network holding the address is in Stores > Configuration > OAuth > "
                 "Private callback allow-list (privateCallbackAllowList), or the server runs with "
-                "ALLOW_PRIVATE_CALLBACKS=1 (development)."
+                "ALLOW_PRIVATE_CALLBACKS=1 (development).",
+                "private_address",
             )
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
 
@@ -310,9 +315,11 @@ async def post_form(
                             method, body = "GET", {}
                         continue
                     raise OutboundError(
-                        f"The callback URL {target.url} answered HTTP {status}; 2xx or 3xx counts as delivered."
+                        f"The callback URL {target.url} answered HTTP {status}; 2xx or 3xx counts as delivered.",
+                        "http_status",
                     )
     except OutboundError:
         raise
     except (httpx.HTTPError, OSError, TimeoutError) as error:
-        raise OutboundError(_describe(error, url, target, timeout)) from None
+        timed_out = isinstance(error, httpx.TimeoutException | TimeoutError)
+        raise OutboundError(_describe(error, url, target, timeout), "timeout" if timed_out else "unreachable") from None
