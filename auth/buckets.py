@@ -11,7 +11,7 @@ of ``auth.clock`` (0 in production; tests move it), so hosts need not agree on t
 
 When Redis cannot be reached the request is still served (fail open): the process falls back to its own
 buckets for ``RETRY_SECONDS``, logs one line per ``LOG_EVERY_SECONDS`` and counts the failure
-(``RedisBuckets.failures``; ``FAILURE_HOOKS`` is where a metrics registry hooks in).
+(``RedisBuckets.failures`` and the ``rate_limit_store_failures_total`` metric).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from auth.clock import clock
+from observability import events
 
 logger = logging.getLogger("integrations.throttling")
 
@@ -34,8 +34,6 @@ RETRY_SECONDS = 5.0
 LOG_EVERY_SECONDS = 60.0
 #: Seconds a Redis command may take before the request goes on without it.
 REDIS_TIMEOUT_SECONDS = 0.5
-#: Called once per failed Redis call (a metrics counter, say); nothing by default.
-FAILURE_HOOKS: list[Callable[[], None]] = []
 #: The in-process store forgets full buckets once it holds more than this many.
 LOCAL_PRUNE_AT = 10_000
 
@@ -179,8 +177,7 @@ class RedisBuckets:
         self.failures += 1
         now = time.monotonic()
         self._down_until = now + RETRY_SECONDS
-        for hook in FAILURE_HOOKS:
-            hook()
+        events.rate_limit_store_failed()
         if now - self._logged_at >= LOG_EVERY_SECONDS:
             self._logged_at = now
             logger.warning(

@@ -88,3 +88,9 @@ def database_error() -> None:
     """Counted where an outage is logged (``models.availability.log_unavailable``)."""
     if metrics := current():
         metrics.database_errors.inc()
+
+
+def rate_limit_store_failed() -> None:
+    """Counted only: ``auth.buckets`` logs an outage of the shared store once a minute, not per request."""
+    if metrics := current():
+        metrics.rate_limit_store_failures.inc()

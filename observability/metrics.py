@@ -89,6 +89,12 @@ class Metrics:
         self.database_errors = Counter(
             "database_errors", "Database outages met while serving (lost connections, locks).", registry=registry
         )
+        self.rate_limit_store_failures = Counter(
+            "rate_limit_store_failures",
+            "Failed calls to the shared rate-limit store (Redis); those requests were served and throttled by "
+            "this process's own buckets.",
+            registry=registry,
+        )
         self._operation_names: set[str] = set()
 
     def operation_label(self, name: str | None, *, ran: bool) -> str:

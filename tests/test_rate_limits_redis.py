@@ -112,33 +112,29 @@ async def test_a_redis_bucket_throttles_and_recovers_on_the_driven_clock(
 async def test_without_redis_requests_are_served_and_throttled_by_the_process(
     settings: Settings, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from auth.buckets import FAILURE_HOOKS
-
     await store_config(
         database_url, {"graphql/throttling/guest_bucket_size": "3", "graphql/throttling/guest_restore_rate": "1"}
     )
-    failures: list[int] = []
-    FAILURE_HOOKS.append(lambda: failures.append(1))
-    nowhere = dataclasses.replace(settings, redis_url="redis://:secret-password@127.0.0.1:1/0")
-    try:
-        with caplog.at_level(logging.WARNING, logger="integrations.throttling"):
-            async with serving(nowhere) as served:
-                from tests.support.graphql import asgi_client
+    nowhere = dataclasses.replace(settings, redis_url="redis://:secret-password@127.0.0.1:1/0", metrics_enabled=True)
+    with caplog.at_level(logging.WARNING, logger="integrations.throttling"):
+        async with serving(nowhere) as served:
+            from tests.support.graphql import asgi_client
 
-                async with asgi_client(served) as http:
-                    guest = GraphQLClient(http)
-                    for _ in range(3):
-                        body = await guest.query(VIEWER)
-                        assert "errors" not in body, body
-                        assert body["extensions"]["cost"]["requestedQueryCost"] == 1
-                    assert guest.error_codes(await guest.query(VIEWER, expect_status=429)) == ["THROTTLED"]
-    finally:
-        FAILURE_HOOKS.clear()
+            async with asgi_client(served) as http:
+                guest = GraphQLClient(http)
+                for _ in range(3):
+                    body = await guest.query(VIEWER)
+                    assert "errors" not in body, body
+                    assert body["extensions"]["cost"]["requestedQueryCost"] == 1
+                assert guest.error_codes(await guest.query(VIEWER, expect_status=429)) == ["THROTTLED"]
+                exposition = (await http.get("/metrics")).text
+    # Counted on /metrics: the first request found Redis away; the rest used the process's own buckets.
+    [failures] = [line for line in exposition.splitlines() if line.startswith("rate_limit_store_failures_total")]
     lines = [r.getMessage() for r in caplog.records if r.name == "integrations.throttling"]
     assert len(lines) == 1, lines  # once, not per request
     assert "Redis at 127.0.0.1:1/0 is unavailable" in lines[0]
     assert "secret-password" not in lines[0]
-    assert failures == [1]  # then the process's own buckets for a while, without trying Redis on every request
+    assert float(failures.split()[-1]) == 1  # once: then the process's own buckets
 
 
 def test_two_server_processes_share_one_bucket(database_url: str, prefix: str, server_factory: Any) -> None:
