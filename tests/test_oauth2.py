@@ -13,6 +13,7 @@ from auth.clock import clock
 from tests.support.graphql import GraphQLClient
 from tests.support.integrations import AUTHORIZE, DELETE, REAUTHORIZE, UPDATE, YOUR_PASSWORD, create, db_id
 from tests.support.oauth import make_integration, signed_gql
+from tests.support.statements import sql_statements
 
 BOTH = ["OAUTH1", "OAUTH2_CLIENT_CREDENTIALS"]
 PRODUCTS = "{ products(first: 1) { edges { node { sku } } } }"
@@ -69,6 +70,19 @@ async def test_client_credentials_token_calls_graphql_as_the_integration(
     assert token["scope"] == "Magento_Backend::all"
     viewer = await guest.with_token(token["access_token"]).data("{ viewer { kind name } }")
     assert viewer["viewer"] == {"kind": "INTEGRATION", "name": "Acme"}
+
+
+async def test_an_oauth2_bearer_is_throttled_in_its_integrations_own_bucket(
+    admin: GraphQLClient, guest: GraphQLClient, client: httpx.AsyncClient
+) -> None:
+    creds = await active_client(admin, resourceAccess="ALL", rateLimitBucketSize=300, rateLimitRestoreRate=7)
+    caller = guest.with_token(await access_token(client, creds))
+    with sql_statements() as statements:
+        body = await caller.query("{ viewer { kind } }")
+    status = body["extensions"]["cost"]["throttleStatus"]
+    assert (status["maximumAvailable"], status["restoreRate"]) == (300, 7)
+    # The token's own query reads the integration's limits: no statement for the bucket itself.
+    assert not any("rate_limit_bucket_size" in s and "oauth2_access_token" not in s for s in statements), statements
 
 
 async def test_client_secret_post_is_accepted(admin: GraphQLClient, client: httpx.AsyncClient) -> None:
