@@ -164,20 +164,12 @@ export async function renderIntegrationForm(id) {
     showDetails(null, integration.previousSecretExpiresAt);
     const actions = [];
     if (!readOnly && integration.status === "ACTIVE") {
-      actions.push(
-        h("div", { class: "details-actions" },
-          h("button", {
-            type: "button",
-            class: "secondary",
-            name: "rotate-secret",
-            text: "Rotate secret",
-            onclick: async () => {
-              const rotated = await rotateSecret(integration, tokenEndpoint);
-              if (rotated) showDetails(rotated.credentials.consumerSecret, rotated.integration.previousSecretExpiresAt);
-            },
-          }),
-        ),
-      );
+      const rotate = h("button", { type: "button", class: "secondary", name: "rotate-secret", text: "Rotate secret" });
+      rotate.addEventListener("click", async () => {
+        const rotated = await rotateSecret(integration, tokenEndpoint);
+        if (rotated) showDetails(rotated.credentials.consumerSecret, rotated.integration.previousSecretExpiresAt);
+      });
+      actions.push(h("div", { class: "details-actions" }, rotate));
     }
     infoPanel.push(
       h("fieldset", { class: "fieldset" }, h("legend", { text: "Integration Details" }), secretStatus, details, actions),
