@@ -13,9 +13,19 @@ export const NO_PERMISSIONS = "No permissions requested";
 export const TOKENS_TITLE = "Integration Tokens for Extensions";
 export const POPUP_BLOCKED = "Popup Blocker is enabled! Please add this site to your exception list.";
 export const POPUP_POLL_MS = 500;
+export const OAUTH1 = "OAUTH1";
+export const OAUTH2 = "OAUTH2_CLIENT_CREDENTIALS";
+export const OAUTH1_TITLE = "OAuth 1.0a (Magento)";
+export const OAUTH2_TITLE = "OAuth 2.0 client credentials";
+export const OAUTH2_NOTE =
+  "POST grant_type=client_credentials to the token endpoint, authenticating with the client ID and secret " +
+  "(HTTP Basic); use the access token as Authorization: Bearer.";
+
+const METADATA_URL = new URL("../.well-known/oauth-authorization-server", document.baseURI).href;
+const TOKEN_URL_GUESS = new URL("../oauth2/token", document.baseURI).href;
 
 const DETAILS = `query ActivationDetails($id: ID!) {
-  integration(id: $id) { id name status isTokenExchange resources }
+  integration(id: $id) { id name status isTokenExchange resources authMethods }
 }`;
 
 const OUTCOME = `integration { id name status }
@@ -31,6 +41,7 @@ const REAUTHORIZE = `mutation ReauthorizeIntegration($id: ID!, $currentPassword:
 }`;
 
 let treeCache = null;
+let tokenEndpointCache = null;
 
 /** The resource tree (fetched once per page load). */
 export async function loadResourceTree() {
@@ -39,6 +50,20 @@ export async function loadResourceTree() {
     treeCache = data.resourceTree || [];
   }
   return treeCache;
+}
+
+/**
+ * The OAuth 2.0 token endpoint third parties use (`<store>/oauth2/token`), from the store's RFC 8414 metadata:
+ * its address is the store's public one (STORE_BASE_URL), which may differ from the one the admin browses.
+ */
+export function loadTokenEndpoint() {
+  if (!tokenEndpointCache) {
+    tokenEndpointCache = fetch(METADATA_URL, { credentials: "omit", cache: "no-store" })
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((metadata) => metadata.token_endpoint || TOKEN_URL_GUESS)
+      .catch(() => TOKEN_URL_GUESS);
+  }
+  return tokenEndpointCache;
 }
 
 /**
@@ -126,7 +151,7 @@ function finish(integration, outcome, reauthorize, onFinished) {
     );
     openIdentityLink(outcome.identityLinkUrl, outcome.successCallbackUrl, onFinished);
   } else if (outcome.credentials) {
-    showTokens(outcome.credentials, () => {
+    showTokens(outcome.credentials, integration.authMethods, () => {
       messages.notify(
         "success",
         reauthorize ? `The integration '${name}' has been re-authorized.` : `The integration '${name}' has been activated.`,
@@ -138,35 +163,73 @@ function finish(integration, outcome, reauthorize, onFinished) {
   }
 }
 
-/** The read-only credential fields, as the tokens dialog and the edit page show them. */
-export function credentialFields(credentials) {
-  return [
-    ["Consumer Key", credentials.consumerKey, "consumer-key"],
-    ["Consumer Secret", credentials.consumerSecret, "consumer-secret"],
-    ["Access Token", credentials.accessToken, "access-token"],
-    ["Access Token Secret", credentials.accessTokenSecret, "access-token-secret"],
-  ].map(
-    ([label, value, name]) =>
-      field({
-        label,
-        control: h("input", {
-          type: "text",
-          name,
-          value: value || "",
-          readOnly: true,
-          class: "token",
-          spellcheck: "false",
-          autocomplete: "off",
-        }),
-      }).row,
-  );
+/** A read-only credential field (selectable, not spell-checked). */
+function tokenField(label, value, name) {
+  return field({
+    label,
+    control: h("input", {
+      type: "text",
+      name,
+      value: value || "",
+      readOnly: true,
+      class: "token",
+      spellcheck: "false",
+      autocomplete: "off",
+    }),
+  }).row;
 }
 
-function showTokens(credentials, onDone) {
+/**
+ * The read-only credentials, as the tokens dialog and the edit page show them: Magento's four for OAuth 1.0a,
+ * and for OAuth 2.0 client credentials the client ID and secret (the consumer key and secret) with the token
+ * endpoint. `authMethods` is the integration's; with both, each group has its heading. `withTokens: false` leaves
+ * out the OAuth 1.0a access token (a secret rotation does not change it).
+ */
+export function credentialFields(credentials, authMethods = [OAUTH1], tokenEndpoint = TOKEN_URL_GUESS, { withTokens = true } = {}) {
+  const oauth1 = authMethods.includes(OAUTH1);
+  const oauth2 = authMethods.includes(OAUTH2);
+  const groups = [];
+  if (oauth1) {
+    groups.push(
+      h(
+        "div",
+        { class: "credentials oauth1" },
+        oauth2 ? h("h3", { class: "credentials-title", text: OAUTH1_TITLE }) : null,
+        [
+          ["Consumer Key", credentials.consumerKey, "consumer-key"],
+          ["Consumer Secret", credentials.consumerSecret, "consumer-secret"],
+          ...(withTokens
+            ? [
+                ["Access Token", credentials.accessToken, "access-token"],
+                ["Access Token Secret", credentials.accessTokenSecret, "access-token-secret"],
+              ]
+            : []),
+        ].map(([label, value, name]) => tokenField(label, value, name)),
+      ),
+    );
+  }
+  if (oauth2) {
+    groups.push(
+      h(
+        "div",
+        { class: "credentials oauth2" },
+        h("h3", { class: "credentials-title", text: OAUTH2_TITLE }),
+        tokenField("Client ID", credentials.consumerKey, "client-id"),
+        tokenField("Client Secret", credentials.consumerSecret, "client-secret"),
+        tokenField("Token Endpoint", tokenEndpoint, "token-endpoint"),
+        h("p", { class: "field-note", text: OAUTH2_NOTE }),
+      ),
+    );
+  }
+  return groups;
+}
+
+async function showTokens(credentials, authMethods, onDone) {
+  const tokenEndpoint = await loadTokenEndpoint();
   openDialog({
     title: TOKENS_TITLE,
     className: "tokens-dialog",
-    body: h("div", { class: "tokens" }, credentialFields(credentials)),
+    body: h("div", { class: "tokens" }, credentialFields(credentials, authMethods || [OAUTH1], tokenEndpoint)),
     buttons: [{ label: "Done", primary: true }],
     onClose: onDone,
   });

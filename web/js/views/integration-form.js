@@ -1,10 +1,20 @@
 // New / Edit Integration: the Integration Info and API tabs, Save and Save & Activate.
 
 import { fieldKey, gql } from "../api.js";
-import { credentialFields, loadResourceTree, startActivation } from "../activation.js";
-import { field, h, select } from "../dom.js";
+import {
+  credentialFields,
+  loadResourceTree,
+  loadTokenEndpoint,
+  OAUTH1,
+  OAUTH1_TITLE,
+  OAUTH2,
+  OAUTH2_TITLE,
+  startActivation,
+} from "../activation.js";
+import { field, h, select, uid } from "../dom.js";
 import * as messages from "../messages.js";
 import { ALL_RESOURCES, ResourceTree } from "../tree.js";
+import { rotateSecret } from "../rotate-secret.js";
 import { IDENTITY_VERIFICATION, yourPasswordField } from "../your-password.js";
 
 export const CALLBACK_NOTE =
@@ -13,7 +23,10 @@ export const IDENTITY_NOTE =
   "URL to redirect user to link their 3rd party account with this Magento integration credentials.";
 
 const FIELDS =
-  "id name email callbackUrl identityLinkUrl status setupType resourceAccess resources rateLimitBucketSize rateLimitRestoreRate";
+  "id name email callbackUrl identityLinkUrl status setupType resourceAccess resources rateLimitBucketSize rateLimitRestoreRate " +
+  "authMethods secretRotatedAt previousSecretExpiresAt";
+export const AUTH_METHODS_REQUIRED = "Choose at least one authentication method.";
+const AUTH_METHODS_NOTE = "How the third party signs in: Magento's OAuth 1.0a, OAuth 2.0 client credentials, or both.";
 const RATE_LIMIT_NOTE = "Leave empty to use the store's setting (Stores > Configuration > Rate Limits).";
 
 const LOAD = `query EditIntegration($id: ID!) {
@@ -28,10 +41,56 @@ const UPDATE = `mutation UpdateIntegration($input: UpdateIntegrationInput!) {
   updateIntegration(input: $input) { integration { id name status } userErrors { field message code } }
 }`;
 
+/** "Previous secret valid until <time>" while a rotation's overlap lasts, else nothing. */
+export function previousSecretText(expiresAt) {
+  if (!expiresAt) return "";
+  const until = new Date(expiresAt);
+  return until > new Date() ? `Previous secret valid until ${until.toLocaleString()}` : "";
+}
+
+/**
+ * The Authentication methods: a checkbox each, at least one required. Shaped like a field ({ row, control,
+ * setError }) so userErrors find it; `control` is the first box (focused on an error).
+ */
+function authMethodsField(chosen) {
+  const labelId = uid("auth-methods");
+  const error = h("p", { class: "field-error", id: `${labelId}-error`, hidden: true, role: "alert" });
+  const note = h("p", { class: "field-note", id: `${labelId}-note`, text: AUTH_METHODS_NOTE });
+  const boxes = [
+    [OAUTH1, OAUTH1_TITLE],
+    [OAUTH2, OAUTH2_TITLE],
+  ].map(([value, label]) => {
+    const box = h("input", { type: "checkbox", name: "authMethods", value, id: uid("auth-method"), checked: chosen.includes(value) });
+    return { box, row: h("div", { class: "choice" }, box, h("label", { for: box.id }, label)) };
+  });
+  const group = h(
+    "div",
+    { class: "field-control choices", role: "group", "aria-labelledby": labelId, "aria-describedby": `${note.id} ${error.id}` },
+    boxes.map((b) => b.row),
+    error,
+    note,
+  );
+  const row = h("div", { class: "field" }, h("span", { class: "field-label required", id: labelId, text: "Methods" }), group);
+  return {
+    row,
+    control: boxes[0].box,
+    boxes: boxes.map((b) => b.box),
+    chosen: () => boxes.filter((b) => b.box.checked).map((b) => b.box.value),
+    setError(text) {
+      error.textContent = text || "";
+      error.hidden = !text;
+      row.classList.toggle("has-error", Boolean(text));
+      if (text) group.setAttribute("aria-invalid", "true");
+      else group.removeAttribute("aria-invalid");
+    },
+  };
+}
+
 export async function renderIntegrationForm(id) {
-  const [tree, integration] = await Promise.all([
+  const [tree, integration, tokenEndpoint] = await Promise.all([
     loadResourceTree(),
     id ? gql(LOAD, { id }).then((d) => d.integration) : Promise.resolve(null),
+    loadTokenEndpoint(),
   ]);
   if (id && !integration) {
     messages.flash("error", "This integration no longer exists.");
@@ -80,8 +139,10 @@ export async function renderIntegrationForm(id) {
     note: RATE_LIMIT_NOTE,
   });
   const rateFields = { rateLimitBucketSize: bucketSize, rateLimitRestoreRate: restoreRate };
+  const authMethods = authMethodsField(integration ? integration.authMethods : [OAUTH1]);
   const infoPanel = [
     h("fieldset", { class: "fieldset" }, h("legend", { text: "General" }), Object.values(infoFields).map((f) => f.row)),
+    h("fieldset", { class: "fieldset auth-methods" }, h("legend", { text: "Authentication" }), authMethods.row),
     h("fieldset", { class: "fieldset" }, h("legend", { text: "Rate Limit" }), Object.values(rateFields).map((f) => f.row)),
   ];
   const yourPassword = yourPasswordField();
@@ -91,13 +152,27 @@ export async function renderIntegrationForm(id) {
     );
   }
   if (integration && integration.credentials) {
+    const details = h("div", { class: "integration-details" });
+    const secretStatus = h("p", { class: "secret-status", role: "status" });
+    const showDetails = (newSecret, expiresAt) => {
+      // A rotation changes only the consumer secret (the client secret); the tokens stay.
+      if (newSecret) integration.credentials = { ...integration.credentials, consumerSecret: newSecret };
+      details.replaceChildren(...credentialFields(integration.credentials, integration.authMethods, tokenEndpoint));
+      secretStatus.textContent = previousSecretText(expiresAt);
+      secretStatus.hidden = !secretStatus.textContent;
+    };
+    showDetails(null, integration.previousSecretExpiresAt);
+    const actions = [];
+    if (!readOnly && integration.status === "ACTIVE") {
+      const rotate = h("button", { type: "button", class: "secondary", name: "rotate-secret", text: "Rotate secret" });
+      rotate.addEventListener("click", async () => {
+        const rotated = await rotateSecret(integration, tokenEndpoint);
+        if (rotated) showDetails(rotated.credentials.consumerSecret, rotated.integration.previousSecretExpiresAt);
+      });
+      actions.push(h("div", { class: "details-actions" }, rotate));
+    }
     infoPanel.push(
-      h(
-        "fieldset",
-        { class: "fieldset" },
-        h("legend", { text: "Integration Details" }),
-        credentialFields(integration.credentials),
-      ),
+      h("fieldset", { class: "fieldset" }, h("legend", { text: "Integration Details" }), secretStatus, details, actions),
     );
   }
 
@@ -178,7 +253,8 @@ export async function renderIntegrationForm(id) {
   showTab("info");
 
   if (readOnly) {
-    for (const f of Object.values(infoFields)) f.control.disabled = true;
+    for (const f of [...Object.values(infoFields), ...Object.values(rateFields)]) f.control.disabled = true;
+    for (const box of authMethods.boxes) box.disabled = true;
     access.control.disabled = true;
   }
 
@@ -192,7 +268,9 @@ export async function renderIntegrationForm(id) {
   }
 
   function clearErrors() {
-    for (const f of [...Object.values(infoFields), ...Object.values(rateFields), access, yourPassword]) f.setError("");
+    for (const f of [...Object.values(infoFields), ...Object.values(rateFields), authMethods, access, yourPassword]) {
+      f.setError("");
+    }
     resourcesError.hidden = true;
     resourcesError.textContent = "";
   }
@@ -205,6 +283,7 @@ export async function renderIntegrationForm(id) {
       "input.identityLinkUrl": [identityLinkUrl, "info"],
       "input.rateLimitBucketSize": [bucketSize, "info"],
       "input.rateLimitRestoreRate": [restoreRate, "info"],
+      "input.authMethods": [authMethods, "info"],
       "input.resourceAccess": [access, "api"],
       "input.currentPassword": [yourPassword, "info"],
     };
@@ -237,6 +316,7 @@ export async function renderIntegrationForm(id) {
       callbackUrl: text(callbackUrl),
       identityLinkUrl: text(identityLinkUrl),
       resourceAccess: access.control.value,
+      authMethods: authMethods.chosen(),
     };
     for (const [key, f] of Object.entries(rateFields)) {
       const raw = f.control.value.trim();
@@ -252,8 +332,11 @@ export async function renderIntegrationForm(id) {
   async function save(activate) {
     messages.clear();
     clearErrors();
-    if (!name.control.value.trim()) {
-      showErrors([{ field: ["input", "name"], message: "This is a required field." }]);
+    const missing = [];
+    if (!name.control.value.trim()) missing.push({ field: ["input", "name"], message: "This is a required field." });
+    if (!authMethods.chosen().length) missing.push({ field: ["input", "authMethods"], message: AUTH_METHODS_REQUIRED });
+    if (missing.length) {
+      showErrors(missing);
       return;
     }
     for (const b of [saveButton, saveActivate]) b.disabled = true;
