@@ -182,6 +182,11 @@ async def make_consumer(ciphertext: str) -> None:
 # ------------------------------------------------------------------------------------------ rotation
 
 
+ROTATE = """mutation($id: ID!, $overlap: Int!, $p: String) {
+  rotateIntegrationSecret(id: $id, overlapSeconds: $overlap, currentPassword: $p) { credentials { consumerSecret } }
+}"""
+
+
 def signed_products(server: Any, credentials: dict[str, Any]) -> list[Any]:
     response = requests.post(
         f"{server.base_url}/graphql", json={"query": PRODUCTS}, auth=signer(credentials), timeout=30
@@ -217,6 +222,10 @@ def test_rotation_leaves_no_ciphertext_the_old_key_opens(
     started = admin.data(AUTHORIZE, {"id": exchange["id"], "currentPassword": ADMIN_PASSWORD})
     assert started["authorizeIntegration"]["userErrors"] == []
     totp_secret = admin.data(ENROL, {"p": ADMIN_PASSWORD})["enrollAdminTotp"]["secret"]
+    assert signed_products(server, credentials)
+    # A rotated secret: the previous one is kept, encrypted, for the overlap.
+    rotated = admin.data(ROTATE, {"id": manual["id"], "overlap": 86400, "p": ADMIN_PASSWORD})
+    credentials = {**credentials, "consumerSecret": rotated["rotateIntegrationSecret"]["credentials"]["consumerSecret"]}
     assert signed_products(server, credentials)
     server.stop()
 
