@@ -65,6 +65,31 @@ PRIORITY = {"nice": 0}
 OBSERVABILITY = {"on": True}
 
 
+#: Query-cost throttling in the measured store (``graphql/throttling/enabled``), set by ``--throttling``. Off by
+#: default: W4 has no cost control, and the targets of W1-W3 against it were set before throttling existed.
+#: On, every bucket is as large as the settings allow, so that nothing is ever refused; ``redis_url`` puts the
+#: buckets in Redis (``REDIS_URL``) under ``redis_key_prefix`` (``REDIS_KEY_PREFIX``), one prefix per run.
+THROTTLING: dict[str, Any] = {"on": False, "redis_url": None, "redis_key_prefix": None}
+
+
+def throttling_env() -> dict[str, str]:
+    """``REDIS_URL`` and ``REDIS_KEY_PREFIX`` for the servers when the buckets live in Redis."""
+    if not THROTTLING["redis_url"]:
+        return {}
+    return {"REDIS_URL": THROTTLING["redis_url"], "REDIS_KEY_PREFIX": THROTTLING["redis_key_prefix"] or ""}
+
+
+def throttling_input() -> dict[str, Any]:
+    """``updateRateLimitConfig``'s input for ``THROTTLING``: off, or on with buckets that never run dry."""
+    from auth.config import MAX_BUCKET_SIZE, MAX_RESTORE_RATE
+
+    if not THROTTLING["on"]:
+        return {"throttlingEnabled": False}
+    sizes = {f"{who}BucketSize": MAX_BUCKET_SIZE for who in ("integration", "admin", "guest")}
+    rates = {f"{who}RestoreRate": MAX_RESTORE_RATE for who in ("integration", "admin", "guest")}
+    return {"throttlingEnabled": True, **sizes, **rates}
+
+
 def observability_env() -> dict[str, str]:
     if not OBSERVABILITY["on"]:
         return {"LOG_LEVEL": "warning"}
@@ -196,6 +221,9 @@ def server_env(database: Database, encryption_key: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("REDIS_URL", "REDIS_KEY_PREFIX"):  # the buckets are where --redis-url says, not the shell
+        env.pop(name, None)
+    env.update(throttling_env())
     return env
 
 

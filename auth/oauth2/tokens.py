@@ -75,6 +75,7 @@ _TOKEN_SQL = (
     "SELECT t.integration_id AS integration_id, t.scope AS scope, t.resources AS resources, "
     "t.created_at AS created_at, t.expires_at AS expires_at, "
     "i.name AS integration_name, i.status AS integration_status, i.allow_oauth2 AS allow_oauth2, "
+    "i.rate_limit_bucket_size AS bucket_size, i.rate_limit_restore_rate AS restore_rate, "
     "g.all_resources AS all_resources, g.resources AS grant_resources, c.key AS client_id "
     "FROM oauth2_access_token t JOIN integration i ON i.id = t.integration_id "
     "LEFT JOIN integration_grant g ON g.integration_id = i.id "
@@ -96,6 +97,9 @@ class TokenRecord:
     expires_at: dt.datetime
     integration_active: bool
     allow_oauth2: bool
+    #: The integration's own bucket size and restore rate (None: the store's), read with the token so that
+    #: cost control does not read them again on every request.
+    bucket_override: tuple[int | None, int | None] = (None, None)
 
     @property
     def expired(self) -> bool:
@@ -134,6 +138,7 @@ def _record(row: dict[str, Any], grant: frozenset[str]) -> TokenRecord:
         expires_at=as_datetime(row["expires_at"]),
         integration_active=row["integration_status"] == STATUS_ACTIVE,
         allow_oauth2=as_bool(row["allow_oauth2"]),
+        bucket_override=(row["bucket_size"], row["restore_rate"]),
     )
 
 
@@ -163,4 +168,6 @@ async def bearer_lookup(token: str) -> Principal | None:
         raise AuthenticationFailed(INTEGRATION_INACTIVE)
     if not record.allow_oauth2:
         raise AuthenticationFailed(OAUTH2_NOT_ALLOWED)
-    return integration_principal(record.integration_id, record.integration_name, record.resources)
+    return integration_principal(
+        record.integration_id, record.integration_name, record.resources, record.bucket_override
+    )
