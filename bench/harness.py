@@ -90,6 +90,50 @@ def throttling_input() -> dict[str, Any]:
     return {"throttlingEnabled": True, **sizes, **rates}
 
 
+def configure_throttling(url: str, admin_token: str) -> None:
+    """Store ``THROTTLING`` in the served store, through ``updateRateLimitConfig`` as an admin would."""
+    check_payload(
+        graphql(
+            url,
+            "mutation($input: UpdateRateLimitConfigInput!) { updateRateLimitConfig(input: $input) "
+            "{ userErrors { field message code } } }",
+            {"input": throttling_input()},
+            token=admin_token,
+        ),
+        "updateRateLimitConfig",
+    )
+
+
+def check_cost(workload: str, body: dict[str, Any]) -> None:
+    """A response's ``extensions.cost`` says what ``THROTTLING`` asks: on, points were taken from a bucket that
+    cannot run dry; off, nothing was taken."""
+    from auth.config import MAX_BUCKET_SIZE
+
+    cost = (body.get("extensions") or {}).get("cost")
+    if cost is None:
+        return  # a checkout without cost control
+    status = cost["throttleStatus"]
+    if THROTTLING["on"]:
+        if status["maximumAvailable"] != MAX_BUCKET_SIZE or status["currentlyAvailable"] >= MAX_BUCKET_SIZE:
+            raise SystemExit(f"{workload}: throttling should be on with a bucket of {MAX_BUCKET_SIZE}: {cost}")
+    elif status["currentlyAvailable"] != status["maximumAvailable"]:
+        raise SystemExit(f"{workload}: throttling should be off (nothing taken): {cost}")
+
+
+def bucket_keys(*, delete: bool) -> int:
+    """How many bucket keys this run has in Redis under its prefix (deleted when ``delete``)."""
+    import redis
+
+    client = redis.Redis.from_url(THROTTLING["redis_url"])
+    try:
+        keys = list(client.scan_iter(match=f"{THROTTLING['redis_key_prefix']}*"))
+        if delete and keys:
+            client.delete(*keys)
+        return len(keys)
+    finally:
+        client.close()
+
+
 def observability_env() -> dict[str, str]:
     if not OBSERVABILITY["on"]:
         return {"LOG_LEVEL": "warning"}

@@ -115,16 +115,7 @@ class Store:
                 "mutation { setGuestAccess(allow: true) { webApiSecurity { allowAnonymousGuestAccess } } }",
                 token=self.admin_token,
             )
-            h.check_payload(
-                h.graphql(
-                    self.url,
-                    "mutation($input: UpdateRateLimitConfigInput!) { updateRateLimitConfig(input: $input) "
-                    "{ userErrors { field message code } } }",
-                    {"input": h.throttling_input()},
-                    token=self.admin_token,
-                ),
-                "updateRateLimitConfig",
-            )
+            h.configure_throttling(self.url, self.admin_token)
             try:
                 self.credentials = self._create_integration()
             except SystemExit as problem:
@@ -259,8 +250,8 @@ class Store:
                 replay = self._post(workload, headers)
                 if replay.status_code != 401:
                     raise SystemExit(f"a replayed OAuth request got {replay.status_code}, not 401")
-            _check_cost(workload, body)
-        if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not redis_keys(delete=False):
+            h.check_cost(workload, body)
+        if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.bucket_keys(delete=False):
             raise SystemExit("throttling is on with --redis-url, but no bucket was written to Redis")
 
     def _maintain(self) -> None:
@@ -282,35 +273,6 @@ class Store:
                 await conn.close()
 
         asyncio.run(vacuum())
-
-
-def _check_cost(workload: str, body: dict[str, Any]) -> None:
-    """With throttling on, the request was charged against a bucket that cannot run dry; off, nothing taken."""
-    cost = (body.get("extensions") or {}).get("cost")
-    if cost is None:
-        return  # a checkout without cost control
-    status = cost["throttleStatus"]
-    if h.THROTTLING["on"]:
-        from auth.config import MAX_BUCKET_SIZE
-
-        if status["maximumAvailable"] != MAX_BUCKET_SIZE or status["currentlyAvailable"] >= MAX_BUCKET_SIZE:
-            raise SystemExit(f"{workload}: throttling should be on with a bucket of {MAX_BUCKET_SIZE}: {cost}")
-    elif status["currentlyAvailable"] != status["maximumAvailable"]:
-        raise SystemExit(f"{workload}: throttling should be off (nothing taken): {cost}")
-
-
-def redis_keys(*, delete: bool) -> int:
-    """The bucket keys this run wrote under its prefix (deleted when ``delete``)."""
-    import redis
-
-    client = redis.Redis.from_url(h.THROTTLING["redis_url"])
-    try:
-        keys = list(client.scan_iter(match=f"{h.THROTTLING['redis_key_prefix']}*"))
-        if delete and keys:
-            client.delete(*keys)
-        return len(keys)
-    finally:
-        client.close()
 
 
 # ------------------------------------------------------------------------------------------ measuring
@@ -1027,7 +989,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_main(args, generator)
     finally:
         if args.redis_url and not args.redis_key_prefix:
-            redis_keys(delete=True)
+            h.bucket_keys(delete=True)
 
 
 if __name__ == "__main__":
