@@ -120,6 +120,17 @@ def check_cost(workload: str, body: dict[str, Any]) -> None:
         raise SystemExit(f"{workload}: throttling should be off (nothing taken): {cost}")
 
 
+def charges_redis(send: Callable[[], Any], attempts: int = 3) -> bool:
+    """Whether a request ``send`` makes leaves a bucket key under the run's prefix. Looked for right after the
+    request, a few times: a bucket that never runs dry is full again at once, and Redis drops its key a second
+    after that."""
+    for _ in range(attempts):
+        send()
+        if bucket_keys(delete=False):
+            return True
+    return False
+
+
 def bucket_keys(*, delete: bool) -> int:
     """How many bucket keys this run has in Redis under its prefix (deleted when ``delete``)."""
     import redis

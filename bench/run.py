@@ -251,7 +251,7 @@ class Store:
                 if replay.status_code != 401:
                     raise SystemExit(f"a replayed OAuth request got {replay.status_code}, not 401")
             h.check_cost(workload, body)
-        if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.bucket_keys(delete=False):
+        if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.charges_redis(lambda: self._post("W1")):
             raise SystemExit("throttling is on with --redis-url, but no bucket was written to Redis")
 
     def _maintain(self) -> None:
