@@ -65,6 +65,86 @@ PRIORITY = {"nice": 0}
 OBSERVABILITY = {"on": True}
 
 
+#: Query-cost throttling in the measured store (``graphql/throttling/enabled``), set by ``--throttling``. Off by
+#: default: W4 has no cost control, and the targets of W1-W3 against it were set before throttling existed.
+#: On, every bucket is as large as the settings allow, so that nothing is ever refused; ``redis_url`` puts the
+#: buckets in Redis (``REDIS_URL``) under ``redis_key_prefix`` (``REDIS_KEY_PREFIX``), one prefix per run.
+THROTTLING: dict[str, Any] = {"on": False, "redis_url": None, "redis_key_prefix": None}
+
+
+def throttling_env() -> dict[str, str]:
+    """``REDIS_URL`` and ``REDIS_KEY_PREFIX`` for the servers when the buckets live in Redis."""
+    if not THROTTLING["redis_url"]:
+        return {}
+    return {"REDIS_URL": THROTTLING["redis_url"], "REDIS_KEY_PREFIX": THROTTLING["redis_key_prefix"] or ""}
+
+
+def throttling_input() -> dict[str, Any]:
+    """``updateRateLimitConfig``'s input for ``THROTTLING``: off, or on with buckets that never run dry."""
+    from auth.config import MAX_BUCKET_SIZE, MAX_RESTORE_RATE
+
+    if not THROTTLING["on"]:
+        return {"throttlingEnabled": False}
+    sizes = {f"{who}BucketSize": MAX_BUCKET_SIZE for who in ("integration", "admin", "guest")}
+    rates = {f"{who}RestoreRate": MAX_RESTORE_RATE for who in ("integration", "admin", "guest")}
+    return {"throttlingEnabled": True, **sizes, **rates}
+
+
+def configure_throttling(url: str, admin_token: str) -> None:
+    """Store ``THROTTLING`` in the served store, through ``updateRateLimitConfig`` as an admin would."""
+    check_payload(
+        graphql(
+            url,
+            "mutation($input: UpdateRateLimitConfigInput!) { updateRateLimitConfig(input: $input) "
+            "{ userErrors { field message code } } }",
+            {"input": throttling_input()},
+            token=admin_token,
+        ),
+        "updateRateLimitConfig",
+    )
+
+
+def check_cost(workload: str, body: dict[str, Any]) -> None:
+    """A response's ``extensions.cost`` says what ``THROTTLING`` asks: on, points were taken from a bucket that
+    cannot run dry; off, nothing was taken."""
+    from auth.config import MAX_BUCKET_SIZE
+
+    cost = (body.get("extensions") or {}).get("cost")
+    if cost is None:
+        return  # a checkout without cost control
+    status = cost["throttleStatus"]
+    if THROTTLING["on"]:
+        if status["maximumAvailable"] != MAX_BUCKET_SIZE or status["currentlyAvailable"] >= MAX_BUCKET_SIZE:
+            raise SystemExit(f"{workload}: throttling should be on with a bucket of {MAX_BUCKET_SIZE}: {cost}")
+    elif status["currentlyAvailable"] != status["maximumAvailable"]:
+        raise SystemExit(f"{workload}: throttling should be off (nothing taken): {cost}")
+
+
+def charges_redis(send: Callable[[], Any], attempts: int = 3) -> bool:
+    """Whether a request ``send`` makes leaves a bucket key under the run's prefix. Looked for right after the
+    request, a few times: a bucket that never runs dry is full again at once, and Redis drops its key a second
+    after that."""
+    for _ in range(attempts):
+        send()
+        if bucket_keys(delete=False):
+            return True
+    return False
+
+
+def bucket_keys(*, delete: bool) -> int:
+    """How many bucket keys this run has in Redis under its prefix (deleted when ``delete``)."""
+    import redis
+
+    client = redis.Redis.from_url(THROTTLING["redis_url"])
+    try:
+        keys = list(client.scan_iter(match=f"{THROTTLING['redis_key_prefix']}*"))
+        if delete and keys:
+            client.delete(*keys)
+        return len(keys)
+    finally:
+        client.close()
+
+
 def observability_env() -> dict[str, str]:
     if not OBSERVABILITY["on"]:
         return {"LOG_LEVEL": "warning"}
@@ -196,6 +276,9 @@ def server_env(database: Database, encryption_key: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("REDIS_URL", "REDIS_KEY_PREFIX"):  # the buckets are where --redis-url says, not the shell
+        env.pop(name, None)
+    env.update(throttling_env())
     return env
 
 

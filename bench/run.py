@@ -115,6 +115,7 @@ class Store:
                 "mutation { setGuestAccess(allow: true) { webApiSecurity { allowAnonymousGuestAccess } } }",
                 token=self.admin_token,
             )
+            h.configure_throttling(self.url, self.admin_token)
             try:
                 self.credentials = self._create_integration()
             except SystemExit as problem:
@@ -249,6 +250,9 @@ class Store:
                 replay = self._post(workload, headers)
                 if replay.status_code != 401:
                     raise SystemExit(f"a replayed OAuth request got {replay.status_code}, not 401")
+            h.check_cost(workload, body)
+        if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.charges_redis(lambda: self._post("W1")):
+            raise SystemExit("throttling is on with --redis-url, but no bucket was written to Redis")
 
     def _maintain(self) -> None:
         """Settle the freshly loaded database, so that no background maintenance lands inside a measurement."""
@@ -596,13 +600,16 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
             summary[workload]["instruction_ratio_to_w4"] = entry["ratio_to_w4"]
     env = environment(store, generator)
     title = (
-        f"{env['database']}, {args.products:,} products, {args.connections} connections, {args.rounds} rounds "
+        f"{env['database']}, throttling {_throttling_label()}, "
+        f"{args.products:,} products, {args.connections} connections, {args.rounds} rounds "
         f"x {args.duration} s (+{args.warmup} s warm-up), generator: {env['generator']}, "
         f"server on CPU {h.SERVER_CPU}, generator on CPU {h.GENERATOR_CPU}, {env['date']}"
     )
     print_table(title, summary)
     if counted is not None:
         print(instructions.report(counted, summary))
+    if args.compare_to:
+        print(compare(summary, json.loads(Path(args.compare_to).read_text())))
     payload = {
         "kind": "main",
         "environment": env,
@@ -622,6 +629,34 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
     if missed:
         print(f"Below target: {', '.join(missed)}")
     return 1 if errors else 0
+
+
+def _throttling_label() -> str:
+    if not h.THROTTLING["on"]:
+        return "off"
+    where = "Redis" if h.THROTTLING["redis_url"] else "in-process buckets"
+    return f"on (buckets that never run dry, {where})"
+
+
+def compare(summary: dict[str, Any], other: dict[str, Any]) -> str:
+    """Each workload of this run against the same workload of an earlier run's JSON (``--compare-to``): its
+    instructions per request over this run's, and its median req/s over this run's (1.0: costs the same)."""
+    theirs = other["summary"]
+    settings = other.get("settings", {})
+    lines = [
+        "",
+        f"Against the run of {other['environment']['date']} (commit {other['environment'].get('commit')}, "
+        f"throttling {settings.get('throttling', 'off')}): that run's cost over this run's (1.0: the same)",
+        f"{'workload':<30} {'instructions':>12} {'req/s':>8}",
+    ]
+    for workload, entry in summary.items():
+        if workload not in theirs:
+            continue
+        mine_ir, their_ir = entry.get("instructions_per_request"), theirs[workload].get("instructions_per_request")
+        ir = f"{their_ir / mine_ir:.3f}" if mine_ir and their_ir else "-"
+        rps = f"{entry['rps'] / theirs[workload]['rps']:.3f}" if theirs[workload].get("rps") else "-"
+        lines.append(f"{workload + ' ' + entry['name']:<30} {ir:>12} {rps:>8}")
+    return "\n".join(lines)
 
 
 def run_scale(args: argparse.Namespace, generator: str) -> int:
@@ -882,6 +917,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="servers without JSON access logs and metrics (by default every server, W4 too, runs with them)",
     )
+    parser.add_argument(
+        "--throttling",
+        choices=("off", "on"),
+        default="off",
+        help="query-cost throttling in the store (graphql/throttling/enabled): off (default; W4 has no cost "
+        "control), or on with every bucket as large as allowed, so nothing is ever refused",
+    )
+    parser.add_argument(
+        "--redis-url",
+        help="keep the rate-limit buckets in this Redis (REDIS_URL), e.g. redis://127.0.0.1:6379/0; "
+        "default: in-process buckets",
+    )
+    parser.add_argument(
+        "--redis-key-prefix",
+        help="REDIS_KEY_PREFIX of the bucket keys (default: bench:<random>:, deleted at the end of the run)",
+    )
+    parser.add_argument(
+        "--compare-to",
+        metavar="JSON",
+        help="also print each workload's cost against the same workload in an earlier run's JSON "
+        "(e.g. throttling on against off)",
+    )
     parser.add_argument("--save-latest", action="store_true", help="also write bench/latest-<database>.json")
     parser.add_argument("--scale", action="store_true", help="W1 and W3 on small and large catalogs")
     parser.add_argument("--scale-small", type=int, default=1_000)
@@ -913,17 +970,26 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--instructions: {reason}")
     generator = h.generator_choice(args.generator)
     h.OBSERVABILITY["on"] = args.observability
+    h.THROTTLING.update(
+        on=args.throttling == "on",
+        redis_url=args.redis_url,
+        redis_key_prefix=args.redis_key_prefix or f"bench:{secrets.token_hex(4)}:",
+    )
     if args.priority and os.geteuid() == 0:
         # Other work on the machine then takes little from the measured processes (nice -20 has ~87x the
         # CPU weight of nice 0), without starving it as a real-time class would.
         h.PRIORITY["nice"] = -20
-    if args.profile:
-        return run_profile(args, generator)
-    if args.soak:
-        return run_soak(args, generator)
-    if args.scale:
-        return run_scale(args, generator)
-    return run_main(args, generator)
+    try:
+        if args.profile:
+            return run_profile(args, generator)
+        if args.soak:
+            return run_soak(args, generator)
+        if args.scale:
+            return run_scale(args, generator)
+        return run_main(args, generator)
+    finally:
+        if args.redis_url and not args.redis_key_prefix:
+            h.bucket_keys(delete=True)
 
 
 if __name__ == "__main__":

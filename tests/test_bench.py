@@ -7,14 +7,17 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench import harness, instructions
 from bench.loadgen import percentile
-from tests.support.database import store_guest_access
+from tests.support.database import create_admin_account, store_guest_access
 from tests.support.servers import ROOT
+from tests.test_rate_limits_redis import TEST_REDIS_URL, redis_answers
 
 #: The database is not what these tests are about: CI runs them once, on SQLite.
 pytestmark = pytest.mark.once
@@ -143,3 +146,43 @@ def test_bytecodes_per_request_are_counted_by_function(database_url: str) -> Non
     guest = result["W1"]
     assert guest["bytecodes"] > 0  # authentication and access control run for the guest, not in the bare app
     assert any(row["function"].startswith("auth/") for row in guest["self"])
+
+
+@pytest.mark.skipif(not redis_answers(TEST_REDIS_URL), reason=f"no Redis answers at {TEST_REDIS_URL}")
+def test_throttling_on_takes_points_from_redis_buckets_that_never_run_dry(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--throttling on --redis-url``: the served store charges each request to a bucket in Redis under the
+    run's prefix, as large as the settings allow; ``off`` takes nothing."""
+    prefix = f"test-bench-{uuid.uuid4().hex}:"
+    monkeypatch.setitem(harness.THROTTLING, "on", True)
+    monkeypatch.setitem(harness.THROTTLING, "redis_url", TEST_REDIS_URL)
+    monkeypatch.setitem(harness.THROTTLING, "redis_key_prefix", prefix)
+    monkeypatch.setitem(harness.OBSERVABILITY, "on", False)
+    create_admin_account(database_url, "bench", "bench-password-1")
+    store_guest_access(database_url, True)
+    env = harness.server_env(harness.Database(database_url, "test"), "bench-test-key-material")
+    assert env["REDIS_KEY_PREFIX"] == prefix
+    document = "{ products(first: 2) { edges { node { sku } } } }"
+    try:
+        with harness.serving("app", env, harness.free_port(), pin=False, log_dir=tmp_path) as server:
+            token = harness.graphql(
+                server.url,
+                'mutation { generateAdminToken(username: "bench", password: "bench-password-1") { token } }',
+            )["generateAdminToken"]["token"]
+            harness.configure_throttling(server.url, token)
+            body = httpx.post(server.url, json={"query": document}, timeout=30).json()
+            harness.check_cost("W1", body)  # on, with a bucket of MAX_BUCKET_SIZE, points taken
+            status = body["extensions"]["cost"]["throttleStatus"]
+            assert status["maximumAvailable"] == 1_000_000 > status["currentlyAvailable"]
+            assert harness.charges_redis(lambda: httpx.post(server.url, json={"query": document}, timeout=30))
+            monkeypatch.setitem(harness.THROTTLING, "on", False)
+            harness.configure_throttling(server.url, token)
+            body = httpx.post(server.url, json={"query": document}, timeout=30).json()
+            harness.check_cost("W1", body)
+            with pytest.raises(SystemExit, match="should be on"):
+                monkeypatch.setitem(harness.THROTTLING, "on", True)
+                harness.check_cost("W1", body)
+    finally:
+        harness.bucket_keys(delete=True)
+    assert harness.bucket_keys(delete=False) == 0

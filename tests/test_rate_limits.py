@@ -10,6 +10,7 @@ import math
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import strawberry
 
@@ -299,6 +300,24 @@ async def test_an_integrations_own_limit_applies_to_its_signed_requests(
     assert cost_of(body)["throttleStatus"] == {"maximumAvailable": 15, "currentlyAvailable": 5, "restoreRate": 1}
     body = await signed_gql(guest, creds, document, status=429)
     assert guest.error_codes(body) == ["THROTTLED"]
+
+
+async def test_an_integrations_own_limit_applies_to_its_oauth2_bearer_requests(
+    admin: GraphQLClient, guest: GraphQLClient, client: httpx.AsyncClient
+) -> None:
+    """The bearer lookup reads the integration's own bucket with the token; a change applies to the next request."""
+    from tests.support.integrations import db_id
+    from tests.test_oauth2 import access_token, active_client
+
+    creds = await active_client(admin, resourceAccess="ALL", rateLimitBucketSize=25)
+    caller = guest.with_token(await access_token(client, creds))
+    document = "{ products(first: 8) { edges { node { sku } } } }"  # 10 points
+    body = await caller.query(document)
+    assert cost_of(body)["throttleStatus"] == {"maximumAvailable": 25, "currentlyAvailable": 15, "restoreRate": 50}
+    await IntegrationRow.filter(id=db_id(creds)).update(rate_limit_bucket_size=12, rate_limit_restore_rate=1)
+    body = await caller.query(document)
+    assert cost_of(body)["throttleStatus"] == {"maximumAvailable": 12, "currentlyAvailable": 2, "restoreRate": 1}
+    assert guest.error_codes(await caller.query(document, expect_status=429)) == ["THROTTLED"]
 
 
 INTEGRATION_FIELDS = "integration { rateLimitBucketSize rateLimitRestoreRate } userErrors { field code }"
