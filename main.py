@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import gc
 import getpass
 import logging
 import logging.config
@@ -101,7 +102,13 @@ def create_app(
             if not prepared:
                 for task in STARTUP_TASKS:
                     await task(settings)
-            yield
+            # What was built at start (schema, rules, OAuth servers) lives as long as the app: out of the
+            # collector's generations, full collections stop walking it again and again (gc.freeze).
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()
         await buckets.close()
 
     middleware = [

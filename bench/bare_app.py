@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -93,7 +94,11 @@ def create_bare_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(settings, app):
             await secret_box.configure(settings)
-            yield
+            gc.freeze()  # as the app does (main.create_app)
+            try:
+                yield
+            finally:
+                gc.unfreeze()
 
     # Request ids, log lines and metrics are not access control: the baseline has them as the app does.
     metrics = Metrics() if settings.metrics_enabled else None
