@@ -26,7 +26,13 @@ from starlette.routing import Route
 
 from auth.acl import ADMIN, ALL, TREE
 from auth.admin_tokens import InvalidTokenError, authenticate_admin_token
-from auth.oauth2.clients import ClientAuthenticationMalformed, PresentedClient, fetch_client, presented_client
+from auth.oauth2.clients import (
+    ClientAuthenticationMalformed,
+    ClientRecord,
+    PresentedClient,
+    fetch_client,
+    presented_client,
+)
 from auth.oauth2.tokens import TokenRecord, find_token, generate_token, revoke_token, store_token
 from auth.oauth2.validator import ClientCredentialsValidator
 from auth.resources import Resource
@@ -128,13 +134,10 @@ async def token(request: Request, rate_limit: int) -> Response:
 
 async def revoke(request: Request) -> Response:
     """RFC 7009: the client's own token stops working now; any other token is left alone (still 200)."""
-    prepared = await _prepare(request)
-    if isinstance(prepared, Response):
-        return prepared
-    text, form, presented = prepared
-    record = await fetch_client(presented.client_id if presented else "")
-    token_record = await find_token(form.get("token", ""))
-    validator = ClientCredentialsValidator(record, presented, token_record)
+    about = await _about_a_token(request)
+    if isinstance(about, Response):
+        return about
+    text, form, validator, record = about
     answer = BackendApplicationServer(validator).create_revocation_response(**_call(request, text))
     if answer[2] == 200 and validator.revoke:
         await revoke_token(form["token"], record.integration_id)
@@ -146,14 +149,24 @@ async def introspect(request: Request) -> Response:
     authorization = request.headers.get("authorization") or ""
     if authorization[:7].lower() == "bearer ":
         return await _introspect_as_admin(request, authorization[7:].strip())
+    about = await _about_a_token(request)
+    if isinstance(about, Response):
+        return about
+    text, _form, validator, _record = about
+    return _answer(BackendApplicationServer(validator).create_introspect_response(**_call(request, text)))
+
+
+async def _about_a_token(
+    request: Request,
+) -> Response | tuple[str, dict[str, str], ClientCredentialsValidator, ClientRecord]:
+    """Revocation and introspection alike: the form, the presenting client and the token it names."""
     prepared = await _prepare(request)
     if isinstance(prepared, Response):
         return prepared
     text, form, presented = prepared
     record = await fetch_client(presented.client_id if presented else "")
     token_record = await find_token(form.get("token", ""))
-    validator = ClientCredentialsValidator(record, presented, token_record)
-    return _answer(BackendApplicationServer(validator).create_introspect_response(**_call(request, text)))
+    return text, form, ClientCredentialsValidator(record, presented, token_record), record
 
 
 def _active_claims(record: TokenRecord | None) -> dict[str, Any]:
