@@ -81,8 +81,9 @@ async def test_an_oauth2_bearer_is_throttled_in_its_integrations_own_bucket(
         body = await caller.query("{ viewer { kind } }")
     status = body["extensions"]["cost"]["throttleStatus"]
     assert (status["maximumAvailable"], status["restoreRate"]) == (300, 7)
-    # The token's own query reads the integration's limits: no statement for the bucket itself.
+    # The token's own query reads the integration's limits and the store's settings: no statement of their own.
     assert not any("rate_limit_bucket_size" in s and "oauth2_access_token" not in s for s in statements), statements
+    assert len(statements) == 1, statements
 
 
 async def test_client_secret_post_is_accepted(admin: GraphQLClient, client: httpx.AsyncClient) -> None:
