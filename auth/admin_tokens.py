@@ -266,7 +266,7 @@ async def unlock_admin(username: str) -> bool:
     key = name_key(username)
     async with in_transaction():
         rows = TokenRequestLog.filter(user_name=key, user_type=THROTTLE_ADMIN)
-        locked = await rows.filter(lock_expires_at__gt=clock.now()).exists()
+        locked = bool(await rows.filter(lock_expires_at__gt=clock.now()).delete())
         await rows.delete()
         if locked:
             target = await _user_id(key)

@@ -421,9 +421,10 @@ async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None
     for path in [*values, *dropped]:
         if path not in DEFAULTS:
             raise KeyError(path)
+    # Read before the transaction, whose first statement is a write: a SQLite transaction that read first could
+    # not write once another process had (its snapshot would be stale).
+    before = {row["path"]: row["value"] for row in await fetch_all("SELECT path, value FROM core_config_data")}
     async with in_transaction() as conn:
-        rows = await fetch_all("SELECT path, value FROM core_config_data", conn=conn)
-        before = {row["path"]: row["value"] for row in rows}
         if dropped:
             await ConfigValue.filter(path__in=dropped).using_db(conn).delete()
         for path, value in values.items():
