@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from audit import retention
+from audit.verify import verify
 from auth import secret_box
 from auth.buckets import bucket_store
 from auth.key_rotation import report_old_ciphertexts, rotate_encryption_key
@@ -60,6 +62,7 @@ StartupTask = Callable[[Settings], Awaitable[None]]
 STARTUP_TASKS: list[StartupTask] = []
 STARTUP_TASKS.append(sync_config_integrations)
 STARTUP_TASKS.append(report_old_ciphertexts)
+STARTUP_TASKS.append(retention.prune_at_start)
 
 
 async def healthz(request: Request) -> Response:
@@ -106,7 +109,8 @@ def create_app(
             # collector's generations, full collections stop walking it again and again (gc.freeze).
             gc.freeze()
             try:
-                yield
+                async with retention.periodic_pruning():
+                    yield
             finally:
                 gc.unfreeze()
         await buckets.close()
@@ -419,6 +423,36 @@ def _rotate_encryption_key(_args: argparse.Namespace) -> int:
     return asyncio.run(rotate_encryption_key(Settings.from_env()))
 
 
+def _verify_audit_log(_args: argparse.Namespace) -> int:
+    """Walk the audit trail's hash chain: 0 when it holds, 1 naming the first broken event."""
+
+    async def run() -> int:
+        async with open_database(Settings.from_env()):
+            verdict = await verify()
+        if not verdict.ok:
+            print(f"The audit log is broken at event {verdict.broken_at}: {verdict.problem}.", file=sys.stderr)
+            return 1
+        span = f"events {verdict.first_id} to {verdict.last_id}" if verdict.events else "no events yet"
+        print(f"The audit log verifies: {verdict.events} event(s), {span}; head {verdict.head_hash}.")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _prune_audit_log(_args: argparse.Namespace) -> int:
+    """Delete the audit events older than the store's log entry lifetime now (the server does it hourly too)."""
+
+    async def run() -> str:
+        async with open_database(Settings.from_env()):
+            cut = await retention.prune()
+        if cut is None:
+            return "No audit event is older than the log entry lifetime."
+        return f"Deleted {cut.deleted} audit event(s); the log starts at event {cut.first_kept_id}."
+
+    print(asyncio.run(run()))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "migrate": _migrate,
@@ -428,6 +462,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export-schema": _export_schema,
     "seed-demo": _seed_demo,
     "rotate-encryption-key": _rotate_encryption_key,
+    "verify-audit-log": _verify_audit_log,
+    "prune-audit-log": _prune_audit_log,
 }
 
 
@@ -496,6 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-encryption-key",
         help="re-encrypt every stored secret under ENCRYPTION_KEY (old keys from ENCRYPTION_OLD_KEYS), in one"
         " transaction",
+    )
+    commands.add_parser(
+        "verify-audit-log",
+        help="check the audit log's hash chain: exit 0 when intact, 1 naming the first changed or removed event",
+    )
+    commands.add_parser(
+        "prune-audit-log", help="delete audit events older than the log entry lifetime now (the server does it hourly)"
     )
     seed = commands.add_parser(
         "seed-demo", help="fill an empty store with demo data (a store with data is left alone unless --reset)"

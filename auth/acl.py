@@ -249,6 +249,13 @@ _SYSTEM = _r(
         _r("Magento_User::locks", "Locked Users", 20),
         _r("Magento_User::acl_roles", "User Roles", 30),
     ),
+    # Adobe Commerce's Action Logs: the audit trail (``auditEvents`` requires the node itself).
+    _r(
+        "Magento_Logging::magento_logging",
+        "Action Logs",
+        70,
+        _r("Magento_Logging::magento_logging_events", "Report", 10),
+    ),
     _r("Magento_Backend::system_other_settings", "Other Settings", 80),
 )
 

@@ -14,6 +14,9 @@ import enum
 import logging
 import secrets
 
+from tortoise.transactions import in_transaction
+
+from audit import Action, Actor, Target, record
 from auth import secret_box, totp
 from auth.clock import clock
 from auth.config import STORE_CONFIG_COLUMN, ConfigSnapshot, snapshot_of
@@ -76,9 +79,13 @@ async def create_admin(username: str, password: str) -> AdminUser:
     """An admin holding "Administrators" (All): the first admin, or one created from the command line."""
     role = await administrators_role()
     password_hash = await hash_password(password)
-    return await AdminUser.create(
-        username=username, username_key=name_key(username), password_hash=password_hash, role=role
-    )
+    async with in_transaction():
+        user = await AdminUser.create(
+            username=username, username_key=name_key(username), password_hash=password_hash, role=role
+        )
+        details = {"username": username, "isActive": True, "role": role.name}
+        await record(Action.ADMIN_USER_CREATED, target_type=Target.ADMIN_USER, target_id=user.id, details=details)
+    return user
 
 
 _COUNT_ATTEMPT_SQL = (
@@ -116,13 +123,31 @@ async def _count_attempt(username: str, now: dt.datetime) -> Attempt:
             return Attempt(1, locked=False)
 
 
-async def _lock(username: str, config: ConfigSnapshot, now: dt.datetime) -> None:
+async def _lock(username: str, config: ConfigSnapshot, now: dt.datetime, *, reason: str) -> None:
+    """Lock the name for the lock-out time (``reason``: ``sign_in`` or ``your_password``), unless already locked."""
     until = now + dt.timedelta(seconds=config.lock_timeout_seconds)
-    locked = await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN, lock_expires_at=None).update(
-        lock_expires_at=until
-    )
-    if locked:  # not when another worker's attempt locked it first
+    async with in_transaction():
+        rows = TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN, lock_expires_at=None)
+        locked = await rows.update(lock_expires_at=until)
+        if locked:  # not when another worker's attempt locked it first
+            details = {"username": username[: events.MAX_NAME_LENGTH], "until": until.isoformat(), "reason": reason}
+            target = await _user_id(username)
+            await record(Action.ADMIN_LOCKED, target_type=Target.ADMIN_USER, target_id=target, details=details)
+    if locked:
         events.admin_locked(username, until.isoformat())
+
+
+async def _user_id(username_key: str) -> int | None:
+    """The id of the admin with this name, if there is one (for events about a name that was tried)."""
+    user = await AdminUser.get_or_none(username_key=username_key)
+    return user.id if user is not None else None
+
+
+async def _sign_in_failed(username: str, reason: str, user: AdminUser | None = None) -> None:
+    """The audit event of a refused attempt (its own transaction: the refusal writes nothing that commits)."""
+    details = {"username": username[: events.MAX_NAME_LENGTH], "reason": reason}
+    target = user.id if user is not None else await _user_id(username)
+    await record(Action.ADMIN_SIGN_IN_FAILED, target_type=Target.ADMIN_USER, target_id=target, details=details)
 
 
 async def _forget_stale_attempts(config: ConfigSnapshot, now: dt.datetime) -> None:
@@ -183,8 +208,9 @@ async def issue_admin_token(
     attempt = await _count_attempt(username, now)
     limited = config.max_failures > 0
     if attempt.locked or (limited and attempt.number > config.max_failures):
+        await _sign_in_failed(username, "locked")
         if not attempt.locked:
-            await _lock(username, config, now)
+            await _lock(username, config, now, reason="sign_in")
         raise SignInError("locked")
     user = await AdminUser.get_or_none(username_key=username)
     valid = await verify_password(user.password_hash if user else None, password)
@@ -198,33 +224,54 @@ async def issue_admin_token(
     elif not await second_factor_accepted(user, otp):
         reason = "wrong_code"
     if user is None or reason is not None:
+        await _sign_in_failed(username, reason or "unknown_user", user)
         if limited and attempt.number >= config.max_failures:
-            await _lock(username, config, now)
+            await _lock(username, config, now, reason="sign_in")
         await _forget_stale_attempts(config, now)
         raise SignInError(reason or "unknown_user")
-    await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN).delete()
     token = secrets.token_urlsafe(32)
     expires_at = now + dt.timedelta(hours=config.admin_token_lifetime_hours)
-    await AdminToken.create(admin=user, token_hash=hash_token(token), created_at=now, expires_at=expires_at)
+    async with in_transaction():
+        await TokenRequestLog.filter(user_name=username, user_type=THROTTLE_ADMIN).delete()
+        await AdminToken.create(admin=user, token_hash=hash_token(token), created_at=now, expires_at=expires_at)
+        await record(
+            Action.ADMIN_SIGN_IN_SUCCEEDED,
+            target_type=Target.ADMIN_USER,
+            target_id=user.id,
+            details={"twoFactor": user.totp_enabled},
+            actor=Actor.admin(user.id, user.username),
+        )
     await _forget_expired_tokens(now)
     return AdminTokenIssued(token, expires_at)
 
 
-async def revoke_admin_tokens(admin_id: int, keep_token_id: int | None = None) -> int:
-    """Revoke every token of an admin (but ``keep_token_id``, the one in use after a password change)."""
+async def revoke_admin_tokens(admin_id: int, keep_token_id: int | None = None, *, reason: str) -> int:
+    """Revoke every token of an admin (but ``keep_token_id``, the one in use after a password change), with its
+    audit event (``reason``: ``sign_out``, ``invalidated``, ``password_changed``, ``deactivated``, ``locked``,
+    ``password_reset``); the number revoked."""
     sql = "UPDATE admin_token SET revoked = ? WHERE admin_id = ? AND revoked = ?"
     params: list[object] = [True, admin_id, False]
     if keep_token_id is not None:
         sql += " AND id <> ?"
         params.append(keep_token_id)
-    return await execute(sql, *params)
+    async with in_transaction():
+        revoked = await execute(sql, *params)
+        details = {"revoked": revoked, "reason": reason, "keptCurrent": keep_token_id is not None}
+        await record(Action.ADMIN_TOKENS_REVOKED, target_type=Target.ADMIN_USER, target_id=admin_id, details=details)
+    return revoked
 
 
 async def unlock_admin(username: str) -> bool:
-    """Clear the sign-in lock (and the failure count) of an admin; True when it was locked."""
-    rows = TokenRequestLog.filter(user_name=name_key(username), user_type=THROTTLE_ADMIN)
-    locked = await rows.filter(lock_expires_at__gt=clock.now()).exists()
-    await rows.delete()
+    """Clear the sign-in lock (and the failure count) of an admin; True when it was locked (then recorded)."""
+    key = name_key(username)
+    async with in_transaction():
+        rows = TokenRequestLog.filter(user_name=key, user_type=THROTTLE_ADMIN)
+        locked = bool(await rows.filter(lock_expires_at__gt=clock.now()).delete())
+        await rows.delete()
+        if locked:
+            target = await _user_id(key)
+            details = {"username": username}
+            await record(Action.ADMIN_UNLOCKED, target_type=Target.ADMIN_USER, target_id=target, details=details)
     return locked
 
 
@@ -236,10 +283,15 @@ async def reset_admin_password(username: str, password: str, *, disable_totp: bo
     if disable_totp:
         changes.update(totp_enabled=False, totp_secret=None, totp_last_step=None)
     user = await AdminUser.get_or_none(username_key=name_key(username))
-    if user is None or not await AdminUser.filter(id=user.id).update(**changes):
+    if user is None:
         return False
-    await revoke_admin_tokens(user.id)
-    await unlock_admin(user.username)
+    async with in_transaction():
+        if not await AdminUser.filter(id=user.id).update(**changes):
+            return False
+        await revoke_admin_tokens(user.id, reason="password_reset")
+        await unlock_admin(user.username)
+        details = {"username": user.username, "totpDisabled": disable_totp}
+        await record(Action.ADMIN_PASSWORD_RESET, target_type=Target.ADMIN_USER, target_id=user.id, details=details)
     return True
 
 
@@ -280,8 +332,8 @@ async def confirm_own_credentials(
     limited = config.max_failures > 0
     if attempt.locked or (limited and attempt.number > config.max_failures):
         if not attempt.locked:
-            await _lock(throttle_name, config, now)
-        await revoke_admin_tokens(user.id)
+            await _lock(throttle_name, config, now, reason="your_password")
+        await revoke_admin_tokens(user.id, reason="locked")
         return Confirmation.WRONG_PASSWORD
     if not (user.is_active and await verify_password(user.password_hash, password)):
         found = Confirmation.WRONG_PASSWORD
@@ -291,8 +343,8 @@ async def confirm_own_credentials(
         await TokenRequestLog.filter(user_name=throttle_name, user_type=THROTTLE_ADMIN).delete()
         return Confirmation.CONFIRMED
     if limited and attempt.number >= config.max_failures:
-        await _lock(throttle_name, config, now)
-        await revoke_admin_tokens(user.id)
+        await _lock(throttle_name, config, now, reason="your_password")
+        await revoke_admin_tokens(user.id, reason="locked")
     return found
 
 

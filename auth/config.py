@@ -16,8 +16,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from strawberry.utils.str_converters import to_camel_case
 from tortoise.transactions import in_transaction
 
+from audit import Action, Target, record
 from models import ConfigValue
 from models.sql import fetch_all, fetch_one
 from settings import parse_flag, parse_int
@@ -44,6 +46,7 @@ ADMIN_BUCKET_SIZE = "graphql/throttling/admin_bucket_size"
 ADMIN_RESTORE_RATE = "graphql/throttling/admin_restore_rate"
 GUEST_BUCKET_SIZE = "graphql/throttling/guest_bucket_size"
 GUEST_RESTORE_RATE = "graphql/throttling/guest_restore_rate"
+AUDIT_LIFETIME = "system/rotation/lifetime"
 #: The largest bucket and restore rate a setting or an integration's override may have.
 MAX_BUCKET_SIZE = 1_000_000
 MAX_RESTORE_RATE = 100_000
@@ -320,6 +323,18 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         maximum=MAX_RESTORE_RATE,
         description="Points per second the bucket of a guest client address gets back.",
     ),
+    Number(
+        "log_entry_lifetime",
+        path=AUDIT_LIFETIME,
+        attribute="audit_retention_days",
+        default=365,
+        minimum=1,
+        maximum=36_500,
+        positive=True,
+        description="Log Entry Lifetime, Days: audit events (System > Action Logs) older than this are deleted, "
+        "the oldest first, and the deletion is recorded as an event, so the log still verifies "
+        "(`system/rotation/lifetime`).",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -364,6 +379,7 @@ class ConfigSnapshot:
     admin_restore_rate: int
     guest_bucket_size: int
     guest_restore_rate: int
+    audit_retention_days: int
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:
@@ -399,20 +415,54 @@ async def load_config() -> ConfigSnapshot:
     return snapshot_of(row["store_config"])
 
 
+#: The audit action of a change to each section's settings.
+SECTION_ACTIONS: dict[str, Action] = {
+    "webapi": Action.CONFIG_GUEST_ACCESS_CHANGED,
+    "oauth": Action.CONFIG_OAUTH_CHANGED,
+    "admin": Action.CONFIG_ADMIN_SECURITY_CHANGED,
+    "graphql": Action.CONFIG_RATE_LIMITS_CHANGED,
+    "system": Action.CONFIG_ACTION_LOGS_CHANGED,
+}
+
+
 async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None:
     """Write config paths (one row each) and drop the rows of ``reset`` (back to the default, Magento's
-    "Use system value"), in one transaction; unknown paths are a programming error."""
+    "Use system value"), in one transaction with the audit events of what that changed (one per section, the
+    settings' values old and new); unknown paths are a programming error."""
     dropped = list(reset)
     for path in [*values, *dropped]:
         if path not in DEFAULTS:
             raise KeyError(path)
-    async with in_transaction():
+    # Read before the transaction, whose first statement is a write: a SQLite transaction that read first could
+    # not write once another process had (its snapshot would be stale).
+    before = {row["path"]: row["value"] for row in await fetch_all("SELECT path, value FROM core_config_data")}
+    async with in_transaction() as conn:
         if dropped:
-            await ConfigValue.filter(path__in=dropped).delete()
+            await ConfigValue.filter(path__in=dropped).using_db(conn).delete()
         for path, value in values.items():
-            updated = await ConfigValue.filter(path=path).update(value=value)
+            updated = await ConfigValue.filter(path=path).using_db(conn).update(value=value)
             if not updated:
-                await ConfigValue.update_or_create(defaults={"value": value}, path=path)
+                await ConfigValue.update_or_create(defaults={"value": value}, path=path, using_db=conn)
+        after = {path: value for path, value in before.items() if path not in dropped} | values
+        await _record_changes(ConfigSnapshot.from_values(before), ConfigSnapshot.from_values(after))
+
+
+def _shown(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+async def _record_changes(old: ConfigSnapshot, new: ConfigSnapshot) -> None:
+    """One audit event per section whose settings' values changed, with each setting's old and new value."""
+    by_section: dict[str, dict[str, object]] = {}
+    for setting in SETTINGS:
+        before, after = getattr(old, setting.attribute), getattr(new, setting.attribute)
+        if before != after:
+            changed = {"old": _shown(before), "new": _shown(after)}
+            by_section.setdefault(setting.section, {})[to_camel_case(setting.name)] = changed
+    for section, changes in by_section.items():
+        await record(
+            SECTION_ACTIONS[section], target_type=Target.CONFIG, target_id=section, details={"changes": changes}
+        )
 
 
 async def stored_paths() -> frozenset[str]:

@@ -20,6 +20,7 @@ from collections import Counter
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from audit import Action, Target, record
 from auth import secret_box
 from models.database import open_database
 from models.sql import execute, fetch_all
@@ -128,6 +129,14 @@ async def rotate_all(box: secret_box.SecretBox) -> Rotation:
                 rotated[column] += 1
             else:
                 changed += 1
+        details = {
+            "reencrypted": sum(rotated.values()),
+            "alreadyCurrent": sum(current.values()),
+            "changedMeanwhile": changed,
+            "columns": dict(sorted(rotated.items())),
+            "oldKeys": len(box.ring.old),
+        }
+        await record(Action.ENCRYPTION_KEY_ROTATED, target_type=Target.ENCRYPTION_KEY, details=details)
     return Rotation(rotated, current, changed)
 
 

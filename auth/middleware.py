@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from audit import context as audit_context
 from auth.admin_tokens import InvalidTokenError, authenticate_admin_token
 from auth.principal import GUEST, Principal
 from errors import ErrorCode, Refusal, graphql_error
@@ -80,7 +81,8 @@ async def send_unauthenticated(
 
 
 class PrincipalMiddleware:
-    """Puts the caller's ``Principal`` in ``scope["state"]["principal"]``, or answers 401."""
+    """Puts the caller's ``Principal`` in ``scope["state"]["principal"]`` (and the scope in ``audit.context``), or
+    answers 401."""
 
     def __init__(self, app: ASGIApp, authenticators: Mapping[str, Authenticator] | None = None) -> None:
         self.app = app
@@ -115,7 +117,11 @@ class PrincipalMiddleware:
                 await send_unauthenticated(scope, receive, send, failure.message, challenge)
                 return
         scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, receive, send)
+        bound = audit_context.bind(scope)  # audit events of this request name its caller, client and user agent
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            audit_context.unbind(bound)
 
 
 SCHEMES = ("Bearer", "OAuth")

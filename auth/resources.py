@@ -29,7 +29,10 @@ class Resource(enum.StrEnum):
     CONFIG_OAUTH = "Magento_Integration::config_oauth"
     CONFIG_WEBAPI = "Magento_Webapi::config_webapi"
     CONFIG_ADMIN = "Magento_Config::config_admin"
+    CONFIG_SYSTEM = "Magento_Config::config_system"
     PERMISSIONS = "Magento_User::acl"
     ADMIN_USERS = "Magento_User::acl_users"
     ADMIN_ROLES = "Magento_User::acl_roles"
     LOCKED_USERS = "Magento_User::locks"
+    #: System > Action Logs (Adobe Commerce's id): the audit trail.
+    ACTION_LOGS = "Magento_Logging::magento_logging"

@@ -1,6 +1,7 @@
 """Tortoise models only; migrations live in ``models/migrations``."""
 
 from models.admin import AdminRole, AdminToken, AdminUser, ClientThrottle, TokenRequestLog
+from models.audit import AuditChain, AuditEvent
 from models.config import ConfigValue
 from models.integration import (
     Integration,
@@ -30,6 +31,8 @@ __all__ = [
     "AdminRole",
     "AdminToken",
     "AdminUser",
+    "AuditChain",
+    "AuditEvent",
     "Category",
     "ClientThrottle",
     "CmsBlock",

@@ -35,5 +35,5 @@ async def revoke_caller_admin_tokens(context: Context) -> bool:
     principal = context.principal
     if principal.token_id is None or principal.admin_id is None:
         return False
-    await revoke_admin_tokens(principal.admin_id)
+    await revoke_admin_tokens(principal.admin_id, reason="sign_out")
     return True

@@ -127,6 +127,14 @@ async def _write_section(
     return Outcome(rows, [])
 
 
+async def update_action_log_config(
+    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
+) -> Outcome[dict[str, str]]:
+    """Write the changed action log settings (the audit trail's retention) and reset those using the system value,
+    all or (on any problem) none."""
+    return await _write_section(context, changes, use_system_value, "system")
+
+
 TOTP_FIRST = (
     "Turn on two-factor sign-in for your own account first (enrollAdminTotp, then confirmAdminTotp): "
     "otherwise this setting would take away your access."

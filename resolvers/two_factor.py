@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from tortoise.transactions import in_transaction
+
+from audit import Action, Target, record
 from auth import secret_box, totp
 from auth.admin_tokens import INVALID_CURRENT_PASSWORD, Confirmation, confirm_own_credentials
 from models import AdminUser
@@ -75,8 +78,14 @@ async def confirm(context: Context, code: str | None) -> Outcome[bool]:
     except secret_box.SecretError:  # enrolled under another encryption key: enrol again
         return Outcome(False, [Problem((), NOT_ENROLLED, UserErrorCode.NOT_ALLOWED)])
     step = totp.matching_step(secret, code)
-    # The code is taken against the secret it was checked with: a re-enrolment meanwhile makes it fail.
-    if step is None or not await totp.accept_step(user.id, user.totp_secret, step, enable=True):
+    if step is None:
+        return Outcome(False, [Problem(("code",), WRONG_CODE, UserErrorCode.INVALID_CODE)])
+    async with in_transaction():
+        # The code is taken against the secret it was checked with: a re-enrolment meanwhile makes it fail.
+        enabled = await totp.accept_step(user.id, user.totp_secret, step, enable=True)
+        if enabled:
+            await record(Action.ADMIN_TOTP_ENABLED, target_type=Target.ADMIN_USER, target_id=user.id)
+    if not enabled:
         return Outcome(False, [Problem(("code",), WRONG_CODE, UserErrorCode.INVALID_CODE)])
     return Outcome(True)
 
@@ -102,5 +111,7 @@ async def disable(context: Context, current_password: str | None, code: str | No
         return Outcome(True, [Problem(("code",), WRONG_CODE, UserErrorCode.INVALID_CODE)])
     if not enabled:
         return Outcome(False, [Problem((), NOT_ON, UserErrorCode.NOT_ALLOWED)])
-    await AdminUser.filter(id=admin_id).update(totp_enabled=False, totp_secret=None, totp_last_step=None)
+    async with in_transaction():
+        await AdminUser.filter(id=admin_id).update(totp_enabled=False, totp_secret=None, totp_last_step=None)
+        await record(Action.ADMIN_TOTP_DISABLED, target_type=Target.ADMIN_USER, target_id=admin_id)
     return Outcome(False)

@@ -31,6 +31,7 @@ from observability.tracing import tracing_extension
 from schema.access import AccessQuery
 from schema.admin import AdminMutation
 from schema.admin_users import AdminUsersMutation, AdminUsersQuery
+from schema.audit import AuditQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
@@ -55,6 +56,7 @@ QUERY_PARTS: tuple[type, ...] = (
     IntegrationQuery,
     AdminUsersQuery,
     RateLimitQuery,
+    AuditQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AdminMutation,

@@ -8,8 +8,11 @@ from auth import principal as auth_principal
 from auth.enforcement import Requirements, policy_of
 from auth.rules import Access
 from resolvers import access as resolve
+from resolvers import audit
 from resolvers.admin_users.roles import viewer_role
+from resolvers.pagination import page_limit
 from schema.admin_users import AdminRoleSummary
+from schema.audit import SignInEvent
 from schema.directives import Resource, admin_only, public, requires
 
 PrincipalKind = strawberry.enum(auth_principal.PrincipalKind, name="PrincipalKind")
@@ -32,6 +35,17 @@ class Viewer:
     @strawberry.field(description="An admin's role (null for integrations and guests).")
     async def role(self, info: strawberry.Info) -> AdminRoleSummary | None:
         return AdminRoleSummary.maybe(await viewer_role(info.context.principal.admin_id))
+
+    @strawberry.field(
+        extensions=[admin_only()],
+        description="Admins: your own latest sign-ins (succeeded, failed, and the failures that locked the account), "
+        "newest first, from the audit trail; `first` at most the maximum page size.",
+    )
+    async def sign_in_history(self, info: strawberry.Info, first: int = 10) -> list[SignInEvent] | None:
+        limit = page_limit(first, info.context.settings.max_page_size)
+        admin_id = info.context.principal.admin_id
+        rows = await audit.sign_in_history(admin_id, limit) if admin_id is not None else []
+        return [SignInEvent.from_row(row) for row in rows]
 
     @strawberry.field(
         extensions=[requires(Resource.CONFIG_WEBAPI)],

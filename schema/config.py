@@ -1,4 +1,5 @@
-"""Stores > Configuration: Services (Magento Web API security, OAuth) and Advanced > Admin > Security."""
+"""Stores > Configuration: Services (Magento Web API security, OAuth), Advanced > Admin > Security and Advanced >
+System > Action Logs Archiving."""
 
 from __future__ import annotations
 
@@ -133,6 +134,23 @@ class RateLimitConfig:
         return RateLimitConfig.from_config(SYSTEM_VALUES)
 
 
+@strawberry.type(description="Advanced > System > Action Logs Archiving: how long the audit trail keeps events.")
+class ActionLogConfig:
+    log_entry_lifetime: int = setting_field("log_entry_lifetime")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> ActionLogConfig:
+        return cls(**section_values(config, "system"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("system")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> ActionLogConfig:
+        return ActionLogConfig.from_config(SYSTEM_VALUES)
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -150,6 +168,10 @@ class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
     async def rate_limits(self, info: strawberry.Info) -> RateLimitConfig | None:
         return RateLimitConfig.from_config(await info.context.config())
+
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_SYSTEM)])
+    async def action_logs(self, info: strawberry.Info) -> ActionLogConfig | None:
+        return ActionLogConfig.from_config(await info.context.config())
 
 
 @strawberry.input
@@ -188,6 +210,18 @@ class UpdateRateLimitConfigInput:
     guest_bucket_size: int | None = None
     guest_restore_rate: int | None = None
     use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
+@strawberry.input
+class UpdateActionLogConfigInput:
+    log_entry_lifetime: int | None = None
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
+@strawberry.type
+class UpdateActionLogConfigPayload:
+    action_logs: ActionLogConfig | None
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -280,3 +314,18 @@ class ConfigMutation:
         outcome = await resolve.update_rate_limit_config(info.context, changes, resets)
         rate_limits = None if outcome.problems else RateLimitConfig.from_config(await info.context.config())
         return UpdateRateLimitConfigPayload(rate_limits=rate_limits, user_errors=user_errors(outcome.problems))
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.CONFIG_SYSTEM)],
+        description="Change how long the audit trail (System > Action Logs) keeps events; fields left out keep their "
+        "values. Shortening it deletes the older events at the next retention run (hourly, and at start). Nothing is "
+        "saved on errors.",
+    )
+    async def update_action_log_config(
+        self, info: strawberry.Info, input: UpdateActionLogConfigInput
+    ) -> UpdateActionLogConfigPayload:
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_action_log_config(info.context, changes, resets)
+        action_logs = None if outcome.problems else ActionLogConfig.from_config(await info.context.config())
+        return UpdateActionLogConfigPayload(action_logs=action_logs, user_errors=user_errors(outcome.problems))

@@ -210,9 +210,13 @@ class Integration(relay.Node):
         expires = consumer.previous_secret_expires_at if consumer else None
         return as_datetime(expires) if expires else None
 
-    @strawberry.field(extensions=[admin_only()], description="Only admins see credentials.")
+    @strawberry.field(
+        extensions=[admin_only()],
+        description="Only admins see credentials; each time they are shown is an `integration.credentials_shown` "
+        "audit event.",
+    )
     async def credentials(self, info: strawberry.Info) -> IntegrationCredentials | None:
-        return IntegrationCredentials.of(await loaders.load_credentials(info.context, self.id))
+        return IntegrationCredentials.of(await loaders.show_credentials(info.context, self.id, self.name))
 
 
 #: Magento's "Current User Identity Verification" on every integration write.

@@ -24,6 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
+from audit import Action, Actor, Target, record
+from audit import context as audit_context
 from auth import secret_box
 from auth.clock import clock
 from auth.oauth.credentials import RequestCredentials, fetch_credentials
@@ -240,6 +242,15 @@ async def issue_access_token(request: Request, uri: str) -> tuple[str, str]:
             .using_db(conn)
             .update(status=STATUS_ACTIVE, updated_at=clock.now())
         )
+        # The exchange the admin started ends here: the integration is active with this token.
+        again = creds.integration_status == STATUS_ACTIVE
+        await record(
+            Action.INTEGRATION_REAUTHORIZED if again else Action.INTEGRATION_ACTIVATED,
+            target_type=Target.INTEGRATION,
+            target_id=creds.integration_id,
+            details={"name": creds.integration_name, "method": "token_exchange"},
+            actor=Actor.integration(creds.integration_id, creds.integration_name) if creds.integration_id else None,
+        )
     logger.info("A request token was exchanged for an access token for consumer %s", creds.consumer_id)
     await maybe_delete_expired_request_tokens(creds)
     return token, secret
@@ -258,6 +269,14 @@ TOO_MANY_REQUESTS = "Too many token requests from this address; try again later.
 
 
 async def _token_endpoint(request: Request, issue: IssueToken, origins: PublicOrigins, limit: int) -> Response:
+    bound = audit_context.bind(request.scope)  # the activation this step may complete names its client
+    try:
+        return await _answer_token_step(request, issue, origins, limit)
+    finally:
+        audit_context.unbind(bound)
+
+
+async def _answer_token_step(request: Request, issue: IssueToken, origins: PublicOrigins, limit: int) -> Response:
     throttled = await count_request("oauth-token", request.scope, limit)
     if throttled is not None:
         headers = {"retry-after": str(throttled.retry_after_seconds)}

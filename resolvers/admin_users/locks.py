@@ -10,10 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from auth.admin_tokens import THROTTLE_ADMIN
+from auth.admin_tokens import THROTTLE_ADMIN, unlock_admin
 from auth.clock import clock
-from models import TokenRequestLog
-from models.names import name_key
 from models.sql import fetch_all
 from models.values import as_datetime
 from resolvers.admin_users.users import UserView, get_user
@@ -52,5 +50,5 @@ async def unlock_user(value: str) -> Outcome[UserView]:
     user = await get_user(value)
     if user is None:
         return Outcome.refused(("id",), not_found_message("user", value), UserErrorCode.NOT_FOUND)
-    await TokenRequestLog.filter(user_name=name_key(user.username), user_type=THROTTLE_ADMIN).delete()
+    await unlock_admin(user.username)
     return Outcome(user)

@@ -13,7 +13,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
+from audit import Action, Target, record
+from audit.diff import changes, resource_diff
 from auth.clock import clock
 from auth.grants import GrantSpec, granted_resources
 from models import AdminRole
@@ -189,7 +192,10 @@ async def create_role(context: Context, data: RoleInput, current_password: str |
     if await _name_taken(checked.fields["name_key"]):
         return Outcome.refused(("input", "name"), name_taken_message(name), UserErrorCode.UNIQUE)
     try:
-        row = await AdminRole.create(**checked.fields, **_grant_values(checked.grant))
+        async with in_transaction():
+            row = await AdminRole.create(**checked.fields, **_grant_values(checked.grant))
+            details = {"name": name, **_grant_shown(checked.grant)}
+            await record(Action.ADMIN_ROLE_CREATED, target_type=Target.ADMIN_ROLE, target_id=row.id, details=details)
     except IntegrityError:
         # Another request took the name (by key) between the check and the insert.
         return Outcome.refused(("input", "name"), name_taken_message(name), UserErrorCode.UNIQUE)
@@ -233,12 +239,31 @@ async def update_role(context: Context, value: str, data: RoleInput, current_pas
     values["updated_at"] = clock.now()
     narrowing = checked.grant is not None and not checked.grant.all_resources
     try:
-        updated = await guards.update_role_row(role.id, _as_json(values), narrowing=narrowing)
+        async with in_transaction():
+            updated = await guards.update_role_row(role.id, _as_json(values), narrowing=narrowing)
+            if updated:
+                await _record_update(role, name, checked.grant)
     except IntegrityError:
         return Outcome.refused(("input", "name"), name_taken_message(name or role.name), UserErrorCode.UNIQUE)
     if not updated:
         return await _why_not_updated(role.id, value)
     return Outcome(await role_by_id(role.id))
+
+
+def _grant_shown(grant: GrantSpec) -> dict[str, Any]:
+    """A grant as events show it: All or Custom, and the resources it holds (expanded)."""
+    return {"resourceAccess": "ALL" if grant.all_resources else "CUSTOM", "resources": sorted(grant.held)}
+
+
+async def _record_update(role: RoleView, name: str | None, grant: GrantSpec | None) -> None:
+    """The event of a role's change: its new name, and what its grant gained and lost (held resources)."""
+    details: dict[str, Any] = {"name": role.name, "changes": changes({"name": role.name}, {"name": name or role.name})}
+    if grant is not None:
+        access = {"old": "ALL" if role.all_resources else "CUSTOM", "new": _grant_shown(grant)["resourceAccess"]}
+        if access["old"] != access["new"]:
+            details["changes"]["resourceAccess"] = access
+        details.update(resource_diff(role.resources, grant.held))
+    await record(Action.ADMIN_ROLE_UPDATED, target_type=Target.ADMIN_ROLE, target_id=role.id, details=details)
 
 
 async def _why_not_updated(role_id: int, value: str) -> Outcome[RoleView]:
@@ -260,11 +285,17 @@ async def delete_role(context: Context, value: str, current_password: str | None
     if role.id == await own_role_id(context.principal.admin_id):
         return Outcome(problems=guards.refused(("id",), guards.DELETE_OWN_ROLE_MESSAGE))
     try:
-        deleted = await execute(
-            "DELETE FROM admin_role WHERE id = ? AND NOT EXISTS (SELECT 1 FROM admin_user WHERE role_id = ?)",
-            role.id,
-            role.id,
-        )
+        async with in_transaction():
+            deleted = await execute(
+                "DELETE FROM admin_role WHERE id = ? AND NOT EXISTS (SELECT 1 FROM admin_user WHERE role_id = ?)",
+                role.id,
+                role.id,
+            )
+            if deleted:
+                details = {"name": role.name, "resourceAccess": "ALL" if role.all_resources else "CUSTOM"}
+                await record(
+                    Action.ADMIN_ROLE_DELETED, target_type=Target.ADMIN_ROLE, target_id=role.id, details=details
+                )
     except IntegrityError:  # a user was given the role between the check and the delete
         deleted = 0
     if deleted:

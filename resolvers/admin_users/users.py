@@ -13,7 +13,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
+from audit import Action, Target, record
+from audit.diff import changes
 from auth.admin_tokens import THROTTLE_ADMIN, revoke_admin_tokens
 from auth.grants import granted_resources
 from auth.passwords import hash_password, password_rule_problems
@@ -164,13 +167,14 @@ async def create_user(context: Context, data: UserInput, current_password: str |
     username = checked.fields["username"]
     if await _username_taken(username):
         return Outcome.refused(("input", "username"), USERNAME_TAKEN_MESSAGE, UserErrorCode.UNIQUE)
+    password_hash = await hash_password(checked.password)
     try:
-        row = await AdminUser.create(
-            **checked.fields,
-            username_key=name_key(username),
-            password_hash=await hash_password(checked.password),
-            role_id=role.id,
-        )
+        async with in_transaction():
+            row = await AdminUser.create(
+                **checked.fields, username_key=name_key(username), password_hash=password_hash, role_id=role.id
+            )
+            details = {**_shown(checked.fields), "role": role.name}
+            await record(Action.ADMIN_USER_CREATED, target_type=Target.ADMIN_USER, target_id=row.id, details=details)
     except IntegrityError:
         # Between the checks and the insert: another request took the name, or deleted the role.
         if await _username_taken(username):
@@ -213,19 +217,51 @@ async def update_user(context: Context, value: str, data: UserInput, current_pas
     if not values:
         return Outcome(user)
     try:
-        updated = await guards.update_user_row(user.id, values, role_read=user.role_id)
+        async with in_transaction():
+            updated = await guards.update_user_row(user.id, values, role_read=user.role_id)
+            if updated:
+                await _after_update(context, user, values, is_self=is_self)
     except IntegrityError:
         if "username" in values and await _username_taken(values["username"], exclude_id=user.id):
             return Outcome.refused(("input", "username"), USERNAME_TAKEN_MESSAGE, UserErrorCode.UNIQUE)
         return Outcome.refused(("input", "role_id"), not_found_message("role", data.role_id), UserErrorCode.NOT_FOUND)
     if not updated:
         return await _why_not_updated(user, value, values)
+    return Outcome(await user_by_id(user.id))
+
+
+#: The columns an update may change, as events name them.
+_SHOWN_COLUMNS = {
+    "username": "username",
+    "email": "email",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "is_active": "isActive",
+}
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns of ``values`` that events show (never the password hash), by their API names."""
+    return {shown: values[column] for column, shown in _SHOWN_COLUMNS.items() if column in values}
+
+
+async def _after_update(context: Context, user: UserView, values: dict[str, Any], *, is_self: bool) -> None:
+    """In the update's transaction: the tokens a deactivation or a new password ends, and the event."""
     if values.get("is_active") is False:
-        await revoke_admin_tokens(user.id)
+        await revoke_admin_tokens(user.id, reason="deactivated")
     elif "password_hash" in values:
         # Whoever holds this user's tokens may not know the new password; the caller keeps the one in use.
-        await revoke_admin_tokens(user.id, keep_token_id=principal.token_id if is_self else None)
-    return Outcome(await user_by_id(user.id))
+        keep = context.principal.token_id if is_self else None
+        await revoke_admin_tokens(user.id, keep_token_id=keep, reason="password_changed")
+    old = {shown: getattr(user, column) for column, shown in _SHOWN_COLUMNS.items()}
+    changed: dict[str, Any] = changes(old, _shown(values))
+    if "role_id" in values:
+        role = await role_by_id(values["role_id"])
+        changed["role"] = {"old": user.role_name, "new": role.name if role else None}
+    details: dict[str, Any] = {"username": user.username, "changes": changed}
+    if "password_hash" in values:
+        details["passwordChanged"] = True
+    await record(Action.ADMIN_USER_UPDATED, target_type=Target.ADMIN_USER, target_id=user.id, details=details)
 
 
 async def _role_change_problems(context: Context, role_id: int, value: str, *, is_self: bool) -> list[Problem]:
@@ -263,9 +299,14 @@ async def delete_user(context: Context, value: str, current_password: str | None
     problems = guards.manage_user_problems(context.principal, user.role_resources, ("id",))
     if problems:
         return Outcome(problems=problems)
-    if await guards.delete_user_row(user.id):
-        # A new user of the same name starts with no failures and no lock.
-        await TokenRequestLog.filter(user_name=name_key(user.username), user_type=THROTTLE_ADMIN).delete()
+    async with in_transaction():
+        deleted = await guards.delete_user_row(user.id)
+        if deleted:
+            # A new user of the same name starts with no failures and no lock.
+            await TokenRequestLog.filter(user_name=name_key(user.username), user_type=THROTTLE_ADMIN).delete()
+            details = {"username": user.username, "role": user.role_name}
+            await record(Action.ADMIN_USER_DELETED, target_type=Target.ADMIN_USER, target_id=user.id, details=details)
+    if deleted:
         return Outcome(user.global_id)
     if await user_by_id(user.id) is None:
         return Outcome.refused(("id",), not_found_message("user", value), UserErrorCode.NOT_FOUND)
@@ -284,7 +325,7 @@ async def invalidate_tokens(context: Context, value: str, current_password: str 
     problems = guards.manage_user_problems(context.principal, user.role_resources, ("user_id",))
     if problems:
         return Outcome(problems=problems)
-    return Outcome(await revoke_admin_tokens(user.id))
+    return Outcome(await revoke_admin_tokens(user.id, reason="invalidated"))
 
 
 async def change_own_password(context: Context, current_password: str | None, new_password: str) -> Outcome[None]:
@@ -298,6 +339,9 @@ async def change_own_password(context: Context, current_password: str | None, ne
     admin_id = context.principal.admin_id
     if problems or admin_id is None:
         return Outcome(problems=problems)
-    await AdminUser.filter(id=admin_id).update(password_hash=await hash_password(new_password))
-    await revoke_admin_tokens(admin_id, keep_token_id=context.principal.token_id)
+    password_hash = await hash_password(new_password)
+    async with in_transaction():
+        await AdminUser.filter(id=admin_id).update(password_hash=password_hash)
+        await revoke_admin_tokens(admin_id, keep_token_id=context.principal.token_id, reason="password_changed")
+        await record(Action.ADMIN_PASSWORD_CHANGED, target_type=Target.ADMIN_USER, target_id=admin_id)
     return Outcome()

@@ -34,6 +34,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from audit import Action, Target, record
+from audit.diff import safe_url
 from auth import secret_box
 from auth.clock import clock
 from auth.config import ConfigSnapshot
@@ -44,7 +46,8 @@ from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
 from models.integration import STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
-from observability import events
+from observability import events as security_events
+from resolvers.integrations import events
 from resolvers.integrations.callback import OutboundError, PrivateAllowList, post_form
 from resolvers.integrations.grants import check_manage_permission
 from resolvers.integrations.loaders import CredentialsView
@@ -200,6 +203,8 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
             )
             if issued is None:
                 raise _StatusChanged
+            await events.activated(row, "manual", reauthorize=reauthorize)
+            await events.credentials_shown(row.id, row.name, events.OAUTH1_CREDENTIALS, _via(reauthorize))
     except (_StatusChanged, IntegrityError):
         current = await IntegrationRow.get_or_none(id=row.id)
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
@@ -215,6 +220,11 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
     return Outcome(Activation(await IntegrationRow.get_or_none(id=row.id), credentials))
 
 
+def _via(reauthorize: bool) -> str:
+    """The mutation that shows the credentials, as ``integration.credentials_shown`` names it."""
+    return "reauthorizeIntegration" if reauthorize else "authorizeIntegration"
+
+
 # --------------------------------------------------------------------------------------- OAuth 2.0 only
 
 
@@ -225,10 +235,14 @@ async def activate_for_oauth2(row: IntegrationRow, *, reauthorize: bool) -> Outc
     shown its client id and secret (consumer key and secret), which obtain tokens at ``/oauth2/token``.
     """
     from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
-    changed = await IntegrationRow.filter(id=row.id, status__in=from_statuses).update(
-        status=STATUS_ACTIVE, updated_at=clock.now()
-    )
     consumer = await OAuthConsumer.filter(integration_id=row.id).first()
+    async with in_transaction():
+        changed = await IntegrationRow.filter(id=row.id, status__in=from_statuses).update(
+            status=STATUS_ACTIVE, updated_at=clock.now()
+        )
+        if changed and consumer is not None:
+            await events.activated(row, "oauth2", reauthorize=reauthorize)
+            await events.credentials_shown(row.id, row.name, events.CLIENT_CREDENTIALS, _via(reauthorize))
     current = await IntegrationRow.get_or_none(id=row.id)
     if not changed or consumer is None:
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
@@ -305,6 +319,8 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
     verifier = secret_box.generate_token()
     await oauth_tokens.start_exchange_token(consumer.id, verifier)
     await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=clock.now())
+    #: What the events of the delivery say (never the form: it carries the consumer secret).
+    delivery = {"name": integration.name, "callbackUrl": safe_url(integration.endpoint)}
     form = {
         "oauth_consumer_key": consumer.key,
         "oauth_consumer_secret": secret_box.decrypt(consumer.secret),
@@ -321,12 +337,26 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
             allow_list=PrivateAllowList.parse(config.private_callback_allow_list),
         )
     except OutboundError as error:
-        events.callback_failed(integration_id, error.kind, error.detail)
-        await oauth_tokens.drop_exchange_token(consumer.id)
-        await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
+        security_events.callback_failed(integration_id, error.kind, error.detail)
+        async with in_transaction():
+            await oauth_tokens.drop_exchange_token(consumer.id)
+            await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
+            details = {**delivery, "reason": error.kind, "detail": error.detail}
+            await record(
+                Action.INTEGRATION_CALLBACK_FAILED,
+                target_type=Target.INTEGRATION,
+                target_id=integration_id,
+                details=details,
+            )
         raise TokenExchangeFailed(error.message, error.detail) from None  # the caller learns only that it failed
     logger.info("Credentials for integration %s were delivered to its callback URL", integration_id)
-    events.callback_delivered()
+    security_events.callback_delivered()
+    await record(
+        Action.INTEGRATION_CALLBACK_DELIVERED,
+        target_type=Target.INTEGRATION,
+        target_id=integration_id,
+        details=delivery,
+    )
     callback = success_callback_url(settings)
     return TokenExchangeStarted(
         identity_link_url=add_query_parameters(

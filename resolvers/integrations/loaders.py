@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from auth import secret_box
 from auth.oauth import tokens as oauth_tokens
 from models import IntegrationDeclaration, IntegrationGrant, OAuthConsumer, OAuthToken
+from resolvers.integrations import events
 from resolvers.loaders import get_loader
 
 if TYPE_CHECKING:
@@ -68,6 +69,24 @@ async def load_credentials(context: Context, integration_id: int) -> Credentials
         consumer_secret=secret_box.decrypt(consumer.secret),
         access_token=access.token if access else None,
         access_token_secret=access.secret if access else None,
+    )
+
+
+async def show_credentials(context: Context, integration_id: int, name: str) -> CredentialsView | None:
+    """``Integration.credentials``: the credentials, and the audit event that an admin was shown them."""
+    credentials = await load_credentials(context, integration_id)
+    if credentials is not None:
+        shown = [n for n, v in zip(events.OAUTH1_CREDENTIALS, _values(credentials), strict=True) if v is not None]
+        await events.credentials_shown(integration_id, name, shown, "Integration.credentials")
+    return credentials
+
+
+def _values(credentials: CredentialsView) -> tuple[str | None, ...]:
+    return (
+        credentials.consumer_key,
+        credentials.consumer_secret,
+        credentials.access_token,
+        credentials.access_token_secret,
     )
 
 

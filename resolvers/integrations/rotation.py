@@ -14,10 +14,14 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
+from tortoise.transactions import in_transaction
+
+from audit import Action, Target, record
 from auth import secret_box
 from auth.clock import clock
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
+from resolvers.integrations import events
 from resolvers.integrations.grants import check_manage_permission
 from resolvers.integrations.loaders import CredentialsView
 from resolvers.integrations.service import find_for_mutation
@@ -62,12 +66,24 @@ async def rotate_secret(
         return Outcome(Rotation(row), problems or [Problem(("id",), ROTATED_MEANWHILE, UserErrorCode.IN_PROGRESS)])
     now = clock.now()
     secret = secret_box.generate_token()
-    rotated = await OAuthConsumer.filter(id=consumer.id, secret=consumer.secret).update(
-        secret=secret_box.encrypt(secret),
-        previous_secret=consumer.secret if overlap_seconds else None,
-        previous_secret_expires_at=now + dt.timedelta(seconds=overlap_seconds) if overlap_seconds else None,
-        secret_rotated_at=now,
-    )
+    expires = now + dt.timedelta(seconds=overlap_seconds) if overlap_seconds else None
+    async with in_transaction():
+        rotated = await OAuthConsumer.filter(id=consumer.id, secret=consumer.secret).update(
+            secret=secret_box.encrypt(secret),
+            previous_secret=consumer.secret if overlap_seconds else None,
+            previous_secret_expires_at=expires,
+            secret_rotated_at=now,
+        )
+        if rotated:
+            details = {
+                "name": row.name,
+                "overlapSeconds": overlap_seconds,
+                "previousSecretExpiresAt": expires.isoformat() if expires else None,
+            }
+            await record(
+                Action.INTEGRATION_SECRET_ROTATED, target_type=Target.INTEGRATION, target_id=row.id, details=details
+            )
+            await events.credentials_shown(row.id, row.name, events.CLIENT_CREDENTIALS, "rotateIntegrationSecret")
     forget_loaders(context)
     if not rotated:
         return Outcome(Rotation(row), [Problem(("id",), ROTATED_MEANWHILE, UserErrorCode.IN_PROGRESS)])

@@ -26,6 +26,7 @@ from models import IntegrationDeclaration, IntegrationGrant, OAuthConsumer
 from models.integration import SETUP_CONFIG, SETUP_MANUAL, STATUS_INACTIVE
 from models.names import name_key
 from models.sql import like_pattern
+from resolvers.integrations import events
 from resolvers.integrations.grants import check_manage_permission, grant_guard, manage_guard, save_grant
 from resolvers.integrations.validation import IntegrationInput, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
@@ -255,6 +256,7 @@ async def create_integration(
                 secret=secret_box.encrypt(secret_box.generate_token()),
             )
             await save_grant(row.id, checked.grant, conn)
+            await events.created(row, checked.grant, replaced_id=replace_id)
     except _AlreadyReplacedError:
         message = f"The integration '{name}' was replaced meanwhile."
         return Outcome.refused((*path, "name"), message, UserErrorCode.NOT_FOUND)
@@ -304,6 +306,8 @@ async def update_integration(
             )
             if updated and checked.grant is not None:
                 await save_grant(row.id, checked.grant, conn)
+            if updated:
+                await events.updated(row, checked.fields, stored, checked.grant)
     except IntegrityError:
         if name is not None and await name_taken(name, exclude_id=row.id):
             return Outcome.refused(("input", "name"), name_exists_message(name), UserErrorCode.UNIQUE)
@@ -325,7 +329,11 @@ async def delete_integration(value: str, *, principal: Principal | None) -> Outc
     problems = await check_manage_permission(principal, row, ("id",))
     if problems:
         return Outcome(problems=problems)
-    if not await delete_integration_row(row.id):
+    async with in_transaction() as conn:
+        deleted = await delete_integration_row(row.id, conn=conn)
+        if deleted:
+            await events.deleted(row)
+    if not deleted:
         return Outcome.refused(("id",), not_found_message(value), UserErrorCode.NOT_FOUND)
     return Outcome(global_id(row.id))
 

@@ -5,6 +5,7 @@ import { h, replace } from "./dom.js";
 import * as messages from "./messages.js";
 import { ALL_RESOURCES } from "./tree.js";
 import { renderAccount } from "./views/account.js";
+import { renderActionLogs } from "./views/action-logs.js";
 import { renderConfig } from "./views/config.js";
 import { renderIntegrationForm } from "./views/integration-form.js";
 import { renderIntegrations } from "./views/integrations.js";
@@ -21,6 +22,8 @@ let layout = null;
 const INTEGRATIONS = "Magento_Integration::integrations";
 const USERS = "Magento_User::acl_users";
 const ROLES = "Magento_User::acl_roles";
+const ACTION_LOGS = "Magento_Logging::magento_logging";
+const CONFIG_SYSTEM = "Magento_Config::config_system";
 
 /** [hash pattern, view, the resource the page needs (none: every admin)]. */
 const ROUTES = [
@@ -41,6 +44,8 @@ const ROUTES = [
   [/^#\/roles\/new$/, () => renderRoleForm(null), ROLES],
   [/^#\/roles\/edit\/(.+)$/, (m) => renderRoleForm(decodeURIComponent(m[1])), ROLES],
   [/^#\/locked-users$/, () => renderLockedUsers(), "Magento_User::locks"],
+  [/^#\/action-logs$/, () => renderActionLogs(), ACTION_LOGS],
+  [/^#\/config\/action-logs$/, () => renderConfig("action-logs", layout.viewer.resources), CONFIG_SYSTEM],
   [/^#\/account$/, () => renderAccount(), null],
 ];
 
@@ -60,6 +65,7 @@ const NAV = [
           ["#/roles", "User Roles", "Magento_User::acl_roles"],
         ],
       },
+      { title: "Action Logs", links: [["#/action-logs", "Report", ACTION_LOGS]] },
     ],
   },
   {
@@ -72,6 +78,10 @@ const NAV = [
           ["#/config/oauth", "OAuth", "Magento_Integration::config_oauth"],
           ["#/config/rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
         ],
+      },
+      {
+        title: "Configuration: Advanced",
+        links: [["#/config/action-logs", "Action Logs Archiving", CONFIG_SYSTEM]],
       },
     ],
   },

@@ -1,6 +1,6 @@
 // A paged grid over a GraphQL connection (Magento's admin grids): "N records found", the rows, and the
-// pager (per page, previous, next). Used by the Permissions screens; the integrations grid has its own
-// filters and sorting.
+// pager (per page, previous, next). Used by the Permissions screens and Action Logs; the integrations grid has its
+// own filters and sorting.
 
 import { gql } from "./api.js";
 import { h, replace, select } from "./dom.js";
@@ -12,10 +12,10 @@ const PAGE_SIZES = ["20", "30", "50", "100"];
 /**
  * `query` takes $first and $after and selects `key` as a connection with `edges { node }`, `pageInfo
  * { hasNextPage endCursor }` and `totalCount`. `columns`: [header, cell class]; `row(node)` returns the
- * cells (<td>s) of a node. `state` ({pageSize, cursors}) is kept by the caller across visits.
- * Returns { element, load() }.
+ * cells (<td>s) of a node. `state` ({pageSize, cursors}) is kept by the caller across visits; `variables()`, when
+ * given, adds the query's other variables (a page's filters). Returns { element, load(), reload() }.
  */
-export function pagedGrid({ query, key, label, columns, row, state }) {
+export function pagedGrid({ query, key, label, columns, row, state, variables = () => ({}) }) {
   const body = h("tbody");
   const found = h("p", { class: "records-found", "aria-live": "polite" });
   const pager = h("div", { class: "pager" });
@@ -38,7 +38,11 @@ export function pagedGrid({ query, key, label, columns, row, state }) {
     body.setAttribute("aria-busy", "true");
     let data;
     try {
-      data = await gql(query, { first: Number(state.pageSize), after: state.cursors[state.cursors.length - 1] });
+      data = await gql(query, {
+        ...variables(),
+        first: Number(state.pageSize),
+        after: state.cursors[state.cursors.length - 1],
+      });
     } finally {
       body.removeAttribute("aria-busy");
     }

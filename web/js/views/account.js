@@ -13,6 +13,8 @@ export const TOTP_INTRO =
   "Add this account to your authenticator app with the key below (or the otpauth address), then enter the code it shows.";
 
 const VIEWER = "query AccountSetting { viewer { name } }";
+const SIGN_INS = `query SignInHistory { viewer { signInHistory(first: 10) { occurredAt outcome clientIp userAgent } } }`;
+export const SIGN_IN_OUTCOMES = { SUCCEEDED: "Signed in", FAILED: "Failed", LOCKED: "Locked out" };
 const TOTP_STATUS = "query TwoFactorStatus { viewer { totpEnabled totpRequired } }";
 export const TOTP_REQUIRED =
   "This store requires two-factor sign-in: set it up below to use the rest of the admin.";
@@ -36,12 +38,56 @@ export async function renderAccount() {
     if (!(error instanceof ApiError)) throw error; // a server without two-factor sign-in: no section for it
   }
   if (totp && totp.totpRequired && !totp.totpEnabled) messages.notify("notice", TOTP_REQUIRED);
+  let history = null;
+  try {
+    history = (await gql(SIGN_INS)).viewer.signInHistory;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error; // a server without an audit trail: no history to show
+  }
   return h(
     "section",
     { class: "account-setting", "aria-labelledby": "page-title" },
     h("div", { class: "page-header" }, h("h1", { id: "page-title", text: "Account Setting" })),
     passwordForm(viewer),
     totp === null ? null : twoFactor(totp.totpEnabled),
+    history === null ? null : signInHistory(history),
+  );
+}
+
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** Your own latest sign-ins, from the audit trail: when, how it ended, from where and with what. */
+function signInHistory(history) {
+  const rows = history.length
+    ? history.map((entry) =>
+        h(
+          "tr",
+          { class: `outcome-${entry.outcome.toLowerCase()}` },
+          h("td", { dataset: { label: "Time" } }, h("time", { datetime: entry.occurredAt, text: when(entry.occurredAt) })),
+          h("td", { class: "col-result", dataset: { label: "Result" }, text: SIGN_IN_OUTCOMES[entry.outcome] || entry.outcome }),
+          h("td", { class: "col-ip", dataset: { label: "IP Address" }, text: entry.clientIp || "" }),
+          h("td", { class: "col-browser", dataset: { label: "Browser" }, text: entry.userAgent || "" }),
+        ),
+      )
+    : h("tr", { class: "empty" }, h("td", { colspan: "4", text: "No sign-ins yet." }));
+  return h(
+    "section",
+    { class: "fieldset sign-in-history", "aria-labelledby": "sign-in-history-title" },
+    h("h2", { id: "sign-in-history-title", text: "Sign-in History" }),
+    h("p", { class: "field-note", text: "Your latest sign-ins to this account, failed ones too. Not you? Change your password." }),
+    h(
+      "div",
+      { class: "grid-wrap" },
+      h(
+        "table",
+        { class: "grid", "aria-label": "Sign-in history" },
+        h("thead", {}, h("tr", {}, ["Time", "Result", "IP Address", "Browser"].map((c) => h("th", { scope: "col", text: c })))),
+        h("tbody", {}, rows),
+      ),
+    ),
   );
 }
 

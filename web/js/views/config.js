@@ -1,5 +1,5 @@
 // Stores > Configuration > Services: Magento Web API (Web API Security), OAuth and Rate Limits (query cost and
-// throttling). Each field has Magento's
+// throttling), and Advanced > System: Action Logs Archiving (the audit trail's lifetime). Each field has Magento's
 // "Use system value" checkbox: ticked, nothing is stored for it and the default applies.
 
 import { fieldKey, gql } from "../api.js";
@@ -21,6 +21,22 @@ const SECTIONS = [
   ["webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
   ["oauth", "OAuth", "Magento_Integration::config_oauth"],
   ["rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
+  ["action-logs", "Action Logs Archiving", "Magento_Config::config_system"],
+];
+
+/** Advanced > System > Action Logs Archiving: how long the audit trail keeps events. */
+const ACTION_LOG_GROUPS = [
+  [
+    "Action Logs Archiving",
+    [
+      [
+        "logEntryLifetime",
+        "Log Entry Lifetime, Days",
+        "Events older than this are deleted, oldest first, hourly; the deletion is itself an event, so the log " +
+          "still verifies.",
+      ],
+    ],
+  ],
 ];
 
 /** Query cost and throttling groups and fields: [field, label, note, kind]. */
@@ -127,12 +143,14 @@ export async function renderConfig(section, resources = null) {
       ? await webApiSection()
       : section === "rate-limits"
         ? await settingsSection(RATE_LIMIT_SECTION)
-        : await settingsSection(OAUTH_SECTION);
+        : section === "action-logs"
+          ? await settingsSection(ACTION_LOG_SECTION)
+          : await settingsSection(OAUTH_SECTION);
   const holds = (resource) => !resources || resources.includes("Magento_Backend::all") || resources.includes(resource);
   const sectionNav = h(
     "nav",
     { class: "config-tabs", "aria-label": "Configuration sections" },
-    h("h2", { class: "config-tabs-title", text: "Services" }),
+    h("h2", { class: "config-tabs-title", text: "Sections" }),
     h(
       "ul",
       {},
@@ -251,6 +269,14 @@ const RATE_LIMIT_SECTION = {
   field: "rateLimits",
   mutation: "updateRateLimitConfig",
   input: "UpdateRateLimitConfigInput",
+};
+
+const ACTION_LOG_SECTION = {
+  title: "Action Logs Archiving",
+  groups: ACTION_LOG_GROUPS,
+  field: "actionLogs",
+  mutation: "updateActionLogConfig",
+  input: "UpdateActionLogConfigInput",
 };
 
 /** A section of numbers and yes/no settings, each with "Use system value". */
