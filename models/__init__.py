@@ -4,6 +4,7 @@ from models.admin import AdminRole, AdminToken, AdminUser, ClientThrottle, Token
 from models.config import ConfigValue
 from models.integration import (
     Integration,
+    IntegrationActivity,
     IntegrationDeclaration,
     IntegrationGrant,
     OAuth2AccessToken,
@@ -37,6 +38,7 @@ __all__ = [
     "ConfigValue",
     "Customer",
     "Integration",
+    "IntegrationActivity",
     "IntegrationDeclaration",
     "IntegrationGrant",
     "OAuth2AccessToken",
