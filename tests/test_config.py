@@ -95,6 +95,7 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.ADMIN_RESTORE_RATE: "100",
         store.GUEST_BUCKET_SIZE: "400",
         store.GUEST_RESTORE_RATE: "20",
+        store.ACTIVITY_RETENTION: "90",
     }
 
 

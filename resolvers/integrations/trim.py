@@ -139,21 +139,29 @@ async def trim_grant(context: Context, value: str, days: int, current_password: 
     if grant.held == held:
         return Outcome(Trim(row))
     removed = tuple(sorted(held - grant.held))
-    async with in_transaction() as conn:
-        now = clock.now()
-        narrowed = (
-            await IntegrationGrant.filter(id=stored.id, updated_at=stored.updated_at)
-            .using_db(conn)
-            .update(**_stored_values(grant), updated_at=now)
-        )
-        if narrowed:
+    try:
+        async with in_transaction() as conn:
+            now = clock.now()
+            # The integration's row first, then its grant: the order ``updateIntegration`` locks them in.
             await IntegrationRow.filter(id=row.id).using_db(conn).update(updated_at=now)
+            narrowed = (
+                await IntegrationGrant.filter(id=stored.id, updated_at=stored.updated_at)
+                .using_db(conn)
+                .update(**_stored_values(grant), updated_at=now)
+            )
+            if not narrowed:
+                raise _ChangedMeanwhileError
             # What records this change (action integration.grant_trimmed, details {"removed": removed}) is
             # written here, in this transaction, so that it commits or rolls back with the narrowed grant.
-    forget_loaders(context)
-    if not narrowed:
+    except _ChangedMeanwhileError:
         return Outcome(Trim(row), [Problem(("id",), CHANGED_MEANWHILE, UserErrorCode.IN_PROGRESS)])
+    finally:
+        forget_loaders(context)
     return Outcome(Trim(await IntegrationRow.get_or_none(id=row.id), removed))
+
+
+class _ChangedMeanwhileError(Exception):
+    """The stored grant is no longer the one trimmed: the transaction rolls back."""
 
 
 def _stored_values(grant: GrantSpec) -> dict[str, object]:
