@@ -358,3 +358,19 @@ def test_trimming_never_adds_a_resource_whatever_was_used() -> None:
     for used in itertools.islice(itertools.combinations(every, 2), 0, None, 97):
         trimmed = trimmed_grant(True, frozenset({acl.ALL}), frozenset(used))
         assert acl.ALL not in trimmed.held and not trimmed.all_resources
+
+
+async def test_the_retention_setting_bounds_the_periods(app: Any, admin: GraphQLClient) -> None:
+    update = """mutation($days: Int!) { updateOAuthConfig(input: {activityRetentionDays: $days}) {
+      oauth { activityRetentionDays } userErrors { field code } } }"""
+    refused = (await admin.data(update, {"days": 89}))["updateOAuthConfig"]
+    assert admin.user_errors(refused) == [(("input", "activityRetentionDays"), "OUT_OF_RANGE")]
+    saved = (await admin.data(update, {"days": 120}))["updateOAuthConfig"]
+    assert saved["oauth"] == {"activityRetentionDays": 120}
+    creds = await make_integration("Longer", resources=granted(PRODUCTS))
+    await record(creds.integration_id, "", today() - dt.timedelta(days=119), 2)
+    await record(creds.integration_id, "", today() - dt.timedelta(days=120), 5)
+    activity = await activity_of(admin, creds, days=120)
+    assert (activity["calls"], activity["daily"][0]["calls"], len(activity["daily"])) == (2, 2, 120)
+    body = await admin.query(ACTIVITY, {"id": global_id(creds.integration_id), "days": 121})
+    assert admin.error_codes_by_path(body) == {"integration.activity.daily": "BAD_USER_INPUT"}
