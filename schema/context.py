@@ -33,6 +33,8 @@ class Context:
     cost: CostReport | None = None
     #: Where integrations' calls are counted (``auth.activity``); None: not counted (ACTIVITY_TRACKING=0).
     activity: ActivityCounter | None = None
+    #: The store's settings for this request: read with the caller's credentials when it sent any (in the same
+    #: statement, ``Principal.store_config``), else on first use.
     _config: ConfigSnapshot | None = None
 
     async def config(self) -> ConfigSnapshot:

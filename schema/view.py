@@ -129,6 +129,7 @@ class GraphQLView(GraphQL[Context, None]):
             settings=self.settings,
             buckets=self.buckets,
             activity=self.activity,
+            _config=principal.store_config,
         )
 
     async def get_sub_response(self, request: Any) -> Response:
