@@ -28,6 +28,8 @@ from starlette.routing import Route
 from audit import retention
 from audit.verify import verify
 from auth import secret_box
+from auth.activity import ActivityCounter
+from auth.activity_flush import ActivityFlusher
 from auth.buckets import bucket_store
 from auth.key_rotation import report_old_ciphertexts, rotate_encryption_key
 from auth.middleware import BearerLookup, PrincipalMiddleware, bearer_authenticator
@@ -85,8 +87,10 @@ def create_app(
     schema = schema or build_schema(settings)
     origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
     buckets = bucket_store(settings.redis_url, settings.redis_key_prefix)
+    activity = ActivityCounter() if settings.activity_tracking else None
+    flusher = ActivityFlusher(activity, settings.activity_flush_seconds) if activity is not None else None
     graphql = PrincipalMiddleware(
-        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets),
+        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets, activity=activity),
         {
             "bearer": bearer_authenticator(
                 extra_lookups=(*bearer_lookups, integration_bearer_lookup),
@@ -109,7 +113,10 @@ def create_app(
             # collector's generations, full collections stop walking it again and again (gc.freeze).
             gc.freeze()
             try:
-                async with retention.periodic_pruning():
+                async with (
+                    retention.periodic_pruning(),
+                    flusher.running() if flusher else contextlib.nullcontext(),
+                ):
                     yield
             finally:
                 gc.unfreeze()
@@ -156,6 +163,8 @@ def create_app(
     app.state.settings = settings
     app.state.schema = schema
     app.state.metrics = metrics
+    #: The writer of integrations' activity counts (None with ACTIVITY_TRACKING=0); tests flush it directly.
+    app.state.activity = flusher
     return app
 
 

@@ -304,6 +304,10 @@ class Settings:
     redis_url: str | None = None
     #: Prefix of the bucket keys in Redis (several stores may share one Redis).
     redis_key_prefix: str = "integrations:bucket:"
+    #: Count each integration's calls per ACL resource (``auth.activity``); off: nothing is counted.
+    activity_tracking: bool = True
+    #: Seconds between two writes of a process's counts; a crash loses at most this much counting.
+    activity_flush_seconds: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -329,6 +333,11 @@ class Settings:
         allowed_hosts = tuple(h.strip() for h in env.get("ALLOWED_HOSTS", "").split(",") if h.strip())
         metrics_allow_ips = env.get("METRICS_ALLOW_IPS", "").strip() or DEFAULT_METRICS_ALLOW_IPS
         parse_networks(metrics_allow_ips, name="METRICS_ALLOW_IPS")  # refused at start, not at the first scrape
+        activity_flush_seconds = parse_int(
+            env.get("ACTIVITY_FLUSH_SECONDS"), cls.activity_flush_seconds, name="ACTIVITY_FLUSH_SECONDS"
+        )
+        if not 1 <= activity_flush_seconds <= 3600:
+            raise ValueError(f"ACTIVITY_FLUSH_SECONDS must be between 1 and 3600, got {activity_flush_seconds}")
         return cls(
             database_url=database_url,
             embedded_default=embedded,
@@ -372,6 +381,8 @@ class Settings:
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
             redis_url=parse_redis_url(env.get("REDIS_URL")),
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or cls.redis_key_prefix,
+            activity_tracking=parse_flag(env.get("ACTIVITY_TRACKING"), True),
+            activity_flush_seconds=activity_flush_seconds,
         )
 
     @property
@@ -453,6 +464,10 @@ SETTINGS_HELP: dict[str, str] = {
     "REDIS_URL": "redis://host:port/db holding the rate-limit buckets, shared by every worker and host (default"
     " none: each process keeps its own)",
     "REDIS_KEY_PREFIX": "prefix of the bucket keys in Redis (default integrations:bucket:)",
+    "ACTIVITY_TRACKING": "0 stops counting each integration's calls per resource (Activity tab, unusedResources)"
+    " (default 1)",
+    "ACTIVITY_FLUSH_SECONDS": "seconds between two writes of a process's activity counts, 1 to 3600; a crash loses"
+    " at most this much counting (default 5)",
 }
 
 

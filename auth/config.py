@@ -47,6 +47,7 @@ ADMIN_RESTORE_RATE = "graphql/throttling/admin_restore_rate"
 GUEST_BUCKET_SIZE = "graphql/throttling/guest_bucket_size"
 GUEST_RESTORE_RATE = "graphql/throttling/guest_restore_rate"
 AUDIT_LIFETIME = "system/rotation/lifetime"
+ACTIVITY_RETENTION = "oauth/activity/retention_days"
 #: The largest bucket and restore rate a setting or an integration's override may have.
 MAX_BUCKET_SIZE = 1_000_000
 MAX_RESTORE_RATE = 100_000
@@ -232,6 +233,17 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         description="Cleanup entries older than X minutes.",
     ),
     Number(
+        "activity_retention_days",
+        path=ACTIVITY_RETENTION,
+        attribute="activity_retention_days",
+        default=90,
+        minimum=90,
+        maximum=3660,
+        description="Days each integration's activity (calls per resource and day, `Integration.activity`) is kept; "
+        "older days are deleted, except each integration's last use. At least 90, so that the default period of "
+        "`unusedResources` (90 days) is always covered.",
+    ),
+    Number(
         "oauth2_access_token_lifetime",
         path=OAUTH2_TOKEN_LIFETIME,
         attribute="oauth2_token_lifetime_seconds",
@@ -369,6 +381,7 @@ class ConfigSnapshot:
     lock_timeout_seconds: int
     cleanup_probability: int
     cleanup_expiration_minutes: int
+    activity_retention_days: int
     oauth2_token_lifetime_seconds: int
     require_admin_totp: bool
     throttling_enabled: bool

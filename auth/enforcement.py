@@ -6,7 +6,7 @@ guarded fields it selects (fragments included) are found once and cached. Before
 principal is compared with those rules: a denied mutation field fails the whole operation with no side
 effect; a denied query field is recorded so that its guard raises the error at the field's path (the field
 is ``null``) instead of running the resolver. ``required_resources`` answers the pre-flight query from the
-same analysis.
+same analysis, and an integration's call is counted from it (``auth.activity``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ from graphql import (
     default_field_resolver,
     is_abstract_type,
 )
+from starlette.requests import HTTPConnection
 from strawberry.extensions import SchemaExtension
 
 from auth import audit
+from auth.activity import ActivityCounter
 from auth.cost import FREE, DocumentWalk, QueryCost
 from auth.principal import Principal
 from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide, needs_guest_switch
@@ -150,6 +152,8 @@ class DocumentAccess:
     root_fields: tuple[tuple[str, str], ...]
     #: The operation's calculated cost (``auth.cost``), evaluated per request with its variables.
     cost: QueryCost = FREE
+    #: Every resource the guarded fields require (public ones aside): what an integration's call uses.
+    resources: tuple[str, ...] = ()
 
 
 class UnknownOperation(Refusal):
@@ -204,7 +208,7 @@ def analyse_document(
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 root_fields.append((key, f"{root_name}.{selection.name.value}"))
-    return DocumentAccess(operation.operation, tuple(found), tuple(root_fields), cost)
+    return DocumentAccess(operation.operation, tuple(found), tuple(root_fields), cost, tuple(table.resources_of(found)))
 
 
 class AccessContext(Protocol):
@@ -212,6 +216,9 @@ class AccessContext(Protocol):
 
     principal: Principal
     denied: dict[str, Denial] | None
+    #: Counts integrations' calls per resource (``auth.activity``); None when nothing is counted.
+    activity: ActivityCounter | None
+    request: HTTPConnection
 
     async def guest_access_allowed(self) -> bool: ...
 
@@ -319,6 +326,9 @@ class AccessControl(SchemaExtension):
                 ] or [next(iter(denied.values())).error()]
                 execution.result = ExecutionResult(data=None, errors=errors)
             context.denied = denied or None
+            activity = context.activity
+            if activity is not None and context.principal.integration_id is not None:
+                activity.record(context.principal.integration_id, access.resources, denied, context.request.scope)
         yield
 
 

@@ -72,6 +72,11 @@ OBSERVABILITY = {"on": True}
 THROTTLING: dict[str, Any] = {"on": False, "redis_url": None, "redis_key_prefix": None}
 
 
+#: Per-integration activity counting in the measured servers (``ACTIVITY_TRACKING``), set by ``--activity``: on by
+#: default, as a server runs; off, to measure what counting costs (W3 and W5 are the integrations counted).
+ACTIVITY = {"on": True}
+
+
 def throttling_env() -> dict[str, str]:
     """``REDIS_URL`` and ``REDIS_KEY_PREFIX`` for the servers when the buckets live in Redis."""
     if not THROTTLING["redis_url"]:
@@ -279,6 +284,7 @@ def server_env(database: Database, encryption_key: str) -> dict[str, str]:
     for name in ("REDIS_URL", "REDIS_KEY_PREFIX"):  # the buckets are where --redis-url says, not the shell
         env.pop(name, None)
     env.update(throttling_env())
+    env["ACTIVITY_TRACKING"] = "1" if ACTIVITY["on"] else "0"  # as --activity says, not the shell
     return env
 
 

@@ -636,7 +636,7 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
             summary[workload]["instruction_ratio_to_w4"] = entry["ratio_to_w4"]
     env = environment(store, generator)
     title = (
-        f"{env['database']}, throttling {_throttling_label()}, "
+        f"{env['database']}, throttling {_throttling_label()}, activity counting {args.activity}, "
         f"{args.products:,} products, {args.connections} connections, {args.rounds} rounds "
         f"x {args.duration} s (+{args.warmup} s warm-up), generator: {env['generator']}, "
         f"server on CPU {h.SERVER_CPU}, generator on CPU {h.GENERATOR_CPU}, {env['date']}"
@@ -682,7 +682,8 @@ def compare(summary: dict[str, Any], other: dict[str, Any]) -> str:
     lines = [
         "",
         f"Against the run of {other['environment']['date']} (commit {other['environment'].get('commit')}, "
-        f"throttling {settings.get('throttling', 'off')}): that run's cost over this run's (1.0: the same)",
+        f"throttling {settings.get('throttling', 'off')}, activity counting {settings.get('activity', 'on')}): "
+        "that run's cost over this run's (1.0: the same)",
         f"{'workload':<30} {'instructions':>12} {'req/s':>8}",
     ]
     for workload, entry in summary.items():
@@ -961,6 +962,13 @@ def build_parser() -> argparse.ArgumentParser:
         "control), or on with every bucket as large as allowed, so nothing is ever refused",
     )
     parser.add_argument(
+        "--activity",
+        choices=("on", "off"),
+        default="on",
+        help="per-integration activity counting in the servers (ACTIVITY_TRACKING): on (default, as served), or "
+        "off to measure what it costs (compare the two runs with --compare-to)",
+    )
+    parser.add_argument(
         "--redis-url",
         help="keep the rate-limit buckets in this Redis (REDIS_URL), e.g. redis://127.0.0.1:6379/0; "
         "default: in-process buckets",
@@ -1006,6 +1014,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--instructions: {reason}")
     generator = h.generator_choice(args.generator)
     h.OBSERVABILITY["on"] = args.observability
+    h.ACTIVITY["on"] = args.activity == "on"
     h.THROTTLING.update(
         on=args.throttling == "on",
         redis_url=args.redis_url,

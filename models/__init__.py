@@ -5,6 +5,7 @@ from models.audit import AuditChain, AuditEvent
 from models.config import ConfigValue
 from models.integration import (
     Integration,
+    IntegrationActivity,
     IntegrationDeclaration,
     IntegrationGrant,
     OAuth2AccessToken,
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigValue",
     "Customer",
     "Integration",
+    "IntegrationActivity",
     "IntegrationDeclaration",
     "IntegrationGrant",
     "OAuth2AccessToken",

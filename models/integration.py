@@ -145,6 +145,32 @@ class IntegrationGrant(Model):
         table = "integration_grant"
 
 
+class IntegrationActivity(Model):
+    """What one integration did with one ACL resource on one day (UTC), as ``auth.activity`` counts it.
+
+    Each server process counts in memory and adds its counts here every few seconds with one upsert
+    (``calls = calls + excluded.calls``), so several workers and hosts add up. ``resource`` is an ACL resource id,
+    or ``""`` (``auth.activity.REQUESTS``) for the requests themselves: ``calls``/``denied`` there count each
+    GraphQL request once, whatever it used. Rows older than the retention setting are deleted, except the latest
+    requests row of each integration, which keeps its last use.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    integration: fields.ForeignKeyRelation[Integration] = fields.ForeignKeyField(
+        "models.Integration", related_name="activity", on_delete=fields.CASCADE
+    )
+    resource = fields.CharField(max_length=255, description="ACL resource id, or empty for the requests themselves.")
+    day = fields.DateField(db_index=True, description="The UTC day counted.")
+    calls = fields.BigIntField(default=0, description="Calls allowed.")
+    denied = fields.BigIntField(default=0, description="Calls denied.")
+    last_used_at = fields.DatetimeField(null=True, description="The latest call counted, allowed or denied.")
+    last_used_from = fields.CharField(max_length=64, null=True, description="The client address of that call.")
+
+    class Meta:
+        table = "integration_activity"
+        unique_together = (("integration", "resource", "day"),)
+
+
 class IntegrationDeclaration(Model):
     """What the integrations file declared at the last start: each name reserved, and what went wrong.
 

@@ -17,6 +17,15 @@ def as_datetime(value: object) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def as_date(value: object) -> dt.date:
+    """A date column: asyncpg gives dates, SQLite ISO strings."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def as_float(value: str | int | float | Decimal) -> float:
     """Money columns: Decimal on PostgreSQL, text on SQLite."""
     return float(value)

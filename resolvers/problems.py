@@ -47,6 +47,8 @@ class UserErrorCode(enum.Enum):
     IN_USE = "IN_USE"
     #: A two-factor code (``code``) that is wrong, or was used already.
     INVALID_CODE = "INVALID_CODE"
+    #: Nothing granted was used in the period: trimming the grant would leave nothing.
+    NOTHING_USED = "NOTHING_USED"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ class OAuthConfig:
     lockout_time: int = setting_field("lockout_time")
     cleanup_probability: int = setting_field("cleanup_probability")
     cleanup_expiration_period: int = setting_field("cleanup_expiration_period")
+    activity_retention_days: int = setting_field("activity_retention_days")
     oauth2_access_token_lifetime: int = setting_field("oauth2_access_token_lifetime")
 
     @classmethod
@@ -189,6 +190,7 @@ class UpdateOAuthConfigInput:
     lockout_time: int | None = None
     cleanup_probability: int | None = None
     cleanup_expiration_period: int | None = None
+    activity_retention_days: int | None = None
     oauth2_access_token_lifetime: int | None = None
     use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
 

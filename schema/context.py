@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from auth.activity import ActivityCounter
 from auth.buckets import BucketStore
 from auth.config import ConfigSnapshot, load_config
 from auth.principal import Principal
@@ -30,6 +31,8 @@ class Context:
     buckets: BucketStore | None = None
     #: What this operation cost and what the caller's bucket holds (set by ``auth.rate_limits.CostControl``).
     cost: CostReport | None = None
+    #: Where integrations' calls are counted (``auth.activity``); None: not counted (ACTIVITY_TRACKING=0).
+    activity: ActivityCounter | None = None
     #: The store's settings for this request: read with the caller's credentials when it sent any (in the same
     #: statement, ``Principal.store_config``), else on first use.
     _config: ConfigSnapshot | None = None

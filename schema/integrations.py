@@ -13,7 +13,7 @@ from strawberry import relay
 from models import Integration as IntegrationRow
 from models.integration import SETUP_CONFIG, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_RESET
 from models.values import as_bool, as_datetime
-from resolvers.integrations import activation, loaders, rotation, service, validation
+from resolvers.integrations import activation, activity, loaders, rotation, service, trim, validation
 from resolvers.integrations.grants import held_resources
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome
@@ -95,6 +95,77 @@ RATE_LIMIT_RESTORE_RATE = (
     "`config.rateLimits.integrationRestoreRate`."
 )
 RATE_LIMIT_INPUT = " Null or 0 puts it back to the store's setting."
+
+
+@strawberry.type(description="One ACL resource's calls by an integration over the days of activity kept.")
+class ResourceActivity:
+    resource: str = strawberry.field(description="The ACL resource id.")
+    calls: int = strawberry.field(description="Calls that needed the resource and were allowed.")
+    denied: int = strawberry.field(description="Calls that needed the resource and were denied (it was not held).")
+    last_used_at: dt.datetime | None = strawberry.field(description="The latest call, allowed or denied.")
+
+
+@strawberry.type(description="One UTC day of an integration's calls (its GraphQL requests).")
+class DailyActivity:
+    date: dt.date
+    calls: int = strawberry.field(description="Requests allowed.")
+    denied: int = strawberry.field(description="Requests with a field denied.")
+
+
+ACTIVITY_DAYS = (
+    "The last `days` UTC days, today included, oldest first, every day listed (zero when nothing was counted); "
+    "from 1 to `config.oauth.activityRetentionDays`, else a BAD_USER_INPUT error."
+)
+
+
+@strawberry.type(
+    description="What an integration did, as each server process counts it (written every few seconds, so the "
+    "latest seconds may be missing). A call is one GraphQL request: per resource, one request that needed the "
+    "resource. Totals cover the days kept (`config.oauth.activityRetentionDays`); counts above 2147483647 show "
+    "as 2147483647."
+)
+class IntegrationActivity:
+    integration_id: strawberry.Private[int]
+
+    @strawberry.field(description="The latest request (allowed or denied), however long ago; null if none.")
+    async def last_used_at(self, info: strawberry.Info) -> dt.datetime | None:
+        return (await activity.last_use(info.context, self.integration_id)).at
+
+    @strawberry.field(
+        description="The client address of that request (as a trusted proxy names it in X-Forwarded-For)."
+    )
+    async def last_used_from(self, info: strawberry.Info) -> str | None:
+        return (await activity.last_use(info.context, self.integration_id)).client
+
+    @strawberry.field(description="Requests allowed over the days kept.")
+    async def calls(self, info: strawberry.Info) -> int:
+        return (await activity.totals(info.context, self.integration_id)).calls
+
+    @strawberry.field(description="Requests with a field denied over the days kept.")
+    async def denied(self, info: strawberry.Info) -> int:
+        return (await activity.totals(info.context, self.integration_id)).denied
+
+    @strawberry.field(description="Per ACL resource the requests needed, over the days kept, by resource id.")
+    async def by_resource(self, info: strawberry.Info) -> list[ResourceActivity]:
+        return [
+            ResourceActivity(resource=u.resource, calls=u.calls, denied=u.denied, last_used_at=u.last_used_at)
+            for u in await activity.by_resource(info.context, self.integration_id)
+        ]
+
+    @strawberry.field(description=ACTIVITY_DAYS)
+    async def daily(self, info: strawberry.Info, days: int = 30) -> list[DailyActivity] | None:
+        return [
+            DailyActivity(date=d.date, calls=d.calls, denied=d.denied)
+            for d in await activity.daily(info.context, self.integration_id, days)
+        ]
+
+
+UNUSED_RESOURCES = (
+    "Granted resources at leaf level of the resource tree (every leaf for All) with no allowed call in the last "
+    "`days` UTC days, today included, in tree order; a leaf counts as used when a call used it or a resource "
+    "above it. `days` from 1 to `config.oauth.activityRetentionDays`, else a BAD_USER_INPUT error. What "
+    "`trimIntegrationGrant` would take away."
+)
 
 
 @strawberry.type(description="A third-party integration and the API resources it may use.")
@@ -217,6 +288,17 @@ class Integration(relay.Node):
     )
     async def credentials(self, info: strawberry.Info) -> IntegrationCredentials | None:
         return IntegrationCredentials.of(await loaders.show_credentials(info.context, self.id, self.name))
+
+    @strawberry.field(
+        extensions=[admin_only(Resource.INTEGRATIONS)],
+        description="What it did: last use, calls and denials per resource and per day.",
+    )
+    def activity(self) -> IntegrationActivity | None:
+        return IntegrationActivity(integration_id=self.id)
+
+    @strawberry.field(extensions=[admin_only(Resource.INTEGRATIONS)], description=UNUSED_RESOURCES)
+    async def unused_resources(self, info: strawberry.Info, days: int = 90) -> list[str] | None:
+        return await trim.unused_resources(info.context, self.id, days)
 
 
 #: Magento's "Current User Identity Verification" on every integration write.
@@ -351,6 +433,25 @@ class RotateIntegrationSecretPayload:
         return cls(
             integration=Integration.maybe(done.integration),
             credentials=IntegrationCredentials.of(done.credentials),
+            user_errors=user_errors(outcome.problems),
+        )
+
+
+@strawberry.type
+class TrimIntegrationGrantPayload:
+    integration: Integration | None
+    removed_resources: list[str] = strawberry.field(
+        description="What the stored grant held and no longer does (`Magento_Backend::all` for an All grant, now "
+        "Custom); empty when nothing was unused."
+    )
+    user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, outcome: Outcome[trim.Trim]) -> TrimIntegrationGrantPayload:
+        done = outcome.value or trim.Trim()
+        return cls(
+            integration=Integration.maybe(done.integration),
+            removed_resources=list(done.removed),
             user_errors=user_errors(outcome.problems),
         )
 
@@ -491,3 +592,20 @@ class IntegrationMutation:
     ) -> RotateIntegrationSecretPayload:
         outcome = await rotation.rotate_secret(info.context, id, overlap_seconds, current_password)
         return RotateIntegrationSecretPayload.of(outcome)
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.INTEGRATIONS)],
+        description="Narrow the grant to the resources used in the last `days` days (as `unusedResources` reports "
+        "them): as if exactly those were ticked, each with its subtree, never adding one; an All grant becomes "
+        "Custom. Refused for config-file integrations (READ_ONLY), for `days` outside 1 to "
+        "`config.oauth.activityRetentionDays` (OUT_OF_RANGE), when nothing granted was used (NOTHING_USED), and "
+        "when the grant changed meanwhile (IN_PROGRESS).",
+    )
+    async def trim_integration_grant(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        days: int = 90,
+        current_password: Annotated[str | None, strawberry.argument(description=YOUR_PASSWORD)] = None,
+    ) -> TrimIntegrationGrantPayload:
+        return TrimIntegrationGrantPayload.of(await trim.trim_grant(info.context, id, days, current_password))

@@ -36,6 +36,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from auth.activity import ActivityCounter
 from auth.buckets import BucketStore
 from auth.principal import GUEST
 from errors import ErrorCode
@@ -85,11 +86,13 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         ide_page: Callable[[], Response] | None = None,
         buckets: BucketStore | None = None,
+        activity: ActivityCounter | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.ide_page = ide_page
         self.buckets = buckets
+        self.activity = activity
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """The app's own GraphiQL page (``ide_page``: served from this origin under a strict CSP), not
@@ -125,6 +128,7 @@ class GraphQLView(GraphQL[Context, None]):
             principal=principal,
             settings=self.settings,
             buckets=self.buckets,
+            activity=self.activity,
             _config=principal.store_config,
         )
 

@@ -96,6 +96,7 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.GUEST_BUCKET_SIZE: "400",
         store.GUEST_RESTORE_RATE: "20",
         store.AUDIT_LIFETIME: "365",
+        store.ACTIVITY_RETENTION: "90",
     }
 
 

@@ -92,6 +92,17 @@ async def updated(
         )
 
 
+async def grant_trimmed(row: IntegrationRow, removed: Iterable[str], days: int, *, was_all: bool) -> None:
+    """``integration.grant_trimmed``: the resources a trim took away (unused for ``days`` days)."""
+    details = {
+        "name": row.name,
+        "days": days,
+        "resourceAccess": {"old": _access(was_all), "new": "CUSTOM"},
+        "removed": sorted(removed),
+    }
+    await record(Action.INTEGRATION_GRANT_TRIMMED, target_type=Target.INTEGRATION, target_id=row.id, details=details)
+
+
 async def deleted(row: IntegrationRow) -> None:
     details = {"name": row.name, "setupType": "CONFIG" if row.setup_type == SETUP_CONFIG else "MANUAL"}
     await record(Action.INTEGRATION_DELETED, target_type=Target.INTEGRATION, target_id=row.id, details=details)

@@ -134,6 +134,17 @@ const OAUTH_GROUPS = [
       ["cleanupExpirationPeriod", "Expiration Period", "Cleanup entries older than X minutes."],
     ],
   ],
+  [
+    "Integration Activity",
+    [
+      [
+        "activityRetentionDays",
+        "Activity Retention (days)",
+        "Days of each integration's calls per resource and day that are kept (at least 90). Older days are " +
+          "deleted; each integration's last use is kept.",
+      ],
+    ],
+  ],
 ];
 
 export async function renderConfig(section, resources = null) {

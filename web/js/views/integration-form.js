@@ -1,4 +1,4 @@
-// New / Edit Integration: the Integration Info and API tabs, Save and Save & Activate.
+// New / Edit Integration: the Integration Info and API tabs (and Activity, when editing), Save and Save & Activate.
 
 import { fieldKey, gql } from "../api.js";
 import {
@@ -16,6 +16,7 @@ import * as messages from "../messages.js";
 import { ALL_RESOURCES, ResourceTree } from "../tree.js";
 import { rotateSecret } from "../rotate-secret.js";
 import { IDENTITY_VERIFICATION, yourPasswordField } from "../your-password.js";
+import { activityPanel } from "./integration-activity.js";
 
 export const CALLBACK_NOTE =
   "Enter URL where Oauth credentials can be sent when using Oauth for token exchange. We strongly recommend using https://.";
@@ -211,11 +212,26 @@ export async function renderIntegrationForm(id) {
     h("fieldset", { class: "fieldset" }, h("legend", { text: "Available APIs" }), access.row, treeBlock),
   ];
 
+  // --- Activity (read when the tab is first shown)
+  const activity = integration
+    ? activityPanel(integration, tree, {
+        onTrimmed: (resources) => {
+          // The API tab shows the trimmed grant; saving the form keeps it.
+          integration.resources = resources;
+          access.control.value = "CUSTOM";
+          resourceTree.setChecked(resources);
+          syncAccess();
+        },
+      })
+    : null;
+  let activityShown = false;
+
   // --- tabs
   const tabs = [
     { key: "info", label: "Integration Info", content: infoPanel },
     { key: "api", label: "API", content: apiPanel },
   ];
+  if (activity) tabs.push({ key: "activity", label: "Activity", content: activity.element });
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Integration", "aria-orientation": "vertical" });
   const panels = h("div", { class: "tab-panels" });
   for (const tab of tabs) {
@@ -248,6 +264,10 @@ export async function renderIntegrationForm(id) {
       tab.button.setAttribute("aria-selected", String(on));
       tab.button.tabIndex = on ? 0 : -1;
       tab.panel.hidden = !on;
+    }
+    if (key === "activity" && activity && !activityShown) {
+      activityShown = true;
+      activity.load().catch(messages.reportError);
     }
   }
   showTab("info");

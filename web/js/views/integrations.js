@@ -11,6 +11,7 @@ import { isPasswordError, yourPasswordField } from "../your-password.js";
 export const STATUS_LABELS = { INACTIVE: "Inactive", ACTIVE: "Active", RESET: "Reset" };
 export const NOT_SECURE = "Integration not secure";
 export const NO_RECORDS = "We couldn't find any records.";
+export const NEVER_USED = "Never";
 export const DELETE_CONFIRM = "Are you sure you want to delete this integration? You can't undo this action.";
 export const UNINSTALL_TITLE = "Uninstall the extension to remove this integration";
 export const NO_LONGER_DECLARED = "No longer in the integrations file";
@@ -21,7 +22,7 @@ export const HTTPS_WARNING =
 const GRID = `query Integrations($first: Int, $after: String, $status: IntegrationStatus, $search: String, $name: String,
     $email: String, $sort: IntegrationSort) {
   integrations(first: $first, after: $after, status: $status, search: $search, name: $name, email: $email, sort: $sort) {
-    edges { cursor node { id name email status setupType declaredInFile isSecure isTokenExchange } }
+    edges { cursor node { id name email status setupType declaredInFile isSecure isTokenExchange activity { lastUsedAt } } }
     pageInfo { hasNextPage endCursor }
     totalCount
   }
@@ -145,6 +146,7 @@ export async function renderIntegrations() {
         "tr",
         {},
         headers.map((c) => c.th),
+        h("th", { scope: "col", class: "col-last-used", text: "Last Used" }),
         ["Activate", "Edit", "Delete"].map((c) => h("th", { scope: "col", text: c })),
       ),
     ),
@@ -193,7 +195,7 @@ export async function renderIntegrations() {
   }
 
   function emptyRow() {
-    return h("tr", { class: "empty" }, h("td", { colspan: String(COLUMNS.length + 3), text: NO_RECORDS }));
+    return h("tr", { class: "empty" }, h("td", { colspan: String(COLUMNS.length + 4), text: NO_RECORDS }));
   }
 
   function row(node) {
@@ -246,6 +248,7 @@ export async function renderIntegrations() {
       nameCell,
       h("td", { class: "col-email", dataset: { label: "Email" }, text: node.email || "" }),
       h("td", { class: "col-status", dataset: { label: "Status" }, text: STATUS_LABELS[node.status] || node.status }),
+      h("td", { class: "col-last-used", dataset: { label: "Last Used" }, text: lastUsed(node) }),
       h("td", { class: "col-activate" }, activate),
       h("td", { class: "col-edit" }, edit),
       h("td", { class: "col-delete" }, remove),
@@ -365,6 +368,12 @@ export async function renderIntegrations() {
     h("div", { class: "grid-wrap" }, table),
     pager,
   );
+}
+
+/** When an integration last called the API, in the admin's time zone ("Never" when it has not). */
+export function lastUsed(node) {
+  const at = node.activity && node.activity.lastUsedAt;
+  return at ? new Date(at).toLocaleString() : NEVER_USED;
 }
 
 /** The number an integration's global id stands for ("Integration:7" in base64), as Magento's ID column shows. */
