@@ -304,6 +304,8 @@ class Settings:
     redis_url: str | None = None
     #: Prefix of the bucket keys in Redis (several stores may share one Redis).
     redis_key_prefix: str = "integrations:bucket:"
+    #: This process runs a webhook delivery worker (started and stopped with the app).
+    webhook_delivery: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -372,6 +374,7 @@ class Settings:
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or cls.forwarded_allow_ips,
             redis_url=parse_redis_url(env.get("REDIS_URL")),
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or cls.redis_key_prefix,
+            webhook_delivery=parse_flag(env.get("WEBHOOK_DELIVERY"), True),
         )
 
     @property
@@ -453,6 +456,8 @@ SETTINGS_HELP: dict[str, str] = {
     "REDIS_URL": "redis://host:port/db holding the rate-limit buckets, shared by every worker and host (default"
     " none: each process keeps its own)",
     "REDIS_KEY_PREFIX": "prefix of the bucket keys in Redis (default integrations:bucket:)",
+    "WEBHOOK_DELIVERY": "0 keeps this process from delivering webhooks (others sharing the database do)"
+    " (default 1: every server process delivers)",
 }
 
 

@@ -25,6 +25,7 @@ from models.store import (
     StoreView,
     Website,
 )
+from models.webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription, WebhookSubscriptionEvent
 
 __all__ = [
     "AdminRole",
@@ -51,5 +52,9 @@ __all__ = [
     "StoreGroup",
     "StoreView",
     "TokenRequestLog",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
+    "WebhookSubscription",
+    "WebhookSubscriptionEvent",
     "Website",
 ]

@@ -47,6 +47,9 @@ class UserErrorCode(enum.Enum):
     IN_USE = "IN_USE"
     #: A two-factor code (``code``) that is wrong, or was used already.
     INVALID_CODE = "INVALID_CODE"
+    #: An integration's grant does not cover what is asked for it (a webhook selection); the message names the
+    #: missing resources.
+    NOT_GRANTED = "NOT_GRANTED"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -32,7 +32,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from auth import secret_box
 from auth.clock import clock
@@ -51,6 +50,7 @@ from resolvers.integrations.loaders import CredentialsView
 from resolvers.integrations.service import find_for_mutation, is_token_exchange
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome, Problem, UserErrorCode
+from resolvers.webhooks import outbox
 from resolvers.your_password import current_password_problems
 from settings import Settings
 
@@ -187,7 +187,8 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
     consumer = await OAuthConsumer.filter(integration_id=row.id).first()
     previous = await oauth_tokens.access_token_row(consumer.id) if consumer is not None else None
     try:
-        async with in_transaction() as conn:
+        async with outbox.transaction() as events:
+            conn = events.conn
             changed = (
                 await IntegrationRow.filter(id=row.id, status__in=from_statuses)
                 .using_db(conn)
@@ -200,6 +201,8 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
             )
             if issued is None:
                 raise _StatusChanged
+            if reauthorize:
+                await outbox.integration_updated(events, row.id, outbox.REAUTHORIZED)
     except (_StatusChanged, IntegrityError):
         current = await IntegrationRow.get_or_none(id=row.id)
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
@@ -225,9 +228,14 @@ async def activate_for_oauth2(row: IntegrationRow, *, reauthorize: bool) -> Outc
     shown its client id and secret (consumer key and secret), which obtain tokens at ``/oauth2/token``.
     """
     from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
-    changed = await IntegrationRow.filter(id=row.id, status__in=from_statuses).update(
-        status=STATUS_ACTIVE, updated_at=clock.now()
-    )
+    async with outbox.transaction() as events:
+        changed = (
+            await IntegrationRow.filter(id=row.id, status__in=from_statuses)
+            .using_db(events.conn)
+            .update(status=STATUS_ACTIVE, updated_at=clock.now())
+        )
+        if changed and reauthorize:
+            await outbox.integration_updated(events, row.id, outbox.REAUTHORIZED)
     consumer = await OAuthConsumer.filter(integration_id=row.id).first()
     current = await IntegrationRow.get_or_none(id=row.id)
     if not changed or consumer is None:

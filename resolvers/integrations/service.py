@@ -30,6 +30,7 @@ from resolvers.integrations.grants import check_manage_permission, grant_guard, 
 from resolvers.integrations.validation import IntegrationInput, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
+from resolvers.webhooks import outbox
 from resolvers.your_password import current_password_problems
 
 if TYPE_CHECKING:
@@ -298,12 +299,16 @@ async def update_integration(
         if taken.problems:
             return taken
     try:
-        async with in_transaction() as conn:
+        async with outbox.transaction() as events:
+            conn = events.conn
             updated = (
                 await IntegrationRow.filter(id=row.id).using_db(conn).update(**checked.fields, updated_at=clock.now())
             )
             if updated and checked.grant is not None:
                 await save_grant(row.id, checked.grant, conn)
+            if updated:
+                reason = outbox.GRANT_CHANGED if checked.grant is not None else outbox.UPDATED
+                await outbox.integration_updated(events, row.id, reason)
     except IntegrityError:
         if name is not None and await name_taken(name, exclude_id=row.id):
             return Outcome.refused(("input", "name"), name_exists_message(name), UserErrorCode.UNIQUE)
