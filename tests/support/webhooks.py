@@ -116,10 +116,11 @@ class Receiver:
                         pass
                     if outer.delay:
                         time.sleep(outer.delay)
-                    self.send_response(status)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
+                    with contextlib.suppress(OSError):  # the sender gave up (timed out, or was killed)
+                        self.send_response(status)
+                        self.send_header("Content-Length", "2")
+                        self.end_headers()
+                        self.wfile.write(b"ok")
                 finally:
                     with outer._changed:
                         outer.in_flight[webhook_id] -= 1
