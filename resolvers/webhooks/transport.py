@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import ssl
 import time
 
 import httpx
@@ -47,6 +49,13 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS settings of every delivery, made once: building them (loading the CA bundle) takes longer than a
+    delivery on loopback, and a new client for each delivery would do it each time."""
+    return httpx.create_ssl_context()
+
+
 def _describe(error: Exception, timeout: float) -> str:
     if isinstance(error, httpx.TimeoutException | TimeoutError):
         return f"No answer within {timeout:g} s (the delivery timeout)."
@@ -79,6 +88,7 @@ async def post(
                 follow_redirects=False,
                 trust_env=False,  # an environment proxy would bypass the address checks
                 timeout=httpx.Timeout(timeout_seconds),
+                verify=_tls(),
             ) as client:
                 request = client.build_request(
                     "POST",
