@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.database import POSTGRES_URL, create_admin_account, query
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.integrations import AUTHORIZE, create_on_server
-from tests.support.servers import ServerProcess, kill_hard, running_server
+from tests.support.servers import LoopbackProcess, ServerProcess, free_port, kill_hard, running_server
+from tests.support.servers import running as running_process
 from tests.support.webhooks import (
     ALLOW_LOOPBACK,
     CREATE_PRODUCT,
     CREATE_SUBSCRIPTION,
+    DELIVERIES,
+    REDELIVER,
     UPDATE_PRODUCT,
     UPDATE_WEBHOOK_CONFIG,
     Receiver,
@@ -32,6 +37,8 @@ from tests.support.webhooks import (
 )
 
 ADMIN = ("hooks-admin", "hooks-admin-password1")
+#: Query-cost throttling off: a burst of writes from one admin would otherwise empty its bucket.
+UPDATE_RATE_LIMITS = "mutation { updateRateLimitConfig(input: {throttlingEnabled: false}) { userErrors { code } } }"
 PASSWORD = {"currentPassword": ADMIN[1]}
 
 
@@ -151,3 +158,74 @@ def test_two_servers_never_make_the_same_attempt_at_once(database_url: str, tmp_
         database_url, "SELECT COUNT(*) AS n, COUNT(DISTINCT delivery_id) AS d FROM webhook_delivery_attempt"
     )
     assert attempts[0]["n"] == attempts[0]["d"] == count
+
+
+def test_a_burst_of_product_updates_is_delivered_in_full(database_url: str, tmp_path: Path, receiver: Receiver) -> None:
+    """The load test in small (``bench/webhooks.py`` makes 1,000): every event arrives, counted by ``webhook-id``."""
+    create_admin_account(database_url, *ADMIN)
+    count = 200
+    with server(database_url, tmp_path / "server.log") as running:
+        admin = SyncGraphQLClient(running.base_url).sign_in(*ADMIN)
+        subscription, product = prepare(admin, receiver.url)
+        assert admin.data(UPDATE_RATE_LIMITS)["updateRateLimitConfig"]["userErrors"] == []
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: set_price(admin, product, n), range(count)))
+        requests = receiver.wait_for(count, timeout=120)
+        time.sleep(1)  # a duplicate would have arrived by now
+    ids = receiver.ids()
+    assert len(ids) == count and sum(ids.values()) == count  # none lost, none twice
+    prices = sorted(payload_of(r, subscription["secret"])["data"]["event"]["product"]["price"] for r in requests)
+    assert prices == list(range(count))
+    lags = sorted(r.at - r.sent_at for r in requests)
+    print(f"\n{count} deliveries, lag p50 {lags[count // 2] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
+
+
+@pytest.mark.once
+def test_the_example_receiver_verifies_and_keeps_each_event_once(database_url: str, tmp_path: Path) -> None:
+    create_admin_account(database_url, *ADMIN)
+    port = free_port()
+    state = tmp_path / "events.json"
+    with server(database_url, tmp_path / "server.log") as running:
+        admin = SyncGraphQLClient(running.base_url).sign_in(*ADMIN)
+        subscription, product = prepare(admin, f"http://127.0.0.1:{port}/webhooks")
+        app = LoopbackProcess(
+            [sys.executable, "examples/webhook_receiver.py", "serve", "--port", str(port)],
+            {"WEBHOOK_SECRET": subscription["secret"], "WEBHOOK_STATE": str(state)},
+            port,
+            tmp_path / "receiver.log",
+        )
+        with running_process(app):
+            set_price(admin, product, 3)
+            events = wait_until(lambda: httpx.get(f"{app.base_url}/").json(), timeout=30)
+            [event] = events
+            assert event["payload"]["data"] == {"event": {"product": {"sku": "p-1", "price": 3.0}}}
+            # The same delivery again (a redelivery): acknowledged, not kept twice.
+            [delivery] = admin.data(DELIVERIES, {"id": subscription["id"]})["webhookDeliveries"]["edges"]
+            assert admin.data(REDELIVER, {"id": delivery["node"]["id"]})["redeliverWebhook"]["userErrors"] == []
+            wait_until(lambda: delivered_twice(database_url), timeout=30)
+            assert len(httpx.get(f"{app.base_url}/").json()) == 1
+            # A body that does not verify is refused.
+            forged = httpx.post(
+                f"{app.base_url}/webhooks",
+                content=b'{"type":"product.updated"}',
+                headers={
+                    "webhook-id": "msg_x",
+                    "webhook-timestamp": str(int(time.time())),
+                    "webhook-signature": "v1,AAAA",
+                },
+            )
+            assert forged.status_code == 400
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
+
+
+def delivered_twice(database_url: str) -> bool:
+    [row] = rows(database_url, "SELECT status, attempts FROM webhook_delivery")
+    return row["status"] == "DELIVERED" and row["attempts"] == 2
+
+
+def wait_until(check: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+    return found

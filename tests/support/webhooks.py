@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import threading
 import time
@@ -66,11 +67,18 @@ class Request:
 
     headers: dict[str, str]
     body: bytes
+    #: When it arrived (wall clock, seconds).
     at: float
 
     @property
     def webhook_id(self) -> str:
         return self.headers["webhook-id"]
+
+    @property
+    def sent_at(self) -> float:
+        """When its event was recorded (the payload's ``timestamp``), wall clock seconds."""
+        stamp = json.loads(self.body)["timestamp"].replace("Z", "+00:00")
+        return dt.datetime.fromisoformat(stamp).timestamp()
 
     def verified(self, secret: str) -> Any:
         """The JSON payload, after ``standardwebhooks`` checked the signature (raises if it does not verify)."""
@@ -97,8 +105,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+            # HTTP/1.0: each answer closes its connection (the server opens one per delivery anyway).
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -108,7 +115,7 @@ class Receiver:
                     outer.in_flight[webhook_id] += 1
                     if outer.in_flight[webhook_id] > 1:
                         outer.overlaps.append(webhook_id)
-                    outer.requests.append(Request(headers, body, time.monotonic()))
+                    outer.requests.append(Request(headers, body, time.time()))
                     status = outer.statuses.pop(0) if outer.statuses else 200
                     outer._changed.notify_all()
                 try:
