@@ -1,4 +1,4 @@
-// New / Edit Integration: the Integration Info and API tabs, Save and Save & Activate.
+// New / Edit Integration: the Integration Info, API and (once saved) Webhooks tabs, Save and Save & Activate.
 
 import { fieldKey, gql } from "../api.js";
 import {
@@ -16,6 +16,7 @@ import * as messages from "../messages.js";
 import { ALL_RESOURCES, ResourceTree } from "../tree.js";
 import { rotateSecret } from "../rotate-secret.js";
 import { IDENTITY_VERIFICATION, yourPasswordField } from "../your-password.js";
+import { webhooksPanel } from "./webhooks.js";
 
 export const CALLBACK_NOTE =
   "Enter URL where Oauth credentials can be sent when using Oauth for token exchange. We strongly recommend using https://.";
@@ -216,6 +217,8 @@ export async function renderIntegrationForm(id) {
     { key: "info", label: "Integration Info", content: infoPanel },
     { key: "api", label: "API", content: apiPanel },
   ];
+  // Webhooks belong to a saved integration; they are saved on their own (each change asks for Your Password).
+  if (integration) tabs.push({ key: "webhooks", label: "Webhooks", content: webhooksPanel(integration) });
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Integration", "aria-orientation": "vertical" });
   const panels = h("div", { class: "tab-panels" });
   for (const tab of tabs) {
