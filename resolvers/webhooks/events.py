@@ -65,7 +65,7 @@ CATALOGUE: dict[WebhookEventType, EventKind] = {
                 WebhookEventType.INTEGRATION_UPDATED,
                 "IntegrationUpdated",
                 (),
-                "This integration was changed (its grant, say) or reauthorized.",
+                "This integration's grant or settings changed, or it was reauthorized.",
             ),
             own_integration=True,
         ),

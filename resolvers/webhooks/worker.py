@@ -358,17 +358,17 @@ class DeliveryWorker:
     async def _look(self) -> float | None:
         """Start what is due in the free slots; seconds to wait before looking again (None: look again now)."""
         try:
-            config = await load_config()
             if time.monotonic() - self._cleaned_at >= CLEANUP_EVERY_SECONDS:
                 self._cleaned_at = time.monotonic()
-                await self.cleanup(config)
+                await self.cleanup(await load_config())
             free = CONCURRENCY - len(self._in_flight)
             if free <= 0:
                 return POLL_SECONDS
-            due = await next_due()
+            due = await next_due()  # the one statement of an idle look
             now = clock.now()
             if due is None or due > now:
                 return POLL_SECONDS if due is None else min(POLL_SECONDS, (due - now).total_seconds())
+            config = await load_config()
             claims = await claim(free, lease_seconds(config))
         except Exception as error:
             self._log_failure(error)
