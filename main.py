@@ -55,6 +55,7 @@ from models.sql import fetch_one
 from observability.logs import log_config
 from observability.metrics import MULTIPROCESS_DIR, Metrics, metrics_route
 from resolvers.integrations.config_file import sync_config_integrations
+from resolvers.webhooks.worker import DeliveryWorker
 from schema import build_schema
 from schema.view import GraphQLView
 from settings import SETTINGS_HELP, Settings, local_base_url, sqlite_path
@@ -100,6 +101,11 @@ def create_app(
         },
     )
 
+    metrics = Metrics() if settings.metrics_enabled else None
+    # Every server process delivers webhooks (unless WEBHOOK_DELIVERY=0), while the database is open.
+    webhooks = getattr(schema, "webhooks", None)
+    deliveries = DeliveryWorker(settings, webhooks, metrics) if settings.webhook_delivery and webhooks else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Under ``serve`` the parent has migrated and run the start-up tasks once, for all its workers.
@@ -112,6 +118,8 @@ def create_app(
             # What was built at start (schema, rules, OAuth servers) lives as long as the app: out of the
             # collector's generations, full collections stop walking it again and again (gc.freeze).
             gc.freeze()
+            if deliveries is not None:
+                deliveries.start()
             try:
                 async with (
                     retention.periodic_pruning(),
@@ -119,6 +127,8 @@ def create_app(
                 ):
                     yield
             finally:
+                if deliveries is not None:
+                    await deliveries.stop()
                 gc.unfreeze()
         await buckets.close()
 
@@ -142,7 +152,6 @@ def create_app(
     # Inside CORS and the headers middleware, so that its 413 and the 503 below pass through them.
     middleware.append(Middleware(BodyLimit, max_body_size=settings.max_body_bytes))
     middleware.append(Middleware(DatabaseUnavailableMiddleware))
-    metrics = Metrics() if settings.metrics_enabled else None
     app = ObservedApp(
         trusted=trusted_peers(settings.forwarded_allow_ips),
         metrics=metrics,
@@ -165,6 +174,7 @@ def create_app(
     app.state.metrics = metrics
     #: The writer of integrations' activity counts (None with ACTIVITY_TRACKING=0); tests flush it directly.
     app.state.activity = flusher
+    app.state.webhook_deliveries = deliveries
     return app
 
 

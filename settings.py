@@ -308,6 +308,8 @@ class Settings:
     activity_tracking: bool = True
     #: Seconds between two writes of a process's counts; a crash loses at most this much counting.
     activity_flush_seconds: int = 5
+    #: This process runs a webhook delivery worker (started and stopped with the app).
+    webhook_delivery: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -383,6 +385,7 @@ class Settings:
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or cls.redis_key_prefix,
             activity_tracking=parse_flag(env.get("ACTIVITY_TRACKING"), True),
             activity_flush_seconds=activity_flush_seconds,
+            webhook_delivery=parse_flag(env.get("WEBHOOK_DELIVERY"), True),
         )
 
     @property
@@ -468,6 +471,8 @@ SETTINGS_HELP: dict[str, str] = {
     " (default 1)",
     "ACTIVITY_FLUSH_SECONDS": "seconds between two writes of a process's activity counts, 1 to 3600; a crash loses"
     " at most this much counting (default 5)",
+    "WEBHOOK_DELIVERY": "0 keeps this process from delivering webhooks (others sharing the database do)"
+    " (default 1: every server process delivers)",
 }
 
 

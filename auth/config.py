@@ -48,6 +48,9 @@ GUEST_BUCKET_SIZE = "graphql/throttling/guest_bucket_size"
 GUEST_RESTORE_RATE = "graphql/throttling/guest_restore_rate"
 AUDIT_LIFETIME = "system/rotation/lifetime"
 ACTIVITY_RETENTION = "oauth/activity/retention_days"
+WEBHOOK_TIMEOUT = "webhooks/delivery/timeout"
+WEBHOOK_DISABLE_AFTER = "webhooks/delivery/disable_after_failures"
+WEBHOOK_RETENTION = "webhooks/delivery/retention_days"
 #: The largest bucket and restore rate a setting or an integration's override may have.
 MAX_BUCKET_SIZE = 1_000_000
 MAX_RESTORE_RATE = 100_000
@@ -125,8 +128,8 @@ class HostList(Setting):
 
 
 #: Every store setting, in the order of the GraphQL fields. Defaults are Magento's (reference sections 5 and 6);
-#: ``allow_hmac_sha1``, ``require_admin_totp``, the private callback allow-list and the ``graphql`` section
-#: (query cost, throttling) are ours.
+#: ``allow_hmac_sha1``, ``require_admin_totp``, the private callback allow-list, the ``graphql`` section
+#: (query cost, throttling) and the ``webhooks`` section (delivery timeout, disabling, retention) are ours.
 SETTINGS: tuple[Flag | Number | HostList, ...] = (
     Flag(
         "allow_anonymous_guest_access",
@@ -347,6 +350,38 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         "the oldest first, and the deletion is recorded as an event, so the log still verifies "
         "(`system/rotation/lifetime`).",
     ),
+    Number(
+        "delivery_timeout",
+        path=WEBHOOK_TIMEOUT,
+        attribute="webhook_timeout_seconds",
+        default=10,
+        minimum=1,
+        maximum=60,
+        positive=True,
+        description="Seconds a webhook delivery may take, from resolving the target's host to the answer's status; "
+        "no answer by then is a failed attempt, retried on the schedule.",
+    ),
+    Number(
+        "disable_after_failures",
+        path=WEBHOOK_DISABLE_AFTER,
+        attribute="webhook_disable_after_failures",
+        default=100,
+        minimum=0,
+        maximum=100_000,
+        description="A webhook subscription is disabled after this many failed delivery attempts in a row (no "
+        "success between them); its pending deliveries are then skipped. 0: never disabled.",
+    ),
+    Number(
+        "delivery_retention_days",
+        path=WEBHOOK_RETENTION,
+        attribute="webhook_retention_days",
+        default=30,
+        minimum=1,
+        maximum=3650,
+        positive=True,
+        description="Days finished webhook deliveries (delivered, failed or skipped) are kept in the delivery log; "
+        "older ones are deleted by the delivery workers.",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -393,6 +428,9 @@ class ConfigSnapshot:
     guest_bucket_size: int
     guest_restore_rate: int
     audit_retention_days: int
+    webhook_timeout_seconds: int
+    webhook_disable_after_failures: int
+    webhook_retention_days: int
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:
@@ -435,6 +473,7 @@ SECTION_ACTIONS: dict[str, Action] = {
     "admin": Action.CONFIG_ADMIN_SECURITY_CHANGED,
     "graphql": Action.CONFIG_RATE_LIMITS_CHANGED,
     "system": Action.CONFIG_ACTION_LOGS_CHANGED,
+    "webhooks": Action.CONFIG_WEBHOOKS_CHANGED,
 }
 
 

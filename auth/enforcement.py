@@ -218,7 +218,11 @@ class AccessContext(Protocol):
     denied: dict[str, Denial] | None
     #: Counts integrations' calls per resource (``auth.activity``); None when nothing is counted.
     activity: ActivityCounter | None
-    request: HTTPConnection
+
+    @property
+    def request(self) -> HTTPConnection:
+        """The request (read-only here: any ``HTTPConnection`` will do)."""
+        ...
 
     async def guest_access_allowed(self) -> bool: ...
 

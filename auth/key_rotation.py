@@ -33,6 +33,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("oauth_consumer", ("secret", "previous_secret")),
     ("oauth_token", ("token_encrypted", "secret", "verifier")),
     ("admin_user", ("totp_secret",)),
+    ("webhook_subscription", ("secret", "previous_secret")),
 )
 
 PRIMARY = "primary"

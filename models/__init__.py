@@ -27,6 +27,7 @@ from models.store import (
     StoreView,
     Website,
 )
+from models.webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription, WebhookSubscriptionEvent
 
 __all__ = [
     "AdminRole",
@@ -56,5 +57,9 @@ __all__ = [
     "StoreGroup",
     "StoreView",
     "TokenRequestLog",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
+    "WebhookSubscription",
+    "WebhookSubscriptionEvent",
     "Website",
 ]

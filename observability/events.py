@@ -94,3 +94,25 @@ def rate_limit_store_failed() -> None:
     """Counted only: ``auth.buckets`` logs an outage of the shared store once a minute, not per request."""
     if metrics := current():
         metrics.rate_limit_store_failures.inc()
+
+
+def webhook_subscription_disabled(subscription_id: int, integration_id: int, failures: int) -> None:
+    """A webhook subscription disabled after ``failures`` failed delivery attempts in a row."""
+    message = f"Webhook subscription {subscription_id} of integration {integration_id} was disabled after {failures}"
+    _emit(
+        logging.WARNING,
+        "webhook_subscription_disabled",
+        message + " failed delivery attempts in a row",
+        subscription_id=subscription_id,
+        integration_id=integration_id,
+        failures=failures,
+    )
+    if metrics := current():
+        metrics.webhook_deliveries.labels("disabled").inc()
+
+
+def webhook_attempt(result: str) -> None:
+    """Counted only: a delivery attempt's result (``delivered``, ``retry``, ``failed``, ``skipped``); the
+    delivery log has each one."""
+    if metrics := current():
+        metrics.webhook_deliveries.labels(result).inc()

@@ -95,6 +95,12 @@ class Metrics:
             "this process's own buckets.",
             registry=registry,
         )
+        self.webhook_deliveries = Counter(
+            "webhook_deliveries",
+            "Webhook delivery attempts by result (delivered, retry, failed, skipped), and subscriptions disabled.",
+            ["result"],
+            registry=registry,
+        )
         self._operation_names: set[str] = set()
 
     def operation_label(self, name: str | None, *, ran: bool) -> str:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from auth.resources import Resource
 from errors import bad_user_input
@@ -31,6 +30,8 @@ from resolvers.loaders import LoadFn, get_loader
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
 from resolvers.validation import InputChecker, given
+from resolvers.webhooks import outbox
+from resolvers.webhooks.events import WebhookEventType
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -262,9 +263,10 @@ async def create_product(changes: ProductChanges) -> Outcome[Row]:
     if check.problems:
         return Outcome(problems=check.problems)
     try:
-        async with in_transaction() as conn:
-            product = await Product.create(using_db=conn, **checked.values)
-            await _link_categories(product.id, checked.category_ids or [], conn)
+        async with outbox.transaction() as events:
+            product = await Product.create(using_db=events.conn, **checked.values)
+            await _link_categories(product.id, checked.category_ids or [], events.conn)
+            await events.record(WebhookEventType.PRODUCT_CREATED, _product_row(product))
     except IntegrityError:
         return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
     return Outcome(_product_row(product))
@@ -279,13 +281,14 @@ async def update_product(product_id: int, changes: ProductChanges) -> Outcome[Ro
     if check.problems:
         return Outcome(problems=check.problems)
     try:
-        async with in_transaction() as conn:
+        async with outbox.transaction() as events:
             for key, value in checked.values.items():
                 setattr(product, key, value)
-            await product.save(using_db=conn)
+            await product.save(using_db=events.conn)
             if checked.category_ids is not None:
-                await ProductCategory.filter(product_id=product_id).using_db(conn).delete()
-                await _link_categories(product_id, checked.category_ids, conn)
+                await ProductCategory.filter(product_id=product_id).using_db(events.conn).delete()
+                await _link_categories(product_id, checked.category_ids, events.conn)
+            await events.record(WebhookEventType.PRODUCT_UPDATED, _product_row(product))
     except IntegrityError:
         return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
     return Outcome(_product_row(product))
@@ -299,8 +302,16 @@ async def _link_categories(product_id: int, category_ids: list[int], conn: Any) 
         )
 
 
+#: The product as it was, read by the statement that deletes it (its category links go by cascade).
+_DELETE_PRODUCT = f"DELETE FROM catalog_product WHERE id = ? RETURNING {PRODUCT_COLUMNS.replace('p.', '')}"
+
+
 async def delete_product(product_id: int) -> Outcome[int]:
-    """The deleted product's id."""
-    if not await Product.filter(id=product_id).delete():
+    """The deleted product's id; its subscribers get the product as it was."""
+    async with outbox.transaction() as events:
+        deleted = await fetch_all(_DELETE_PRODUCT, product_id, conn=events.conn)
+        if deleted:
+            await events.record(WebhookEventType.PRODUCT_DELETED, deleted[0])
+    if not deleted:
         return Outcome.refused(("id",), f"No product with id {product_id}.", UserErrorCode.NOT_FOUND)
     return Outcome(product_id)

@@ -13,10 +13,12 @@ from tortoise.exceptions import IntegrityError
 
 from auth.resources import Resource
 from models import CmsPage
-from models.sql import fetch_one
+from models.sql import fetch_all, fetch_one
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
 from resolvers.validation import InputChecker, given
+from resolvers.webhooks import outbox
+from resolvers.webhooks.events import WebhookEventType
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -124,7 +126,9 @@ async def create_page(changes: PageChanges) -> Outcome[Row]:
     if check.problems:
         return Outcome(problems=check.problems)
     try:
-        page = await CmsPage.create(**values)
+        async with outbox.transaction() as events:
+            page = await CmsPage.create(using_db=events.conn, **values)
+            await events.record(WebhookEventType.CMS_PAGE_CREATED, _page_row(page))
     except IntegrityError:
         return _duplicate(values.get("identifier"))
     return Outcome(_page_row(page))
@@ -141,14 +145,24 @@ async def update_page(page_id: int, changes: PageChanges) -> Outcome[Row]:
     for key, value in values.items():
         setattr(page, key, value)
     try:
-        await page.save()
+        async with outbox.transaction() as events:
+            await page.save(using_db=events.conn)
+            await events.record(WebhookEventType.CMS_PAGE_UPDATED, _page_row(page))
     except IntegrityError:
         return _duplicate(values.get("identifier"))
     return Outcome(_page_row(page))
 
 
+#: The page as it was, read by the statement that deletes it.
+_DELETE_PAGE = f"DELETE FROM cms_page WHERE id = ? RETURNING {PAGE_COLUMNS}"
+
+
 async def delete_page(page_id: int) -> Outcome[int]:
-    """The deleted page's id."""
-    if not await CmsPage.filter(id=page_id).delete():
+    """The deleted page's id; its subscribers get the page as it was."""
+    async with outbox.transaction() as events:
+        deleted = await fetch_all(_DELETE_PAGE, page_id, conn=events.conn)
+        if deleted:
+            await events.record(WebhookEventType.CMS_PAGE_DELETED, deleted[0])
+    if not deleted:
         return Outcome.refused(("id",), f"No CMS page with id {page_id}.", UserErrorCode.NOT_FOUND)
     return Outcome(page_id)

@@ -1,4 +1,5 @@
-"""Reading and changing store configuration (guest access, OAuth settings, admin security, rate limits)."""
+"""Reading and changing store configuration (guest access, OAuth settings, admin security, rate limits,
+webhook deliveries)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,14 @@ async def update_rate_limit_config(
     """Write the changed query cost and throttling settings and reset those using the system value, all or (on
     any problem) none."""
     return await _write_section(context, changes, use_system_value, "graphql")
+
+
+async def update_webhook_config(
+    context: Context, changes: Mapping[str, int | bool | None], use_system_value: Sequence[str] = ()
+) -> Outcome[dict[str, str]]:
+    """Write the changed webhook delivery settings and reset those using the system value, all or (on any
+    problem) none."""
+    return await _write_section(context, changes, use_system_value, "webhooks")
 
 
 async def _write_section(

@@ -49,6 +49,9 @@ class UserErrorCode(enum.Enum):
     INVALID_CODE = "INVALID_CODE"
     #: Nothing granted was used in the period: trimming the grant would leave nothing.
     NOTHING_USED = "NOTHING_USED"
+    #: An integration's grant does not cover what is asked for it (a webhook selection); the message names the
+    #: missing resources.
+    NOT_GRANTED = "NOT_GRANTED"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -43,6 +43,9 @@ from schema.rate_limits import RateLimitQuery
 from schema.sales import SalesQuery
 from schema.store import StoreQuery
 from schema.text_inputs import RejectUnstorableText
+from schema.webhook_documents import WebhookDocuments
+from schema.webhook_events import PAYLOAD_TYPES, WebhookRoot
+from schema.webhooks import WebhookMutation, WebhookQuery
 from settings import Settings
 
 QUERY_PARTS: tuple[type, ...] = (
@@ -57,6 +60,7 @@ QUERY_PARTS: tuple[type, ...] = (
     AdminUsersQuery,
     RateLimitQuery,
     AuditQuery,
+    WebhookQuery,
 )
 MUTATION_PARTS: tuple[type, ...] = (
     AdminMutation,
@@ -65,6 +69,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     CmsMutation,
     IntegrationMutation,
     AdminUsersMutation,
+    WebhookMutation,
 )
 
 
@@ -84,16 +89,22 @@ class Schema(strawberry.Schema):
         mutation: type | None,
         settings: Settings,
         access_control: bool = True,
+        subscription: type | None = None,
+        types: tuple[type, ...] = (),
     ) -> None:
         super().__init__(
             query=query,
             mutation=mutation,
+            subscription=subscription,
+            types=types,
             extensions=schema_extensions(settings, access_control=AccessControl if access_control else None),
             config=StrawberryConfig(relay_max_results=settings.max_page_size),
         )
         self.access_policy: AccessPolicy | None = (
             AccessPolicy(self._schema, max_page_size=settings.max_page_size) if access_control else None
         )
+        #: Webhook subscription documents (checked at save, run at delivery); the server's own schema has them.
+        self.webhooks: WebhookDocuments | None = None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)
@@ -134,9 +145,26 @@ def build_schema(
     mutation_parts: tuple[type, ...] | None = None,
 ) -> Schema:
     """The server's schema (or one made of other parts, as tests do), audited for access rules."""
+    settings = settings or Settings()
+    server_schema = query_parts is None and mutation_parts is None
     mutation_parts = MUTATION_PARTS if mutation_parts is None else mutation_parts
-    return Schema(
+    schema = Schema(
         query=merge_types("Query", query_parts or QUERY_PARTS),
         mutation=merge_types("Mutation", mutation_parts) if mutation_parts else None,
-        settings=settings or Settings(),
+        settings=settings,
+    )
+    if server_schema:
+        schema.webhooks = WebhookDocuments(build_webhook_schema(settings), settings)
+    return schema
+
+
+def build_webhook_schema(settings: Settings) -> Schema:
+    """The schema webhook subscription documents are checked and run against: the API's ``Query`` and the
+    ``Subscription`` root of the event payloads (never served over HTTP), audited like the server's."""
+    return Schema(
+        query=merge_types("Query", QUERY_PARTS),
+        mutation=None,
+        subscription=WebhookRoot,
+        types=tuple(PAYLOAD_TYPES.values()),
+        settings=settings,
     )

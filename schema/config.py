@@ -152,6 +152,28 @@ class ActionLogConfig:
         return ActionLogConfig.from_config(SYSTEM_VALUES)
 
 
+@strawberry.type(
+    description="Webhooks: how long a delivery may take, when a failing subscription is disabled, and "
+    "how long the delivery log is kept."
+)
+class WebhookConfig:
+    delivery_timeout: int = setting_field("delivery_timeout")
+    disable_after_failures: int = setting_field("disable_after_failures")
+    delivery_retention_days: int = setting_field("delivery_retention_days")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> WebhookConfig:
+        return cls(**section_values(config, "webhooks"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("webhooks")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> WebhookConfig:
+        return WebhookConfig.from_config(SYSTEM_VALUES)
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -173,6 +195,10 @@ class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_SYSTEM)])
     async def action_logs(self, info: strawberry.Info) -> ActionLogConfig | None:
         return ActionLogConfig.from_config(await info.context.config())
+
+    @strawberry.field(extensions=[admin_only(Resource.INTEGRATIONS)])
+    async def webhooks(self, info: strawberry.Info) -> WebhookConfig | None:
+        return WebhookConfig.from_config(await info.context.config())
 
 
 @strawberry.input
@@ -220,9 +246,23 @@ class UpdateActionLogConfigInput:
     use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
 
 
+@strawberry.input
+class UpdateWebhookConfigInput:
+    delivery_timeout: int | None = None
+    disable_after_failures: int | None = None
+    delivery_retention_days: int | None = None
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
 @strawberry.type
 class UpdateActionLogConfigPayload:
     action_logs: ActionLogConfig | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class UpdateWebhookConfigPayload:
+    webhooks: WebhookConfig | None
     user_errors: list[UserError]
 
 
@@ -331,3 +371,17 @@ class ConfigMutation:
         outcome = await resolve.update_action_log_config(info.context, changes, resets)
         action_logs = None if outcome.problems else ActionLogConfig.from_config(await info.context.config())
         return UpdateActionLogConfigPayload(action_logs=action_logs, user_errors=user_errors(outcome.problems))
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.INTEGRATIONS)],
+        description="Change the webhook delivery settings; fields left out keep their values. Every worker uses the "
+        "new values from its next delivery. Nothing is saved on errors.",
+    )
+    async def update_webhook_config(
+        self, info: strawberry.Info, input: UpdateWebhookConfigInput
+    ) -> UpdateWebhookConfigPayload:
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_webhook_config(info.context, changes, resets)
+        webhooks = None if outcome.problems else WebhookConfig.from_config(await info.context.config())
+        return UpdateWebhookConfigPayload(webhooks=webhooks, user_errors=user_errors(outcome.problems))

@@ -87,6 +87,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         encryption_key=None,
         store_base_url="http://store.test/",
         allowed_hosts=("testserver",),  # the in-process client's host
+        # No background webhook worker in the in-process app: its look for due deliveries would land in other
+        # tests' SQL statement counts. Webhook tests drive deliveries themselves, or run real server processes.
+        webhook_delivery=False,
     )
 
 

@@ -97,6 +97,9 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.GUEST_RESTORE_RATE: "20",
         store.AUDIT_LIFETIME: "365",
         store.ACTIVITY_RETENTION: "90",
+        store.WEBHOOK_TIMEOUT: "10",
+        store.WEBHOOK_DISABLE_AFTER: "100",
+        store.WEBHOOK_RETENTION: "30",
     }
 
 
@@ -107,7 +110,9 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
         RateLimitConfig,
         UpdateOAuthConfigInput,
         UpdateRateLimitConfigInput,
+        UpdateWebhookConfigInput,
         WebApiSecurityConfig,
+        WebhookConfig,
     )
 
     assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
@@ -116,6 +121,7 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
         "oauth": OAuthConfig,
         "admin": AdminSecurityConfig,
         "graphql": RateLimitConfig,
+        "webhooks": WebhookConfig,
     }
     about_system_values = {"uses_system_value", "system_value"}  # every section has these besides its settings
     for section, graphql_type in sections.items():
@@ -130,6 +136,9 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
     inputs = [f.python_name for f in UpdateRateLimitConfigInput.__strawberry_definition__.fields]
     assert inputs.pop() == "use_system_value"
     assert inputs == [s.name for s in store.SETTINGS if s.section == "graphql"]
+    inputs = [f.python_name for f in UpdateWebhookConfigInput.__strawberry_definition__.fields]
+    assert inputs.pop() == "use_system_value"
+    assert inputs == [s.name for s in store.SETTINGS if s.section == "webhooks"]
 
 
 def test_oauth_changes_are_checked_against_the_table() -> None:

@@ -25,6 +25,7 @@ from tests.support.integrations import AUTHORIZE, create_on_server, db_id
 from tests.support.oauth import CallbackServer, signer
 from tests.support.principals import ADMIN_PASSWORD, serving
 from tests.support.servers import run_cli
+from tests.support.webhooks import CREATE_SUBSCRIPTION, ROTATE_SECRET, subscription_input
 
 PASSPHRASE = "correct horse battery staple"
 KEY_A = Fernet.generate_key().decode()
@@ -227,6 +228,11 @@ def test_rotation_leaves_no_ciphertext_the_old_key_opens(
     rotated = admin.data(ROTATE, {"id": manual["id"], "overlap": 86400, "p": ADMIN_PASSWORD})
     credentials = {**credentials, "consumerSecret": rotated["rotateIntegrationSecret"]["credentials"]["consumerSecret"]}
     assert signed_products(server, credentials)
+    # A webhook subscription's signing secret, rotated with an overlap: both are stored encrypted.
+    hook = admin.data(CREATE_SUBSCRIPTION, {"input": subscription_input(manual["id"], "https://hooks.example/in")})
+    hook_id = hook["createWebhookSubscription"]["subscription"]["id"]
+    rotated_hook = admin.data(ROTATE_SECRET, {"id": hook_id, "overlap": 3600, "currentPassword": ADMIN_PASSWORD})
+    assert rotated_hook["rotateWebhookSecret"]["userErrors"] == []
     server.stop()
 
     before = dump(database_url)

@@ -54,6 +54,7 @@ from resolvers.integrations.loaders import CredentialsView
 from resolvers.integrations.service import find_for_mutation, is_token_exchange
 from resolvers.loaders import forget_loaders
 from resolvers.problems import Outcome, Problem, UserErrorCode
+from resolvers.webhooks import outbox
 from resolvers.your_password import current_password_problems
 from settings import Settings
 
@@ -190,7 +191,8 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
     consumer = await OAuthConsumer.filter(integration_id=row.id).first()
     previous = await oauth_tokens.access_token_row(consumer.id) if consumer is not None else None
     try:
-        async with in_transaction() as conn:
+        async with outbox.transaction() as pending:
+            conn = pending.conn
             changed = (
                 await IntegrationRow.filter(id=row.id, status__in=from_statuses)
                 .using_db(conn)
@@ -205,6 +207,8 @@ async def activate_manually(row: IntegrationRow, *, reauthorize: bool) -> Outcom
                 raise _StatusChanged
             await events.activated(row, "manual", reauthorize=reauthorize)
             await events.credentials_shown(row.id, row.name, events.OAUTH1_CREDENTIALS, _via(reauthorize))
+            if reauthorize:
+                await outbox.integration_updated(pending, row.id, outbox.REAUTHORIZED)
     except (_StatusChanged, IntegrityError):
         current = await IntegrationRow.get_or_none(id=row.id)
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
@@ -236,13 +240,17 @@ async def activate_for_oauth2(row: IntegrationRow, *, reauthorize: bool) -> Outc
     """
     from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
     consumer = await OAuthConsumer.filter(integration_id=row.id).first()
-    async with in_transaction():
-        changed = await IntegrationRow.filter(id=row.id, status__in=from_statuses).update(
-            status=STATUS_ACTIVE, updated_at=clock.now()
+    async with outbox.transaction() as pending:
+        changed = (
+            await IntegrationRow.filter(id=row.id, status__in=from_statuses)
+            .using_db(pending.conn)
+            .update(status=STATUS_ACTIVE, updated_at=clock.now())
         )
         if changed and consumer is not None:
             await events.activated(row, "oauth2", reauthorize=reauthorize)
             await events.credentials_shown(row.id, row.name, events.CLIENT_CREDENTIALS, _via(reauthorize))
+        if changed and reauthorize:
+            await outbox.integration_updated(pending, row.id, outbox.REAUTHORIZED)
     current = await IntegrationRow.get_or_none(id=row.id)
     if not changed or consumer is None:
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []

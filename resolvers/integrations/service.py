@@ -31,6 +31,7 @@ from resolvers.integrations.grants import check_manage_permission, grant_guard, 
 from resolvers.integrations.validation import IntegrationInput, validate_input
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
+from resolvers.webhooks import outbox
 from resolvers.your_password import current_password_problems
 
 if TYPE_CHECKING:
@@ -300,7 +301,8 @@ async def update_integration(
         if taken.problems:
             return taken
     try:
-        async with in_transaction() as conn:
+        async with outbox.transaction() as pending:
+            conn = pending.conn
             updated = (
                 await IntegrationRow.filter(id=row.id).using_db(conn).update(**checked.fields, updated_at=clock.now())
             )
@@ -308,6 +310,8 @@ async def update_integration(
                 await save_grant(row.id, checked.grant, conn)
             if updated:
                 await events.updated(row, checked.fields, stored, checked.grant)
+                reason = outbox.GRANT_CHANGED if checked.grant is not None else outbox.UPDATED
+                await outbox.integration_updated(pending, row.id, reason)
     except IntegrityError:
         if name is not None and await name_taken(name, exclude_id=row.id):
             return Outcome.refused(("input", "name"), name_exists_message(name), UserErrorCode.UNIQUE)

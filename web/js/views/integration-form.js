@@ -1,4 +1,5 @@
-// New / Edit Integration: the Integration Info and API tabs (and Activity, when editing), Save and Save & Activate.
+// New / Edit Integration: the Integration Info and API tabs (and Activity and Webhooks, once saved), Save and
+// Save & Activate.
 
 import { fieldKey, gql } from "../api.js";
 import {
@@ -17,6 +18,7 @@ import { ALL_RESOURCES, ResourceTree } from "../tree.js";
 import { rotateSecret } from "../rotate-secret.js";
 import { IDENTITY_VERIFICATION, yourPasswordField } from "../your-password.js";
 import { activityPanel } from "./integration-activity.js";
+import { webhooksPanel } from "./webhooks.js";
 
 export const CALLBACK_NOTE =
   "Enter URL where Oauth credentials can be sent when using Oauth for token exchange. We strongly recommend using https://.";
@@ -232,6 +234,8 @@ export async function renderIntegrationForm(id) {
     { key: "api", label: "API", content: apiPanel },
   ];
   if (activity) tabs.push({ key: "activity", label: "Activity", content: activity.element });
+  // Webhooks belong to a saved integration; they are saved on their own (each change asks for Your Password).
+  if (integration) tabs.push({ key: "webhooks", label: "Webhooks", content: webhooksPanel(integration) });
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Integration", "aria-orientation": "vertical" });
   const panels = h("div", { class: "tab-panels" });
   for (const tab of tabs) {
