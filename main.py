@@ -52,6 +52,7 @@ from observability.logs import log_config
 from observability.metrics import MULTIPROCESS_DIR, Metrics, metrics_route
 from resolvers.integrations.config_file import sync_config_integrations
 from schema import build_schema
+from schema.caching import caching_for
 from schema.view import GraphQLView
 from settings import SETTINGS_HELP, Settings, local_base_url, sqlite_path
 
@@ -83,7 +84,13 @@ def create_app(
     origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
     buckets = bucket_store(settings.redis_url, settings.redis_key_prefix)
     graphql = PrincipalMiddleware(
-        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets),
+        GraphQLView(
+            schema,
+            settings,
+            ide_page=graphiql_page,
+            buckets=buckets,
+            caching=caching_for(schema, settings) if getattr(schema, "access_policy", None) else None,
+        ),
         {
             "bearer": bearer_authenticator(
                 extra_lookups=(*bearer_lookups, integration_bearer_lookup),

@@ -19,6 +19,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import ConfigValue
+from models.data_version import DATA_VERSION_PATH, data_changed, data_version
 from models.sql import fetch_all, fetch_one
 from settings import parse_flag, parse_int
 
@@ -44,6 +45,10 @@ ADMIN_BUCKET_SIZE = "graphql/throttling/admin_bucket_size"
 ADMIN_RESTORE_RATE = "graphql/throttling/admin_restore_rate"
 GUEST_BUCKET_SIZE = "graphql/throttling/guest_bucket_size"
 GUEST_RESTORE_RATE = "graphql/throttling/guest_restore_rate"
+PUBLIC_MAX_AGE = "system/full_page_cache/public_max_age"
+STALE_WHILE_REVALIDATE = "system/full_page_cache/stale_while_revalidate"
+#: The longest ``max-age`` and ``stale-while-revalidate`` (a year, as RFC 9111 advises for "never expires").
+MAX_CACHE_SECONDS = 31_536_000
 #: The largest bucket and restore rate a setting or an integration's override may have.
 MAX_BUCKET_SIZE = 1_000_000
 MAX_RESTORE_RATE = 100_000
@@ -320,6 +325,27 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         maximum=MAX_RESTORE_RATE,
         description="Points per second the bucket of a guest client address gets back.",
     ),
+    Number(
+        "public_max_age",
+        path=PUBLIC_MAX_AGE,
+        attribute="public_max_age_seconds",
+        default=60,
+        minimum=0,
+        maximum=MAX_CACHE_SECONDS,
+        description="Seconds a browser, proxy or CDN may reuse a GraphQL GET answer that every guest would get "
+        "alike (`Cache-Control: public, max-age`); 0: they must ask again each time (a 304 when unchanged). Other "
+        "answers are never stored by them. The server's own response cache is exact whatever this says.",
+    ),
+    Number(
+        "stale_while_revalidate",
+        path=STALE_WHILE_REVALIDATE,
+        attribute="stale_while_revalidate_seconds",
+        default=60,
+        minimum=0,
+        maximum=MAX_CACHE_SECONDS,
+        description="Seconds after `publicMaxAge` during which a cache may still answer with the stored copy while "
+        "it fetches a fresh one (`stale-while-revalidate`).",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -364,12 +390,16 @@ class ConfigSnapshot:
     admin_restore_rate: int
     guest_bucket_size: int
     guest_restore_rate: int
+    public_max_age_seconds: int
+    stale_while_revalidate_seconds: int
+    #: Not a setting: the store's data version (``models.data_version``), read with the settings on every request.
+    data_version: int = 0
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:
         """The snapshot of stored texts by config path; a missing or unreadable one is its default."""
         values: dict[str, Any] = {setting.attribute: setting.read(stored.get(setting.path)) for setting in SETTINGS}
-        return cls(**values)
+        return cls(**values, data_version=data_version(stored.get(DATA_VERSION_PATH)))
 
 
 #: The whole config table as one JSON object (path -> stored text), as a column of another query: a request
@@ -401,7 +431,10 @@ async def load_config() -> ConfigSnapshot:
 
 async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None:
     """Write config paths (one row each) and drop the rows of ``reset`` (back to the default, Magento's
-    "Use system value"), in one transaction; unknown paths are a programming error."""
+    "Use system value"), in one transaction; unknown paths are a programming error.
+
+    Any setting may change what an answer holds (guest access above all), so every write moves the data version on
+    and purges every cached answer."""
     dropped = list(reset)
     for path in [*values, *dropped]:
         if path not in DEFAULTS:
@@ -413,6 +446,7 @@ async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None
             updated = await ConfigValue.filter(path=path).update(value=value)
             if not updated:
                 await ConfigValue.update_or_create(defaults={"value": value}, path=path)
+        await data_changed(None)
 
 
 async def stored_paths() -> frozenset[str]:

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from auth.resources import Resource
 from errors import bad_user_input
 from models import Category, Product, ProductCategory
+from models.data_version import data_changed
 from models.sql import fetch_all, fetch_one, like_pattern, placeholders
 from models.store import (
     PRODUCT_ENABLED,
@@ -265,6 +266,7 @@ async def create_product(changes: ProductChanges) -> Outcome[Row]:
         async with in_transaction() as conn:
             product = await Product.create(using_db=conn, **checked.values)
             await _link_categories(product.id, checked.category_ids or [], conn)
+            await data_changed(conn, Resource.PRODUCTS)
     except IntegrityError:
         return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
     return Outcome(_product_row(product))
@@ -286,6 +288,7 @@ async def update_product(product_id: int, changes: ProductChanges) -> Outcome[Ro
             if checked.category_ids is not None:
                 await ProductCategory.filter(product_id=product_id).using_db(conn).delete()
                 await _link_categories(product_id, checked.category_ids, conn)
+            await data_changed(conn, Resource.PRODUCTS)
     except IntegrityError:
         return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
     return Outcome(_product_row(product))
@@ -301,6 +304,8 @@ async def _link_categories(product_id: int, category_ids: list[int], conn: Any) 
 
 async def delete_product(product_id: int) -> Outcome[int]:
     """The deleted product's id."""
-    if not await Product.filter(id=product_id).delete():
-        return Outcome.refused(("id",), f"No product with id {product_id}.", UserErrorCode.NOT_FOUND)
+    async with in_transaction() as conn:
+        if not await Product.filter(id=product_id).using_db(conn).delete():
+            return Outcome.refused(("id",), f"No product with id {product_id}.", UserErrorCode.NOT_FOUND)
+        await data_changed(conn, Resource.PRODUCTS)
     return Outcome(product_id)

@@ -10,9 +10,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from auth.resources import Resource
 from models import CmsPage
+from models.data_version import data_changed
 from models.sql import fetch_one
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
@@ -124,7 +126,9 @@ async def create_page(changes: PageChanges) -> Outcome[Row]:
     if check.problems:
         return Outcome(problems=check.problems)
     try:
-        page = await CmsPage.create(**values)
+        async with in_transaction() as conn:
+            page = await CmsPage.create(using_db=conn, **values)
+            await data_changed(conn, Resource.CMS_PAGES)
     except IntegrityError:
         return _duplicate(values.get("identifier"))
     return Outcome(_page_row(page))
@@ -141,7 +145,9 @@ async def update_page(page_id: int, changes: PageChanges) -> Outcome[Row]:
     for key, value in values.items():
         setattr(page, key, value)
     try:
-        await page.save()
+        async with in_transaction() as conn:
+            await page.save(using_db=conn)
+            await data_changed(conn, Resource.CMS_PAGES)
     except IntegrityError:
         return _duplicate(values.get("identifier"))
     return Outcome(_page_row(page))
@@ -149,6 +155,8 @@ async def update_page(page_id: int, changes: PageChanges) -> Outcome[Row]:
 
 async def delete_page(page_id: int) -> Outcome[int]:
     """The deleted page's id."""
-    if not await CmsPage.filter(id=page_id).delete():
-        return Outcome.refused(("id",), f"No CMS page with id {page_id}.", UserErrorCode.NOT_FOUND)
+    async with in_transaction() as conn:
+        if not await CmsPage.filter(id=page_id).using_db(conn).delete():
+            return Outcome.refused(("id",), f"No CMS page with id {page_id}.", UserErrorCode.NOT_FOUND)
+        await data_changed(conn, Resource.CMS_PAGES)
     return Outcome(page_id)

@@ -1,4 +1,5 @@
-"""Reading and changing store configuration (guest access, OAuth settings, admin security, rate limits)."""
+"""Reading and changing store configuration (guest access, OAuth settings, admin security, rate limits, HTTP
+caching)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,14 @@ async def update_rate_limit_config(
     """Write the changed query cost and throttling settings and reset those using the system value, all or (on
     any problem) none."""
     return await _write_section(context, changes, use_system_value, "graphql")
+
+
+async def update_caching_config(
+    context: Context, changes: Mapping[str, int | None], use_system_value: Sequence[str] = ()
+) -> Outcome[dict[str, str]]:
+    """Write the changed HTTP caching settings and reset those using the system value, all or (on any problem)
+    none."""
+    return await _write_section(context, changes, use_system_value, "system")
 
 
 async def _write_section(

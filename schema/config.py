@@ -133,6 +133,27 @@ class RateLimitConfig:
         return RateLimitConfig.from_config(SYSTEM_VALUES)
 
 
+@strawberry.type(
+    description="Advanced > System > Full Page Cache, for GraphQL GET answers: how long browsers, proxies and CDNs "
+    "may keep an answer that every guest would get alike (see docs/caching.md)."
+)
+class CachingConfig:
+    public_max_age: int = setting_field("public_max_age")
+    stale_while_revalidate: int = setting_field("stale_while_revalidate")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> CachingConfig:
+        return cls(**section_values(config, "system"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("system")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> CachingConfig:
+        return CachingConfig.from_config(SYSTEM_VALUES)
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -150,6 +171,10 @@ class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
     async def rate_limits(self, info: strawberry.Info) -> RateLimitConfig | None:
         return RateLimitConfig.from_config(await info.context.config())
+
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
+    async def caching(self, info: strawberry.Info) -> CachingConfig | None:
+        return CachingConfig.from_config(await info.context.config())
 
 
 @strawberry.input
@@ -188,6 +213,19 @@ class UpdateRateLimitConfigInput:
     guest_bucket_size: int | None = None
     guest_restore_rate: int | None = None
     use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
+@strawberry.input
+class UpdateCachingConfigInput:
+    public_max_age: int | None = None
+    stale_while_revalidate: int | None = None
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
+@strawberry.type
+class UpdateCachingConfigPayload:
+    caching: CachingConfig | None
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -280,3 +318,17 @@ class ConfigMutation:
         outcome = await resolve.update_rate_limit_config(info.context, changes, resets)
         rate_limits = None if outcome.problems else RateLimitConfig.from_config(await info.context.config())
         return UpdateRateLimitConfigPayload(rate_limits=rate_limits, user_errors=user_errors(outcome.problems))
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.CONFIG_WEBAPI)],
+        description="Change how long HTTP caches may keep public GraphQL answers; fields left out keep their values. "
+        "Nothing is saved on errors. Like every setting, a change empties the response caches.",
+    )
+    async def update_caching_config(
+        self, info: strawberry.Info, input: UpdateCachingConfigInput
+    ) -> UpdateCachingConfigPayload:
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_caching_config(info.context, changes, resets)
+        caching = None if outcome.problems else CachingConfig.from_config(await info.context.config())
+        return UpdateCachingConfigPayload(caching=caching, user_errors=user_errors(outcome.problems))
