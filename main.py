@@ -83,14 +83,9 @@ def create_app(
     schema = schema or build_schema(settings)
     origins = PublicOrigins(settings.store_base_url, settings.allowed_hosts)
     buckets = bucket_store(settings.redis_url, settings.redis_key_prefix)
+    caching = caching_for(schema, settings) if getattr(schema, "access_policy", None) else None
     graphql = PrincipalMiddleware(
-        GraphQLView(
-            schema,
-            settings,
-            ide_page=graphiql_page,
-            buckets=buckets,
-            caching=caching_for(schema, settings) if getattr(schema, "access_policy", None) else None,
-        ),
+        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets, caching=caching),
         {
             "bearer": bearer_authenticator(
                 extra_lookups=(*bearer_lookups, integration_bearer_lookup),
@@ -159,6 +154,7 @@ def create_app(
     app.state.settings = settings
     app.state.schema = schema
     app.state.metrics = metrics
+    app.state.caching = caching
     return app
 
 

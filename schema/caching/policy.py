@@ -50,8 +50,9 @@ class Sharing:
     """Whether a document's successful answers may be cached, and the cache tags they carry."""
 
     shareable: bool
-    #: The resource ids of the data it reads, and ``EVERYTHING``: what a write purges it by (``xkey``).
-    tags: tuple[str, ...] = ()
+    #: The resource ids of the data it reads, and ``EVERYTHING``, space-separated: what a write purges its answers by
+    #: (``xkey``). One string per document, shared by its answers.
+    tags: str = ""
 
 
 NOT_SHAREABLE = Sharing(False)
@@ -96,4 +97,4 @@ class CachePolicy:
         if not all(rule.guest or rule.coordinate in SHARED_PUBLIC_FIELDS for rule in rules):
             return NOT_SHAREABLE
         tags = dict.fromkeys(resource for rule in rules for resource in rule.resources)
-        return Sharing(True, (*tags, EVERYTHING))
+        return Sharing(True, " ".join((*tags, EVERYTHING)))

@@ -80,7 +80,7 @@ class ResponseCache:
 
     def answer(self, key: Key, body: bytes, sharing: Sharing) -> CachedAnswer:
         """The cacheable answer ``body`` for ``key``, kept for the next request with the same key."""
-        answer = CachedAnswer(body, body_digest(body), key[3] == GUEST, " ".join(sharing.tags))
-        size = len(body) + len(key[0]) + len(key[1]) + len(key[2]) + len(answer.digest) + len(answer.tags)
+        answer = CachedAnswer(body, body_digest(body), key[3] == GUEST, sharing.tags)
+        size = len(body) + len(key[0]) + len(key[1]) + len(key[2]) + len(answer.digest)
         self.answers.put(key, answer, size)
         return answer
