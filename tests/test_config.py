@@ -95,25 +95,31 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.ADMIN_RESTORE_RATE: "100",
         store.GUEST_BUCKET_SIZE: "400",
         store.GUEST_RESTORE_RATE: "20",
+        store.PUBLIC_MAX_AGE: "60",
+        store.STALE_WHILE_REVALIDATE: "60",
     }
 
 
 def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
     from schema.config import (
         AdminSecurityConfig,
+        CachingConfig,
         OAuthConfig,
         RateLimitConfig,
+        UpdateCachingConfigInput,
         UpdateOAuthConfigInput,
         UpdateRateLimitConfigInput,
         WebApiSecurityConfig,
     )
 
-    assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
+    attributes = [f.name for f in dataclasses.fields(store.ConfigSnapshot)]
+    assert attributes == [*(s.attribute for s in store.SETTINGS), "data_version"]  # the one that is no setting
     sections = {
         "webapi": WebApiSecurityConfig,
         "oauth": OAuthConfig,
         "admin": AdminSecurityConfig,
         "graphql": RateLimitConfig,
+        "system": CachingConfig,
     }
     about_system_values = {"uses_system_value", "system_value"}  # every section has these besides its settings
     for section, graphql_type in sections.items():
@@ -128,6 +134,9 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
     inputs = [f.python_name for f in UpdateRateLimitConfigInput.__strawberry_definition__.fields]
     assert inputs.pop() == "use_system_value"
     assert inputs == [s.name for s in store.SETTINGS if s.section == "graphql"]
+    inputs = [f.python_name for f in UpdateCachingConfigInput.__strawberry_definition__.fields]
+    assert inputs.pop() == "use_system_value"
+    assert inputs == [s.name for s in store.SETTINGS if s.section == "system"]
 
 
 def test_oauth_changes_are_checked_against_the_table() -> None:
