@@ -403,11 +403,16 @@ def _reset_admin_password(args: argparse.Namespace) -> int:
 
 def _seed_demo(args: argparse.Namespace) -> int:
     from demo import seed_demo_store
+    from models.data_version import EVERYTHING
+    from schema.caching.purge import Purger
 
     async def run() -> str:
         settings = Settings.from_env()
         async with open_database(settings):
-            return (await seed_demo_store(settings, args.products, reset=args.reset)).summary()
+            report = await seed_demo_store(settings, args.products, reset=args.reset)
+        if report.seeded:  # the response caches saw the data version move; HTTP caches are told
+            await Purger(settings.cache_purge_urls).purge([EVERYTHING])
+        return report.summary()
 
     print(asyncio.run(run()))
     return 0
