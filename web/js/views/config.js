@@ -1,5 +1,5 @@
-// Stores > Configuration > Services: Magento Web API (Web API Security), OAuth and Rate Limits (query cost and
-// throttling). Each field has Magento's
+// Stores > Configuration > Services: Magento Web API (Web API Security), OAuth, Rate Limits (query cost and
+// throttling) and HTTP Caching (how long caches may keep public GraphQL GET answers). Each field has Magento's
 // "Use system value" checkbox: ticked, nothing is stored for it and the default applies.
 
 import { fieldKey, gql } from "../api.js";
@@ -21,6 +21,26 @@ const SECTIONS = [
   ["webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
   ["oauth", "OAuth", "Magento_Integration::config_oauth"],
   ["rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
+  ["caching", "HTTP Caching", "Magento_Webapi::config_webapi"],
+];
+
+/** HTTP caching of public GraphQL GET answers: [field, label, note, kind]. */
+const CACHING_GROUPS = [
+  [
+    "Public GraphQL Answers",
+    [
+      [
+        "publicMaxAge",
+        "Max Age (seconds)",
+        "How long browsers, proxies and CDNs may reuse an answer every guest would get alike. 0: they ask each time.",
+      ],
+      [
+        "staleWhileRevalidate",
+        "Stale While Revalidate (seconds)",
+        "How much longer a cache may answer with its copy while it fetches a fresh one.",
+      ],
+    ],
+  ],
 ];
 
 /** Query cost and throttling groups and fields: [field, label, note, kind]. */
@@ -127,7 +147,9 @@ export async function renderConfig(section, resources = null) {
       ? await webApiSection()
       : section === "rate-limits"
         ? await settingsSection(RATE_LIMIT_SECTION)
-        : await settingsSection(OAUTH_SECTION);
+        : section === "caching"
+          ? await settingsSection(CACHING_SECTION)
+          : await settingsSection(OAUTH_SECTION);
   const holds = (resource) => !resources || resources.includes("Magento_Backend::all") || resources.includes(resource);
   const sectionNav = h(
     "nav",
@@ -251,6 +273,14 @@ const RATE_LIMIT_SECTION = {
   field: "rateLimits",
   mutation: "updateRateLimitConfig",
   input: "UpdateRateLimitConfigInput",
+};
+
+const CACHING_SECTION = {
+  title: "HTTP Caching",
+  groups: CACHING_GROUPS,
+  field: "caching",
+  mutation: "updateCachingConfig",
+  input: "UpdateCachingConfigInput",
 };
 
 /** A section of numbers and yes/no settings, each with "Use system value". */
