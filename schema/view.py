@@ -161,33 +161,32 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _run_get(self, request: Request) -> Response:
         """A GET request: answered from the response cache when it holds the answer, else run (and, when its
-        answer is cacheable, kept); given its caching headers either way."""
+        answer is cacheable, kept); given its caching headers either way.
+
+        The look-up reads only the query parameters it needs (the key takes ``variables`` as sent, unparsed):
+        a hit runs nothing of Strawberry's. Anything unusual (no document, extensions that are not an object, the
+        GraphiQL page) goes to Strawberry's own handling, with its messages.
+        """
         assert self.caching is not None
-        adapter = self.request_adapter_class(request)
-        if self.should_render_graphql_ide(adapter):
-            response: Response = await super().run(request)
-            return response
-        data = await self.parse_http_body(adapter)
-        if isinstance(data, list):  # batches are refused by Strawberry, with its message
-            response = await super().run(request)
-            return response
-        query, persisted = data.query, None
-        if (extension := requested(data.extensions)) is not None:
-            query, persisted = self.caching.persisted.resolve(extension, query)
+        params = request.query_params
+        query, extensions_text = params.get("query"), params.get("extensions")
+        persisted = None
+        if extensions_text:
+            extensions = self._load_json(extensions_text)
+            extension = requested(extensions) if isinstance(extensions, dict) else None
+            if extension is not None:
+                query, persisted = self.caching.persisted.resolve(extension, query)
         if query is None:
-            response = await super().run(request)
+            response: Response = await super().run(request)
             return response
         state = request.scope.setdefault("state", {})
         principal: Principal = state.get("principal", GUEST)
         config = principal.store_config or await load_config()
         state[STORE_CONFIG] = config
         responses = self.caching.responses
+        document_hash = persisted.sha256_hash if persisted else sha256_hex(query)
         key = responses.key(
-            persisted.sha256_hash if persisted else sha256_hex(query),
-            data.operation_name,
-            request.query_params.get("variables") or "",
-            principal,
-            config,
+            document_hash, params.get("operationName"), params.get("variables") or "", principal, config
         )
         found = responses.get(key)
         if found is not None:
@@ -201,28 +200,26 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["vary"] = VARY
             return response
         answer = responses.answer(key, bytes(response.body), lookup.sharing)
-        return self._cached(request, answer, config, response)
+        return self._cached(request, answer, config)
 
     @staticmethod
-    def _cached(
-        request: Request, answer: CachedAnswer, config: ConfigSnapshot, fresh: Response | None = None
-    ) -> Response:
+    def _cached(request: Request, answer: CachedAnswer, config: ConfigSnapshot) -> Response:
         """The answer to a GET request with its caching headers (``304`` when ``If-None-Match`` names it)."""
-        media_type = negotiate(request.headers.get("accept"))
-        response = fresh or Response(answer.body, 200, media_type=media_type_header(media_type))
-        headers = response.headers
-        headers["vary"] = VARY
+        headers = request.headers
+        media_type = negotiate(headers.get("accept"))
         if not answer.public:
-            headers["cache-control"] = PRIVATE
-            return response
-        etag = entity_tag(answer.digest, media_type)
-        headers["etag"] = etag
-        headers["cache-control"] = public_cache_control(config)
-        headers[TAGS_HEADER] = answer.tags
-        if not_modified(request.headers.get("if-none-match"), etag):
-            kept = {name: headers[name] for name in ("etag", "cache-control", "vary", TAGS_HEADER)}
-            return Response(status_code=304, headers=kept)
-        return response
+            caching = {"cache-control": PRIVATE, "vary": VARY}
+        else:
+            etag = entity_tag(answer.digest, media_type)
+            caching = {
+                "etag": etag,
+                "cache-control": public_cache_control(config),
+                "vary": VARY,
+                TAGS_HEADER: answer.tags,
+            }
+            if not_modified(headers.get("if-none-match"), etag):
+                return Response(status_code=304, headers=caching)
+        return Response(answer.body, 200, caching, media_type=media_type_header(media_type))
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Strawberry's (a browser's GET without a query), except for a persisted query's GET, which has none."""
