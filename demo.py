@@ -35,6 +35,7 @@ from models import (
     StoreView,
     Website,
 )
+from models.data_version import data_changed
 from models.sql import fetch_all, fetch_one
 from models.store import (
     PRODUCT_DISABLED,
@@ -218,6 +219,7 @@ async def seed_demo_store(
             for table in STORE_TABLES:
                 await conn.execute_query(f"DELETE FROM {table}")
         await _seed(conn, settings, random.Random(SEED), max(products, 0), max(customers, 1), max(orders, 0))
+        await data_changed(conn)
     return SeedReport(True, await store_counts())
 
 

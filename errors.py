@@ -51,6 +51,11 @@ class ErrorCode(enum.StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     #: Nothing is served here (GraphiQL asked for while ``GRAPHIQL=0``).
     NOT_FOUND = "NOT_FOUND"
+    #: An automatic persisted query's hash that this worker does not know: send it again with the document (HTTP
+    #: 200, as Apollo clients expect).
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    #: Persisted queries are turned off (``PERSISTED_QUERIES=0``): send the document (HTTP 200).
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
 
 
 class Refusal(Exception):

@@ -57,6 +57,7 @@ from observability.metrics import MULTIPROCESS_DIR, Metrics, metrics_route
 from resolvers.integrations.config_file import sync_config_integrations
 from resolvers.webhooks.worker import DeliveryWorker
 from schema import build_schema
+from schema.caching import caching_for
 from schema.view import GraphQLView
 from settings import SETTINGS_HELP, Settings, local_base_url, sqlite_path
 
@@ -90,8 +91,9 @@ def create_app(
     buckets = bucket_store(settings.redis_url, settings.redis_key_prefix)
     activity = ActivityCounter() if settings.activity_tracking else None
     flusher = ActivityFlusher(activity, settings.activity_flush_seconds) if activity is not None else None
+    caching = caching_for(schema, settings) if getattr(schema, "access_policy", None) else None
     graphql = PrincipalMiddleware(
-        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets, activity=activity),
+        GraphQLView(schema, settings, ide_page=graphiql_page, buckets=buckets, activity=activity, caching=caching),
         {
             "bearer": bearer_authenticator(
                 extra_lookups=(*bearer_lookups, integration_bearer_lookup),
@@ -175,6 +177,7 @@ def create_app(
     #: The writer of integrations' activity counts (None with ACTIVITY_TRACKING=0); tests flush it directly.
     app.state.activity = flusher
     app.state.webhook_deliveries = deliveries
+    app.state.caching = caching
     return app
 
 
@@ -423,11 +426,16 @@ def _reset_admin_password(args: argparse.Namespace) -> int:
 
 def _seed_demo(args: argparse.Namespace) -> int:
     from demo import seed_demo_store
+    from models.data_version import EVERYTHING
+    from schema.caching.purge import Purger
 
     async def run() -> str:
         settings = Settings.from_env()
         async with open_database(settings):
-            return (await seed_demo_store(settings, args.products, reset=args.reset)).summary()
+            report = await seed_demo_store(settings, args.products, reset=args.reset)
+        if report.seeded:  # the response caches saw the data version move; HTTP caches are told
+            await Purger(settings.cache_purge_urls).purge([EVERYTHING])
+        return report.summary()
 
     print(asyncio.run(run()))
     return 0

@@ -239,6 +239,24 @@ def parse_redis_url(raw: str | None) -> str | None:
     return text
 
 
+def parse_size(env: Mapping[str, str], name: str, default: int) -> int:
+    """A count or a number of bytes: blank means ``default``; it must be 0 or more."""
+    value = parse_int(env.get(name), default, name=name)
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
+def parse_urls(raw: str | None, *, name: str) -> tuple[str, ...]:
+    """Comma-separated ``http://`` or ``https://`` URLs (blank: none)."""
+    urls = tuple(dict.fromkeys(url.strip() for url in (raw or "").split(",") if url.strip()))
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"{name} must list http:// or https:// URLs, got {url!r}")
+    return urls
+
+
 def sqlite_path(database_url: str) -> Path | None:
     """The file behind a ``sqlite://`` URL, or None for other databases and ``:memory:``."""
     if not database_url.startswith("sqlite://"):
@@ -310,6 +328,14 @@ class Settings:
     activity_flush_seconds: int = 5
     #: This process runs a webhook delivery worker (started and stopped with the app).
     webhook_delivery: bool = True
+    #: GraphQL GET answers kept in process (0: none) and the bytes they may take.
+    response_cache_entries: int = 10_000
+    response_cache_bytes: int = 64 << 20
+    #: Automatic persisted queries registered in process (0: persisted queries are not supported) and their bytes.
+    persisted_queries: int = 5_000
+    persisted_query_bytes: int = 16 << 20
+    #: HTTP caches (Varnish with xkey) that are sent ``PURGE`` with the changed data's tags after each write.
+    cache_purge_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -386,6 +412,11 @@ class Settings:
             activity_tracking=parse_flag(env.get("ACTIVITY_TRACKING"), True),
             activity_flush_seconds=activity_flush_seconds,
             webhook_delivery=parse_flag(env.get("WEBHOOK_DELIVERY"), True),
+            response_cache_entries=parse_size(env, "RESPONSE_CACHE_ENTRIES", cls.response_cache_entries),
+            response_cache_bytes=parse_size(env, "RESPONSE_CACHE_BYTES", cls.response_cache_bytes),
+            persisted_queries=parse_size(env, "PERSISTED_QUERIES", cls.persisted_queries),
+            persisted_query_bytes=parse_size(env, "PERSISTED_QUERY_BYTES", cls.persisted_query_bytes),
+            cache_purge_urls=parse_urls(env.get("CACHE_PURGE_URLS"), name="CACHE_PURGE_URLS"),
         )
 
     @property
@@ -473,6 +504,12 @@ SETTINGS_HELP: dict[str, str] = {
     " at most this much counting (default 5)",
     "WEBHOOK_DELIVERY": "0 keeps this process from delivering webhooks (others sharing the database do)"
     " (default 1: every server process delivers)",
+    "RESPONSE_CACHE_ENTRIES": "GraphQL GET answers each process keeps in its response cache (default 10000; 0: none)",
+    "RESPONSE_CACHE_BYTES": "bytes the response cache of each process may hold (default 67108864)",
+    "PERSISTED_QUERIES": "automatic persisted queries each process keeps (default 5000; 0: not supported)",
+    "PERSISTED_QUERY_BYTES": "bytes the persisted queries of each process may hold (default 16777216)",
+    "CACHE_PURGE_URLS": "comma-separated URLs of HTTP caches (Varnish with xkey) sent PURGE with the changed data's"
+    " cache tags after each write (default none)",
 }
 
 

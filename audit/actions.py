@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     CONFIG_RATE_LIMITS_CHANGED = "config.rate_limits_changed"
     CONFIG_ACTION_LOGS_CHANGED = "config.action_logs_changed"
     CONFIG_WEBHOOKS_CHANGED = "config.webhooks_changed"
+    CONFIG_CACHING_CHANGED = "config.caching_changed"
     # The server's own keys and records.
     ENCRYPTION_KEY_ROTATED = "encryption_key.rotated"
     AUDIT_LOG_PRUNED = "audit_log.pruned"

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from audit import Action, Target, record
 from models import ConfigValue
+from models.data_version import DATA_VERSION_PATH, data_changed, data_version
 from models.sql import fetch_all, fetch_one
 from settings import parse_flag, parse_int
 
@@ -51,6 +52,10 @@ ACTIVITY_RETENTION = "oauth/activity/retention_days"
 WEBHOOK_TIMEOUT = "webhooks/delivery/timeout"
 WEBHOOK_DISABLE_AFTER = "webhooks/delivery/disable_after_failures"
 WEBHOOK_RETENTION = "webhooks/delivery/retention_days"
+PUBLIC_MAX_AGE = "system/full_page_cache/public_max_age"
+STALE_WHILE_REVALIDATE = "system/full_page_cache/stale_while_revalidate"
+#: The longest ``max-age`` and ``stale-while-revalidate`` (a year, as RFC 9111 advises for "never expires").
+MAX_CACHE_SECONDS = 31_536_000
 #: The largest bucket and restore rate a setting or an integration's override may have.
 MAX_BUCKET_SIZE = 1_000_000
 MAX_RESTORE_RATE = 100_000
@@ -68,10 +73,13 @@ class Setting:
     #: The ``ConfigSnapshot`` attribute, named with its unit.
     attribute: str
     description: str
+    #: The section it is read and written with (one GraphQL type, one update mutation, one audit action), when
+    #: that is not the path's first segment (Magento's ``system`` section holds unrelated groups).
+    group: str = ""
 
     @property
     def section(self) -> str:
-        return self.path.split("/", 1)[0]
+        return self.group or self.path.split("/", 1)[0]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,6 +390,29 @@ SETTINGS: tuple[Flag | Number | HostList, ...] = (
         description="Days finished webhook deliveries (delivered, failed or skipped) are kept in the delivery log; "
         "older ones are deleted by the delivery workers.",
     ),
+    Number(
+        "public_max_age",
+        path=PUBLIC_MAX_AGE,
+        group="caching",
+        attribute="public_max_age_seconds",
+        default=60,
+        minimum=0,
+        maximum=MAX_CACHE_SECONDS,
+        description="Seconds a browser, proxy or CDN may reuse a GraphQL GET answer that every guest would get "
+        "alike (`Cache-Control: public, max-age`); 0: they must ask again each time (a 304 when unchanged). Other "
+        "answers are never stored by them. The server's own response cache is exact whatever this says.",
+    ),
+    Number(
+        "stale_while_revalidate",
+        path=STALE_WHILE_REVALIDATE,
+        group="caching",
+        attribute="stale_while_revalidate_seconds",
+        default=60,
+        minimum=0,
+        maximum=MAX_CACHE_SECONDS,
+        description="Seconds after `publicMaxAge` during which a cache may still answer with the stored copy while "
+        "it fetches a fresh one (`stale-while-revalidate`).",
+    ),
 )
 
 #: Setting by its GraphQL field name.
@@ -431,12 +462,16 @@ class ConfigSnapshot:
     webhook_timeout_seconds: int
     webhook_disable_after_failures: int
     webhook_retention_days: int
+    public_max_age_seconds: int
+    stale_while_revalidate_seconds: int
+    #: Not a setting: the store's data version (``models.data_version``), read with the settings on every request.
+    data_version: int = 0
 
     @classmethod
     def from_values(cls, stored: Mapping[str, str | None]) -> ConfigSnapshot:
         """The snapshot of stored texts by config path; a missing or unreadable one is its default."""
         values: dict[str, Any] = {setting.attribute: setting.read(stored.get(setting.path)) for setting in SETTINGS}
-        return cls(**values)
+        return cls(**values, data_version=data_version(stored.get(DATA_VERSION_PATH)))
 
 
 #: The whole config table as one JSON object (path -> stored text), as a column of another query: a request
@@ -474,13 +509,17 @@ SECTION_ACTIONS: dict[str, Action] = {
     "graphql": Action.CONFIG_RATE_LIMITS_CHANGED,
     "system": Action.CONFIG_ACTION_LOGS_CHANGED,
     "webhooks": Action.CONFIG_WEBHOOKS_CHANGED,
+    "caching": Action.CONFIG_CACHING_CHANGED,
 }
 
 
 async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None:
     """Write config paths (one row each) and drop the rows of ``reset`` (back to the default, Magento's
     "Use system value"), in one transaction with the audit events of what that changed (one per section, the
-    settings' values old and new); unknown paths are a programming error."""
+    settings' values old and new); unknown paths are a programming error.
+
+    Any setting may change what an answer holds (guest access above all), so every write moves the data version on
+    and purges every cached answer."""
     dropped = list(reset)
     for path in [*values, *dropped]:
         if path not in DEFAULTS:
@@ -497,6 +536,7 @@ async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None
                 await ConfigValue.update_or_create(defaults={"value": value}, path=path, using_db=conn)
         after = {path: value for path, value in before.items() if path not in dropped} | values
         await _record_changes(ConfigSnapshot.from_values(before), ConfigSnapshot.from_values(after))
+        await data_changed(conn)
 
 
 def _shown(value: object) -> object:

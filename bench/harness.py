@@ -49,8 +49,20 @@ APPS = {
 
 
 def app_of(workload: str) -> str:
-    """The app (a key of ``APPS``) that serves a workload: W4 is the bare baseline, W1-W3 the server."""
-    return {"W4": "bare", "ceiling": "ceiling"}.get(workload, "app")
+    """The app (a key of ``APPS``, or ``varnish``) that serves a workload: W4 is the bare baseline, W7 Varnish in
+    front of the server, the others the server."""
+    return {"W4": "bare", "ceiling": "ceiling", "W7": "varnish"}.get(workload, "app")
+
+
+#: Workloads sent as a cacheable GET (the document in the query string) rather than a POST body.
+GET_WORKLOADS = ("W6", "W7")
+
+
+def get_path(document: str) -> str:
+    """The path of a GraphQL GET request for ``document``."""
+    from urllib.parse import urlencode
+
+    return "/graphql?" + urlencode({"query": document})
 
 
 def log(message: str) -> None:
@@ -426,6 +438,73 @@ def serving(
         server.stop()
 
 
+def varnishd() -> str | None:
+    """Where ``varnishd`` is, if installed (``/usr/sbin`` is outside some users' PATH)."""
+    return shutil.which("varnishd") or shutil.which("varnishd", path="/usr/sbin:/usr/local/sbin")
+
+
+class Varnish:
+    """``varnishd`` (docs/varnish.vcl) in front of a server, pinned to the server core (W7). Its CPU time is the
+    cache process's (the child that serves; the parent only manages it)."""
+
+    def __init__(self, backend_port: int, port: int) -> None:
+        binary = varnishd()
+        if binary is None:
+            raise SystemExit("W7 needs Varnish: apt-get install -y varnish varnish-modules")
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/graphql"
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-varnish-"))
+        vcl = (ROOT / "docs" / "varnish.vcl").read_text()
+        (self.folder / "varnish.vcl").write_text(vcl.replace('.port = "8000";', f'.port = "{backend_port}";', 1))
+        self.log_path = self.folder / "varnish.log"
+        self._log = self.log_path.open("ab")
+        command = [
+            *pinned(SERVER_CPU),
+            binary,
+            "-F",
+            "-j",
+            "none",
+            "-n",
+            str(self.folder / "work"),
+            "-a",
+            f"127.0.0.1:{port}",
+            "-T",
+            f"127.0.0.1:{free_port()}",
+            "-f",
+            str(self.folder / "varnish.vcl"),
+            "-s",
+            "malloc,256m",
+        ]
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, **session())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"varnishd exited at start; see {self.log_path}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"varnishd did not start; see {self.log_path}")
+
+    @property
+    def pid(self) -> int:
+        """The cache process (the manager's child), whose CPU time is the work done."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return int(children[0]) if children else self.process.pid
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 # ------------------------------------------------------------------------------------------ GraphQL calls
 
 
@@ -543,7 +622,7 @@ def _wrk(url: str, env: dict[str, str], connections: int, seconds: int) -> dict[
 
 
 def measure_wrk(
-    server: Server,
+    server: Server | Varnish,
     body_file: Path,
     *,
     connections: int,
@@ -553,11 +632,15 @@ def measure_wrk(
     warm_corpus: Path | None = None,
     corpus: Path | None = None,
     check_body: bool = True,
+    path: str | None = None,
 ) -> Load:
+    """``path``: a GET of that path (no body) instead of POSTing ``body_file``."""
     env = {
         "BENCH_BODY_FILE": str(body_file),
         "BENCH_AUTHORIZATION": authorization or "",
         "BENCH_CHECK_BODY": "1" if check_body else "0",
+        "BENCH_METHOD": "GET" if path else "POST",
+        "BENCH_PATH": path or "",
     }
     if warmup:
         _wrk(server.url, {**env, "BENCH_AUTH_FILE": str(warm_corpus or "")}, connections, warmup)
@@ -589,9 +672,14 @@ def run_loadgen(spec: dict[str, Any]) -> dict[str, Any]:
         return json.loads(out_path.read_text())
 
 
-def load_template(name: str, body: str, authorization: str | None = None, corpus: Path | None = None) -> dict[str, Any]:
-    """A bench/loadgen.py request template: one body, a fixed Authorization or one per request from ``corpus``."""
+def load_template(
+    name: str, body: str, authorization: str | None = None, corpus: Path | None = None, path: str | None = None
+) -> dict[str, Any]:
+    """A bench/loadgen.py request template: one body, a fixed Authorization or one per request from ``corpus``;
+    with ``path``, a GET of that path instead."""
     template: dict[str, Any] = {"name": name, "body": body}
+    if path:
+        template.update(method="GET", path=path, body="")
     if authorization:
         template["headers"] = {"Authorization": authorization}
     if corpus:
@@ -600,7 +688,7 @@ def load_template(name: str, body: str, authorization: str | None = None, corpus
 
 
 def measure_python(
-    server: Server,
+    server: Server | Varnish,
     body: str,
     *,
     connections: int,
@@ -609,6 +697,7 @@ def measure_python(
     authorization: str | None = None,
     corpus: Path | None = None,
     check_body: bool = True,
+    path: str | None = None,
 ) -> Load:
     raw = run_loadgen(
         {
@@ -619,7 +708,7 @@ def measure_python(
             "duration": duration,
             "server_pid": server.pid,
             "check_body": check_body,
-            "templates": [load_template("load", body, authorization, corpus)],
+            "templates": [load_template("load", body, authorization, corpus, path)],
         }
     )
     kind = raw["kinds"]["load"]

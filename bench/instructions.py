@@ -1,4 +1,4 @@
-"""Instructions per request for W1-W4, counted with callgrind: slow, but the same count run after run.
+"""Instructions per request for W1-W6, counted with callgrind: slow, but the same count run after run.
 
 Timing ratios swing by 10-20 % between rounds on a shared 2-core machine, and hardware counters are not
 available there; valgrind's count of executed instructions is. Each workload gets a fresh server process:
@@ -174,7 +174,7 @@ def count_workloads(
                     assert store.credentials is not None
                     url = f"http://127.0.0.1:{port}/graphql"
                     corpus = h.sign_corpus(store.credentials, url, warmup + requests, Path(tmp) / "corpus")
-                template = h.load_template(workload, body, store.bearer(workload), corpus)
+                template = h.load_template(workload, body, store.bearer(workload), corpus, store.get_path(workload))
                 out_file = out_dir / f"{workload}-run{run}.callgrind"
                 app = h.app_of(workload)
                 dumps.append(count(app, store.env, template, out_file, port=port, warmup=warmup, requests=requests))

@@ -15,6 +15,7 @@ Run as a separate process, pinned to its own core::
      "templates": [{"name": "W1", "weight": 1, "body": "...", "headers": {"Authorization": "..."},
                     "auth_file": null, "modulo": 1000}]}
 
+A template with ``"method": "GET"`` and a ``path`` (``/graphql?query=...``) sends no body (cacheable reads).
 ``expect`` (optional) is text a good response body contains. A template's ``auth_file`` holds one
 ``Authorization`` value per line, each used once (pre-signed OAuth headers). In a body, ``@N@`` becomes
 a counter unique to the request and ``@M@`` the counter modulo ``modulo``, plus one (for writes that
@@ -86,12 +87,16 @@ class Source:
         self.templates: list[Template] = []
         weights: list[int] = []
         for raw in spec["templates"]:
-            headers = {"Host": host, "Content-Type": "application/json", **raw.get("headers", {})}
+            method = raw.get("method", "POST")
+            # A GET (a cacheable query) has its document in the path and no body.
+            content = {"Content-Type": "application/json"} if method == "POST" else {}
+            headers = {"Host": host, **content, **raw.get("headers", {})}
             auth = None
             if raw.get("auth_file"):
                 auth = Path(raw["auth_file"]).read_text().splitlines()
-            body = raw["body"]
-            head = f"POST {spec.get('path', '/graphql')} HTTP/1.1\r\n" + "".join(
+            body = raw.get("body", "")
+            path = raw.get("path") or spec.get("path", "/graphql")
+            head = f"{method} {path} HTTP/1.1\r\n" + "".join(
                 f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "authorization"
             )
             if "Authorization" in headers and auth is None:

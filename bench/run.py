@@ -8,8 +8,10 @@
 Workloads (all the same document, ``products(first: 20)`` with SKU, name, price and category names):
 W1 guest (guest access on), W2 admin bearer token, W3 integration signed with OAuth 1.0a (HMAC-SHA256,
 every request with its own nonce, pre-signed), W4 the bare app (bench/bare_app.py: same types and
-resolvers, no authentication or access checks). W1-W3 are reported as a ratio to W4 of the same round,
-median over the rounds. The ceiling is a bare Starlette endpoint with a fixed body.
+resolvers, no authentication or access checks), W5 the W3 integration with an OAuth 2.0 bearer token, W6 the
+W1 document as a cacheable GET answered from the server's response cache, W7 the same GET through Varnish
+(docs/varnish.vcl) in front of the server (needs varnishd). The others are reported as a ratio to W4 of the same
+round, median over the rounds. The ceiling is a bare Starlette endpoint with a fixed body.
 
 The store is seeded with ``python main.py seed-demo`` into a fresh database. Each app (the server, the bare
 app, the ceiling) runs as a real uvicorn process (one worker, uvloop, httptools, no access log) pinned to
@@ -48,9 +50,13 @@ NAMES = {
     "W3": "integration OAuth 1.0a",
     "W4": "bare baseline",
     "W5": "integration OAuth 2.0 bearer",
+    "W6": "guest GET, response cache",
+    "W7": "guest GET through Varnish",
     "ceiling": "ceiling (Starlette)",
 }
-TARGETS = {"W1": 0.95, "W2": 0.95, "W3": 0.85, "W5": 0.9}
+#: Ratios to W4 (W6: 20 times W4's requests per second, issue 17).
+TARGETS = {"W1": 0.95, "W2": 0.95, "W3": 0.85, "W5": 0.9, "W6": 20.0}
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 PAGE_SIZES = (5, 20, 100)
 INTEGRATION_NAME = "Benchmark catalog reader"
 
@@ -200,6 +206,10 @@ class Store:
             raise SystemExit(f"/oauth2/token: {response.status_code} {response.text[:300]}")
         return str(response.json()["access_token"])
 
+    def get_path(self, workload: str) -> str | None:
+        """The path a GET workload requests (None: the workload POSTs its body)."""
+        return h.get_path(self.document) if workload in h.GET_WORKLOADS else None
+
     def body_file(self, document: str) -> Path:
         path = self.body_dir / f"body-{abs(hash(document))}.json"
         if not path.exists():
@@ -259,6 +269,7 @@ class Store:
                     raise SystemExit(f"a replayed OAuth request got {replay.status_code}, not 401")
             h.check_cost(workload, body)
             self.answers[workload] = body["data"]
+        self._check_cached_get(products)
         if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.charges_redis(lambda: self._post("W1")):
             raise SystemExit("throttling is on with --redis-url, but no bucket was written to Redis")
 
@@ -289,6 +300,20 @@ class Store:
                 await conn.close()
 
         asyncio.run(update())
+
+    def _check_cached_get(self, products: bool) -> None:
+        """W6's GET answers as W1's POST does, and is public (cacheable) and served again from the cache."""
+        import httpx
+
+        url = self.url.removesuffix("/graphql") + h.get_path(self.document)
+        first, again = httpx.get(url, timeout=30), httpx.get(url, timeout=30)
+        body = first.json()
+        if first.status_code != 200 or body.get("errors") or again.content != first.content:
+            raise SystemExit(f"W6 check failed: {first.status_code} {first.text[:500]}")
+        if not first.headers.get("cache-control", "").startswith("public"):
+            raise SystemExit(f"W6 check: the answer is not cacheable ({first.headers.get('cache-control')})")
+        if products and body["data"] != self._post("W1").json()["data"]:
+            raise SystemExit("W6 check: the GET answer differs from W1's")
 
     def _maintain(self) -> None:
         """Settle the freshly loaded database, so that no background maintenance lands inside a measurement."""
@@ -326,8 +351,12 @@ class Bench:
         #: The servers, started on first use and kept for a round: the workloads of a round are then measured
         #: seconds apart, on equally warm processes.
         self.servers: dict[tuple[int, str], h.Server] = {}
+        #: W7's Varnish, in front of the round's server.
+        self.cache: h.Varnish | None = None
 
-    def server(self, store: Store, app: str) -> h.Server:
+    def server(self, store: Store, app: str) -> h.Server | h.Varnish:
+        if app == "varnish":
+            return self.varnish(store)
         key = (id(store), app)
         server = self.servers.get(key)
         if server is None or server.process.poll() is not None:
@@ -339,10 +368,20 @@ class Bench:
             server = self.servers[key] = h.Server(app, env, port)
         return server
 
+    def varnish(self, store: Store) -> h.Varnish:
+        """Varnish in front of the store's server (W7), kept for the round like the servers."""
+        backend = self.server(store, "app")
+        if self.cache is None or self.cache.process.poll() is not None:
+            self.cache = h.Varnish(backend.port, h.free_port())
+        return self.cache
+
     def close(self) -> None:
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
+        if self.cache is not None:
+            self.cache.stop()
+            self.cache = None
 
     def _corpus_size(self, seconds: float, factor: float = 1.6) -> int:
         rate = self.rates.get("W3") or max(self.rates.values(), default=1500.0)
@@ -354,6 +393,7 @@ class Bench:
         app = h.app_of(workload)
         body_file = store.body_file(store.document)
         authorization = store.bearer(workload)
+        path = store.get_path(workload)
         for attempt in range(2):
             warm_corpus = corpus = None
             if workload == "W3":
@@ -389,6 +429,7 @@ class Bench:
                     warm_corpus=warm_corpus,
                     corpus=corpus,
                     check_body=workload != "ceiling",
+                    path=path,
                 )
             else:
                 load = h.measure_python(
@@ -400,6 +441,7 @@ class Bench:
                     authorization=authorization,
                     corpus=corpus,
                     check_body=workload != "ceiling",
+                    path=path,
                 )
             if sampler is not None:
                 _out, problems = sampler.communicate(timeout=60)
@@ -607,9 +649,17 @@ def save(kind: str, store: Store, payload: dict[str, Any], save_latest: bool) ->
 def run_main(args: argparse.Namespace, generator: str) -> int:
     database = h.Database.choose(args.database, "bench")
     store = Store(database, args.products, args.port or h.free_port()).prepare(query=args.query)
-    available = {"W3": store.credentials is not None, "W5": store.oauth2_token is not None}
-    workloads = [w for w in ("W4", "W1", "W2", "W3", "W5") if w in args.workloads and available.get(w, True)]
-    sql = count_statements(store, workloads, args.query) if not args.no_sql_count else None
+    available = {
+        "W3": store.credentials is not None,
+        "W5": store.oauth2_token is not None,
+        "W7": h.varnishd() is not None,
+    }
+    if "W7" in args.workloads and not available["W7"]:
+        h.log("  no varnishd here, so no W7 (apt-get install -y varnish varnish-modules)")
+    first = ("W4", "W1", "W2", "W3", "W5", "W6", "W7")
+    workloads = [w for w in first if w in args.workloads and available.get(w, True)]
+    in_process = [w for w in workloads if w != "W7"]  # Varnish is no part of the app
+    sql = count_statements(store, in_process, args.query) if not args.no_sql_count else None
     bench = Bench(args, generator)
     runs: list[dict[str, Any]] = []
     try:
@@ -626,7 +676,7 @@ def run_main(args: argparse.Namespace, generator: str) -> int:
     if args.instructions:
         counted = instructions.measure(
             store,
-            workloads,
+            in_process,
             runs=args.instruction_runs,
             warmup=args.instruction_warmup,
             requests=args.instruction_requests,
@@ -923,8 +973,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workloads",
         type=lambda s: [w.strip() for w in s.split(",")],
-        default=["W1", "W2", "W3", "W4", "W5"],
-        help="comma-separated subset of W1,W2,W3,W4,W5 (W4 is needed for the ratios)",
+        default=list(WORKLOADS),
+        help="comma-separated subset of W1,W2,W3,W4,W5,W6,W7 (W4 is needed for the ratios)",
     )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the bare Starlette ceiling")
     parser.add_argument("--no-sql-count", action="store_true", help="skip counting SQL statements per request")
@@ -1003,7 +1053,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    unknown = set(args.workloads) - {"W1", "W2", "W3", "W4", "W5"}
+    unknown = set(args.workloads) - set(WORKLOADS)
     if unknown:
         raise SystemExit(f"unknown workloads: {', '.join(sorted(unknown))}")
     if "W4" not in args.workloads:

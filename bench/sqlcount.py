@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import OAuthCredentials, module_main, products_document, signed_headers
+from bench.harness import GET_WORKLOADS, OAuthCredentials, get_path, module_main, products_document, signed_headers
 
 EXECUTE_METHODS = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
 TRANSACTION_METHODS = ("begin", "commit", "rollback")
@@ -115,6 +115,13 @@ class InProcess:
             return {"Authorization": signed_headers(self.credentials, self.url, 1)[0]}
         return {}
 
+    async def send(self, workload: str, document: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """``document`` as the workload sends it: a GET (W6) or a POST, with its headers."""
+        client, sent = self.client(workload), {**self.headers(workload), **(headers or {})}
+        if workload in GET_WORKLOADS:
+            return await client.get(get_path(document), headers=sent)
+        return await client.post("/graphql", json={"query": document}, headers=sent)
+
 
 def _view_of(app: Any) -> Any:
     """The GraphQL view served at the app's first route."""
@@ -156,7 +163,6 @@ async def count(spec: dict[str, Any]) -> dict[str, Any]:
     async with in_process(spec) as apps:
         results: dict[str, Any] = {"extensions": apps.extensions}
         for workload in spec["workloads"]:
-            client = apps.client(workload)
             per_size: dict[str, Any] = {}
             for first in spec["page_sizes"]:
                 document = spec.get("query") or products_document(first)
@@ -164,7 +170,7 @@ async def count(spec: dict[str, Any]) -> dict[str, Any]:
                 statements: list[str] = []
                 for attempt in range(1 + spec["repeat"]):
                     counter.statements.clear()
-                    response = await client.post("/graphql", json={"query": document}, headers=apps.headers(workload))
+                    response = await apps.send(workload, document)
                     body = response.json()
                     if response.status_code != 200 or body.get("errors"):
                         raise SystemExit(f"{workload} first={first}: {response.status_code} {response.text[:500]}")

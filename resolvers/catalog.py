@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from auth.resources import Resource
 from errors import bad_user_input
 from models import Category, Product, ProductCategory
+from models.data_version import data_changed
 from models.sql import fetch_all, fetch_one, like_pattern, placeholders
 from models.store import (
     PRODUCT_ENABLED,
@@ -267,6 +268,7 @@ async def create_product(changes: ProductChanges) -> Outcome[Row]:
             product = await Product.create(using_db=events.conn, **checked.values)
             await _link_categories(product.id, checked.category_ids or [], events.conn)
             await events.record(WebhookEventType.PRODUCT_CREATED, _product_row(product))
+            await data_changed(events.conn, Resource.PRODUCTS)
     except IntegrityError:
         return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
     return Outcome(_product_row(product))
@@ -289,6 +291,7 @@ async def update_product(product_id: int, changes: ProductChanges) -> Outcome[Ro
                 await ProductCategory.filter(product_id=product_id).using_db(events.conn).delete()
                 await _link_categories(product_id, checked.category_ids, events.conn)
             await events.record(WebhookEventType.PRODUCT_UPDATED, _product_row(product))
+            await data_changed(events.conn, Resource.PRODUCTS)
     except IntegrityError:
         return Outcome.refused(("input", "sku"), _sku_taken(checked.values.get("sku")), UserErrorCode.UNIQUE)
     return Outcome(_product_row(product))
@@ -312,6 +315,7 @@ async def delete_product(product_id: int) -> Outcome[int]:
         deleted = await fetch_all(_DELETE_PRODUCT, product_id, conn=events.conn)
         if deleted:
             await events.record(WebhookEventType.PRODUCT_DELETED, deleted[0])
+            await data_changed(events.conn, Resource.PRODUCTS)
     if not deleted:
         return Outcome.refused(("id",), f"No product with id {product_id}.", UserErrorCode.NOT_FOUND)
     return Outcome(product_id)

@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError
 
 from auth.resources import Resource
 from models import CmsPage
+from models.data_version import data_changed
 from models.sql import fetch_all, fetch_one
 from resolvers.pagination import Ordering, Page, keyset_page
 from resolvers.problems import Outcome, UserErrorCode
@@ -129,6 +130,7 @@ async def create_page(changes: PageChanges) -> Outcome[Row]:
         async with outbox.transaction() as events:
             page = await CmsPage.create(using_db=events.conn, **values)
             await events.record(WebhookEventType.CMS_PAGE_CREATED, _page_row(page))
+            await data_changed(events.conn, Resource.CMS_PAGES)
     except IntegrityError:
         return _duplicate(values.get("identifier"))
     return Outcome(_page_row(page))
@@ -148,6 +150,7 @@ async def update_page(page_id: int, changes: PageChanges) -> Outcome[Row]:
         async with outbox.transaction() as events:
             await page.save(using_db=events.conn)
             await events.record(WebhookEventType.CMS_PAGE_UPDATED, _page_row(page))
+            await data_changed(events.conn, Resource.CMS_PAGES)
     except IntegrityError:
         return _duplicate(values.get("identifier"))
     return Outcome(_page_row(page))
@@ -163,6 +166,7 @@ async def delete_page(page_id: int) -> Outcome[int]:
         deleted = await fetch_all(_DELETE_PAGE, page_id, conn=events.conn)
         if deleted:
             await events.record(WebhookEventType.CMS_PAGE_DELETED, deleted[0])
+            await data_changed(events.conn, Resource.CMS_PAGES)
     if not deleted:
         return Outcome.refused(("id",), f"No CMS page with id {page_id}.", UserErrorCode.NOT_FOUND)
     return Outcome(page_id)

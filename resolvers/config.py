@@ -1,5 +1,5 @@
 """Reading and changing store configuration (guest access, OAuth settings, admin security, rate limits,
-webhook deliveries)."""
+webhook deliveries, HTTP caching, the audit trail's retention)."""
 
 from __future__ import annotations
 
@@ -118,6 +118,14 @@ async def update_webhook_config(
     """Write the changed webhook delivery settings and reset those using the system value, all or (on any
     problem) none."""
     return await _write_section(context, changes, use_system_value, "webhooks")
+
+
+async def update_caching_config(
+    context: Context, changes: Mapping[str, int | None], use_system_value: Sequence[str] = ()
+) -> Outcome[dict[str, str]]:
+    """Write the changed HTTP caching settings and reset those using the system value, all or (on any problem)
+    none."""
+    return await _write_section(context, changes, use_system_value, "caching")
 
 
 async def _write_section(

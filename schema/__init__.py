@@ -37,6 +37,7 @@ from schema.cms import CmsMutation, CmsQuery
 from schema.config import ConfigMutation, ConfigQuery
 from schema.customers import CustomerQuery
 from schema.errors import MaskUnexpectedErrors, log_errors, with_code
+from schema.execution import PlainLeafExecution, mark_plain_leaves
 from schema.integrations import IntegrationMutation, IntegrationQuery
 from schema.introspection import introspection_policy
 from schema.rate_limits import RateLimitQuery
@@ -99,12 +100,15 @@ class Schema(strawberry.Schema):
             types=types,
             extensions=schema_extensions(settings, access_control=AccessControl if access_control else None),
             config=StrawberryConfig(relay_max_results=settings.max_page_size),
+            execution_context_class=PlainLeafExecution,
         )
         self.access_policy: AccessPolicy | None = (
             AccessPolicy(self._schema, max_page_size=settings.max_page_size) if access_control else None
         )
         #: Webhook subscription documents (checked at save, run at delivery); the server's own schema has them.
         self.webhooks: WebhookDocuments | None = None
+        # After the access guards are in place: a guarded field is no plain leaf.
+        mark_plain_leaves(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         log_errors(errors)

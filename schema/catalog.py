@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -23,6 +23,7 @@ from resolvers.problems import Outcome
 from schema.core import UserError, user_errors
 from schema.directives import Resource, requires
 from schema.pagination import PAGE_DESCRIPTION, Connection, connection
+from schema.selections import selects
 
 
 @strawberry.enum(description="Enable Product.")
@@ -106,11 +107,21 @@ class Product:
             updated_at=as_datetime(row["updated_at"]),
         )
 
+    #: The product's category rows when its page loaded them for every product at once (None: load on demand).
+    category_rows: strawberry.Private[list[dict[str, Any]] | None] = None
+
     @strawberry.field(
         extensions=[requires(Resource.CATEGORIES, guest=True)],
         description="The categories the product is in (guests see active ones only).",
     )
-    async def categories(self, info: strawberry.Info) -> list[Category] | None:
+    def categories(self, info: strawberry.Info) -> list[Category] | None:
+        # Rows its page loaded are answered at once: no awaitable per product for graphql-core to complete. Else
+        # the request's DataLoader batches the products' look-ups (an awaitable, which graphql-core awaits).
+        if self.category_rows is not None:
+            return [Category.from_row(row) for row in self.category_rows]
+        return cast("list[Category]", self._load_categories(info))
+
+    async def _load_categories(self, info: strawberry.Info) -> list[Category]:
         rows = await resolve.product_categories(info.context).load(self.id)
         return [Category.from_row(row) for row in rows]
 
@@ -157,6 +168,12 @@ class DeleteProductPayload:
     user_errors: list[UserError]
 
 
+def _denied(info: strawberry.Info, coordinate: str) -> bool:
+    """Whether access control refused ``coordinate`` for this operation (its guard raises; nothing to load)."""
+    denied = info.context.denied
+    return denied is not None and coordinate in denied
+
+
 def _changes(data: CreateProductInput | UpdateProductInput) -> resolve.ProductChanges:
     return resolve.ProductChanges(
         sku=data.sku,
@@ -192,7 +209,14 @@ class CatalogQuery:
             resolve.ProductFilter(filter.search, filter.category_id, filter.skus) if filter else resolve.ProductFilter()
         )
         page = await resolve.products_page(info.context, criteria, first, after)
-        return connection(page, Product.from_row)
+        products = connection(page, Product.from_row)
+        if selects(info, "edges", "node", "categories") and not _denied(info, "Product.categories"):
+            # The page's categories in the page's own batch (the DataLoader's, one query) rather than one awaitable
+            # per product.
+            loaded = await resolve.product_categories(info.context).load_many([e.node.id for e in products.edges])
+            for edge, rows in zip(products.edges, loaded, strict=True):
+                edge.node.category_rows = rows
+        return products
 
     @strawberry.field(
         extensions=[requires(Resource.PRODUCTS, guest=True)],

@@ -174,6 +174,27 @@ class WebhookConfig:
         return WebhookConfig.from_config(SYSTEM_VALUES)
 
 
+@strawberry.type(
+    description="Advanced > System > Full Page Cache, for GraphQL GET answers: how long browsers, proxies and CDNs "
+    "may keep an answer that every guest would get alike (see docs/caching.md)."
+)
+class CachingConfig:
+    public_max_age: int = setting_field("public_max_age")
+    stale_while_revalidate: int = setting_field("stale_while_revalidate")
+
+    @classmethod
+    def from_config(cls, config: ConfigSnapshot) -> CachingConfig:
+        return cls(**section_values(config, "caching"))
+
+    @strawberry.field(description=USES_SYSTEM_VALUE)
+    async def uses_system_value(self) -> list[str]:
+        return await system_value_fields("caching")
+
+    @strawberry.field(description=SYSTEM_VALUE)
+    def system_value(self) -> CachingConfig:
+        return CachingConfig.from_config(SYSTEM_VALUES)
+
+
 @strawberry.type(description="Store configuration; each section carries its own access rule.")
 class Config:
     @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
@@ -199,6 +220,10 @@ class Config:
     @strawberry.field(extensions=[admin_only(Resource.INTEGRATIONS)])
     async def webhooks(self, info: strawberry.Info) -> WebhookConfig | None:
         return WebhookConfig.from_config(await info.context.config())
+
+    @strawberry.field(extensions=[admin_only(Resource.CONFIG_WEBAPI)])
+    async def caching(self, info: strawberry.Info) -> CachingConfig | None:
+        return CachingConfig.from_config(await info.context.config())
 
 
 @strawberry.input
@@ -254,6 +279,13 @@ class UpdateWebhookConfigInput:
     use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
 
 
+@strawberry.input
+class UpdateCachingConfigInput:
+    public_max_age: int | None = None
+    stale_while_revalidate: int | None = None
+    use_system_value: list[str] | None = strawberry.field(default=None, description=USE_SYSTEM_VALUE)
+
+
 @strawberry.type
 class UpdateActionLogConfigPayload:
     action_logs: ActionLogConfig | None
@@ -263,6 +295,12 @@ class UpdateActionLogConfigPayload:
 @strawberry.type
 class UpdateWebhookConfigPayload:
     webhooks: WebhookConfig | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class UpdateCachingConfigPayload:
+    caching: CachingConfig | None
     user_errors: list[UserError]
 
 
@@ -385,3 +423,17 @@ class ConfigMutation:
         outcome = await resolve.update_webhook_config(info.context, changes, resets)
         webhooks = None if outcome.problems else WebhookConfig.from_config(await info.context.config())
         return UpdateWebhookConfigPayload(webhooks=webhooks, user_errors=user_errors(outcome.problems))
+
+    @strawberry.mutation(
+        extensions=[admin_only(Resource.CONFIG_WEBAPI)],
+        description="Change how long HTTP caches may keep public GraphQL answers; fields left out keep their values. "
+        "Nothing is saved on errors. Like every setting, a change empties the response caches.",
+    )
+    async def update_caching_config(
+        self, info: strawberry.Info, input: UpdateCachingConfigInput
+    ) -> UpdateCachingConfigPayload:
+        changes = dataclasses.asdict(input)
+        resets = [SETTING_BY_FIELD.get(name, name) for name in changes.pop("use_system_value") or []]
+        outcome = await resolve.update_caching_config(info.context, changes, resets)
+        caching = None if outcome.problems else CachingConfig.from_config(await info.context.config())
+        return UpdateCachingConfigPayload(caching=caching, user_errors=user_errors(outcome.problems))

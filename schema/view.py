@@ -17,10 +17,17 @@ It follows the GraphQL-over-HTTP specification (the 2025 drafts), through Strawb
 It also builds each request's ``Context`` (the principal comes from ``auth.middleware.PrincipalMiddleware``),
 masks the errors of every result once more (see ``schema.errors`` for why) and answers HTTP 503 with a
 ``Retry-After`` while the database is away, 429 while the client is throttled.
+
+Caching (``schema.caching``, given as ``caching``): a GET query is looked up in the response cache before anything
+else runs, by a key that needs only the request and the store's settings (which the request reads anyway), and a
+cacheable answer is kept and given its HTTP caching headers after it has run; every other GET answer is
+``private, no-store``. Documents may come from persisted queries (``extensions.persistedQuery``), over GET or POST.
+After a POST that wrote data, the HTTP caches in front are sent a purge for the tags of what changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -35,12 +42,19 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET
 
 from auth.activity import ActivityCounter
 from auth.buckets import BucketStore
-from auth.principal import GUEST
+from auth.config import ConfigSnapshot, load_config
+from auth.principal import GUEST, Principal
 from errors import ErrorCode
 from media import GRAPHQL_RESPONSE_JSON, JSON, error_response, media_type_header, negotiate
+from models.data_version import CHANGED
+from schema.caching import Caching
+from schema.caching.http import PRIVATE, TAGS_HEADER, VARY, entity_tag, not_modified, public_cache_control
+from schema.caching.persisted import ERROR_CACHE_CONTROL, PersistedQueryError, requested, sha256_hex
+from schema.caching.responses import CachedAnswer, CacheLookup
 from schema.context import Context
 from schema.errors import RETRY_AFTER, mask_unexpected, with_request_code
 from schema.introspection import allowed, without_suggestions
@@ -72,6 +86,12 @@ class RequestRefused(HTTPException):
         self.headers = headers or {}
 
 
+#: Where a GET request's ``CacheLookup`` waits in the request's scope state for its answer.
+LOOKUP = "response_cache_lookup"
+#: Where the store's settings read before execution wait for the request's ``Context``.
+STORE_CONFIG = "store_config"
+
+
 def is_request_error(result: ExecutionResult) -> bool:
     """The operation never ran: no data, and no error at a field's path (field errors always have one)."""
     return bool(result.errors) and result.data is None and not any(error.path for error in result.errors or ())
@@ -87,12 +107,14 @@ class GraphQLView(GraphQL[Context, None]):
         ide_page: Callable[[], Response] | None = None,
         buckets: BucketStore | None = None,
         activity: ActivityCounter | None = None,
+        caching: Caching | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.ide_page = ide_page
         self.buckets = buckets
         self.activity = activity
+        self.caching = caching
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """The app's own GraphiQL page (``ide_page``: served from this origin under a strict CSP), not
@@ -107,6 +129,10 @@ class GraphQLView(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         try:
             response = await self.run(request)
+        except PersistedQueryError as problem:
+            media_type = negotiate(request.headers.get("accept"))
+            uncached = {"cache-control": ERROR_CACHE_CONTROL, "vary": VARY}
+            response = error_response(problem.status, problem.message, problem.code, media_type, uncached)
         except HTTPException as refused:
             code: ErrorCode | str = ErrorCode.BAD_REQUEST
             headers: dict[str, str] = {}
@@ -120,8 +146,91 @@ class GraphQLView(GraphQL[Context, None]):
             response = error_response(refused.status_code, refused.reason, code, media_type, headers)
         await response(scope, receive, send)
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's, with the response cache in front of GET queries and purges after writes."""
+        if request.method == "GET" and self.caching is not None:
+            return await self._run_get(request)
+        if request.method != "POST" or self.caching is None:
+            return await super().run(request, context, root_value)
+        changed: set[str] = set()
+        token = CHANGED.set(changed)
+        try:
+            response = await super().run(request, context, root_value)
+        finally:
+            CHANGED.reset(token)
+        if changed:
+            await self.caching.purger.purge(changed)
+        return response
+
+    async def _run_get(self, request: Request) -> Response:
+        """A GET request: answered from the response cache when it holds the answer, else run (and, when its
+        answer is cacheable, kept); given its caching headers either way.
+
+        The look-up reads only the query parameters it needs (the key takes ``variables`` as sent, unparsed):
+        a hit runs nothing of Strawberry's. Anything unusual (no document, extensions that are not an object, the
+        GraphiQL page) goes to Strawberry's own handling, with its messages.
+        """
+        assert self.caching is not None
+        params = request.query_params
+        query, extensions_text = params.get("query"), params.get("extensions")
+        persisted = None
+        if extensions_text:
+            extensions = self._load_json(extensions_text)
+            extension = requested(extensions) if isinstance(extensions, dict) else None
+            if extension is not None:
+                query, persisted = self.caching.persisted.resolve(extension, query)
+        if query is None:
+            response: Response = await super().run(request)
+            return response
+        state = request.scope.setdefault("state", {})
+        principal: Principal = state.get("principal", GUEST)
+        config = principal.store_config or await load_config()
+        state[STORE_CONFIG] = config
+        responses = self.caching.responses
+        document_hash = persisted.sha256_hash if persisted else sha256_hex(query)
+        key = responses.key(
+            document_hash, params.get("operationName"), params.get("variables") or "", principal, config
+        )
+        found = responses.get(key)
+        if found is not None:
+            if persisted is not None:  # the document has run before: it may be registered at once
+                self.caching.persisted.register(persisted)
+            return self._cached(request, found, config)
+        lookup = state[LOOKUP] = CacheLookup(key, config)
+        response = await super().run(request)
+        if lookup.sharing is None or response.status_code != 200:
+            response.headers["cache-control"] = PRIVATE
+            response.headers["vary"] = VARY
+            return response
+        answer = responses.answer(key, bytes(response.body), lookup.sharing)
+        return self._cached(request, answer, config)
+
+    @staticmethod
+    def _cached(request: Request, answer: CachedAnswer, config: ConfigSnapshot) -> Response:
+        """The answer to a GET request with its caching headers (``304`` when ``If-None-Match`` names it)."""
+        headers = request.headers
+        media_type = negotiate(headers.get("accept"))
+        if not answer.public:
+            caching = {"cache-control": PRIVATE, "vary": VARY}
+        else:
+            etag = entity_tag(answer.digest, media_type)
+            caching = {
+                "etag": etag,
+                "cache-control": public_cache_control(config),
+                "vary": VARY,
+                TAGS_HEADER: answer.tags,
+            }
+            if not_modified(headers.get("if-none-match"), etag):
+                return Response(status_code=304, headers=caching)
+        return Response(answer.body, 200, caching, media_type=media_type_header(media_type))
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Strawberry's (a browser's GET without a query), except for a persisted query's GET, which has none."""
+        return super().should_render_graphql_ide(request) and "extensions" not in request.query_params
+
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        principal = request.scope.get("state", {}).get("principal", GUEST)
+        state = request.scope.get("state", {})
+        principal = state.get("principal", GUEST)
         return Context(
             request=request,
             response=response,
@@ -129,7 +238,7 @@ class GraphQLView(GraphQL[Context, None]):
             settings=self.settings,
             buckets=self.buckets,
             activity=self.activity,
-            _config=principal.store_config,
+            _config=principal.store_config or state.get(STORE_CONFIG),
         )
 
     async def get_sub_response(self, request: Any) -> Response:
@@ -185,9 +294,14 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Strawberry's, answering a mutation over GET with 405 and ``Allow: POST`` (a 400 there)."""
+        """Strawberry's, answering a mutation over GET with 405 and ``Allow: POST`` (a 400 there); running the document
+        of a persisted query, registering it once it has run; deciding whether a GET answer may be cached."""
+        persisted = None
+        if self.caching is not None and (extension := requested(request_data.extensions)) is not None:
+            query, persisted = self.caching.persisted.resolve(extension, request_data.query)
+            request_data = dataclasses.replace(request_data, query=query)
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         except HTTPException as refused:
@@ -196,6 +310,13 @@ class GraphQLView(GraphQL[Context, None]):
                     405, "Mutations are only accepted over POST.", ErrorCode.METHOD_NOT_ALLOWED, {"allow": "POST"}
                 ) from None
             raise
+        if persisted is not None and self.caching is not None and not is_request_error(result):
+            self.caching.persisted.register(persisted)
+        lookup: CacheLookup | None = request.scope.get("state", {}).get(LOOKUP)
+        if lookup is not None and self.caching is not None and not result.errors and result.data is not None:
+            sharing = self.caching.responses.policy.sharing(request_data.query or "", request_data.operation_name)
+            lookup.sharing = sharing if sharing.shareable else None
+        return result
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Masks unexpected errors, gives request errors their codes (without suggested names for callers who may
@@ -214,6 +335,14 @@ class GraphQLView(GraphQL[Context, None]):
         response = await super().process_result(request, result)
         if request_error and negotiate(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON:
             response.pop("data", None)
+        lookup: CacheLookup | None = request.scope.get("state", {}).get(LOOKUP)
+        if lookup is not None and lookup.sharing is not None and "extensions" in response:
+            # One caller's bucket is nobody else's business: a cacheable answer is the same for every caller.
+            extensions = {k: v for k, v in (response.get("extensions") or {}).items() if k != "cost"}
+            if extensions:
+                response["extensions"] = extensions
+            else:
+                response.pop("extensions")
         return response
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:

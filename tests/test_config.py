@@ -100,14 +100,20 @@ def test_defaults_are_stored_as_magento_stores_them() -> None:
         store.WEBHOOK_TIMEOUT: "10",
         store.WEBHOOK_DISABLE_AFTER: "100",
         store.WEBHOOK_RETENTION: "30",
+        store.PUBLIC_MAX_AGE: "60",
+        store.STALE_WHILE_REVALIDATE: "60",
     }
 
 
 def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
     from schema.config import (
+        ActionLogConfig,
         AdminSecurityConfig,
+        CachingConfig,
         OAuthConfig,
         RateLimitConfig,
+        UpdateActionLogConfigInput,
+        UpdateCachingConfigInput,
         UpdateOAuthConfigInput,
         UpdateRateLimitConfigInput,
         UpdateWebhookConfigInput,
@@ -115,13 +121,16 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
         WebhookConfig,
     )
 
-    assert [f.name for f in dataclasses.fields(store.ConfigSnapshot)] == [s.attribute for s in store.SETTINGS]
+    attributes = [f.name for f in dataclasses.fields(store.ConfigSnapshot)]
+    assert attributes == [*(s.attribute for s in store.SETTINGS), "data_version"]  # the one that is no setting
     sections = {
         "webapi": WebApiSecurityConfig,
         "oauth": OAuthConfig,
         "admin": AdminSecurityConfig,
         "graphql": RateLimitConfig,
         "webhooks": WebhookConfig,
+        "caching": CachingConfig,
+        "system": ActionLogConfig,
     }
     about_system_values = {"uses_system_value", "system_value"}  # every section has these besides its settings
     for section, graphql_type in sections.items():
@@ -139,6 +148,12 @@ def test_every_setting_is_one_row_with_its_graphql_fields() -> None:
     inputs = [f.python_name for f in UpdateWebhookConfigInput.__strawberry_definition__.fields]
     assert inputs.pop() == "use_system_value"
     assert inputs == [s.name for s in store.SETTINGS if s.section == "webhooks"]
+    inputs = [f.python_name for f in UpdateCachingConfigInput.__strawberry_definition__.fields]
+    assert inputs.pop() == "use_system_value"
+    assert inputs == [s.name for s in store.SETTINGS if s.section == "caching"]
+    inputs = [f.python_name for f in UpdateActionLogConfigInput.__strawberry_definition__.fields]
+    assert inputs.pop() == "use_system_value"
+    assert inputs == [s.name for s in store.SETTINGS if s.section == "system"]
 
 
 def test_oauth_changes_are_checked_against_the_table() -> None:

@@ -1,5 +1,6 @@
 -- wrk script for bench/run.py: POST one GraphQL body, optionally with a fixed Authorization header
--- or with one pre-signed Authorization header per request (each line of BENCH_AUTH_FILE used once).
+-- or with one pre-signed Authorization header per request (each line of BENCH_AUTH_FILE used once);
+-- with BENCH_METHOD=GET, GET BENCH_PATH (the document in the query string) with no body instead.
 -- With BENCH_CHECK_BODY=1, 200 responses whose body holds "errors" are counted.
 -- done() prints one line: BENCH_RESULT {json}.
 
@@ -17,8 +18,20 @@ local function read_file(path)
 end
 
 function init(args)
-  local body = read_file(os.getenv("BENCH_BODY_FILE"))
-  local headers = { ["Content-Type"] = "application/json" }
+  local method = os.getenv("BENCH_METHOD") or "POST"
+  if method == "" then
+    method = "POST"
+  end
+  local path = os.getenv("BENCH_PATH")
+  if path == nil or path == "" then
+    path = wrk.path
+  end
+  local body = nil
+  local headers = {}
+  if method == "POST" then
+    body = read_file(os.getenv("BENCH_BODY_FILE"))
+    headers["Content-Type"] = "application/json"
+  end
   local authorization = os.getenv("BENCH_AUTHORIZATION")
   if authorization and authorization ~= "" then
     headers["Authorization"] = authorization
@@ -32,12 +45,12 @@ function init(args)
     for line in io.lines(auth_file) do
       if line ~= "" then
         headers["Authorization"] = line
-        prepared[#prepared + 1] = wrk.format("POST", wrk.path, headers, body)
+        prepared[#prepared + 1] = wrk.format(method, path, headers, body)
       end
     end
     count = #prepared
   else
-    fixed = wrk.format("POST", wrk.path, headers, body)
+    fixed = wrk.format(method, path, headers, body)
   end
 end
 

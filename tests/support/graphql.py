@@ -11,6 +11,7 @@ processes, Playwright's sync API), so the client comes in two flavours with the 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,6 +31,24 @@ class _Caller:
     def _request(self, document: str, variables: dict[str, Any] | None, headers: dict[str, str] | None) -> Any:
         sent = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return {"json": {"query": document, "variables": variables or {}}, "headers": {**sent, **(headers or {})}}
+
+    def _get_request(
+        self,
+        document: str | None,
+        variables: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        extensions: dict[str, Any] | None,
+    ) -> Any:
+        """A GET request as Apollo Client sends one: the document, variables and extensions as query parameters."""
+        sent = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        params: dict[str, str] = {}
+        if document is not None:
+            params["query"] = document
+        if variables:
+            params["variables"] = json.dumps(variables)
+        if extensions:
+            params["extensions"] = json.dumps(extensions)
+        return {"params": params, "headers": {**sent, **(headers or {})}}
 
     @staticmethod
     def _body(response: httpx.Response, expect_status: int | None) -> dict[str, Any]:
@@ -91,6 +110,17 @@ class GraphQLClient(_Caller):
         """The JSON body, asserting the HTTP status (any, if ``expect_status`` is None)."""
         return self._body(await self.post(document, variables, headers=headers), expect_status)
 
+    async def get(
+        self,
+        document: str | None,
+        variables: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """The raw response to the operation sent as a GET request (cacheable queries, persisted queries)."""
+        return await self.http.get(PATH, **self._get_request(document, variables, headers, extensions))
+
     async def data(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The ``data`` of an operation that must succeed without a GraphQL error."""
         return self._data(await self.query(document, variables))
@@ -129,6 +159,17 @@ class SyncGraphQLClient(_Caller):
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         return self._body(self.post(document, variables, headers=headers), expect_status)
+
+    def get(
+        self,
+        document: str | None,
+        variables: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        request = self._get_request(document, variables, headers, extensions)
+        return httpx.get(f"{self.base_url}{PATH}", timeout=self.timeout, **request)
 
     def data(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._data(self.query(document, variables))

@@ -37,6 +37,7 @@ const ROUTES = [
     () => renderConfig("rate-limits", layout.viewer.resources),
     "Magento_Webapi::config_webapi",
   ],
+  [/^#\/config\/caching$/, () => renderConfig("caching", layout.viewer.resources), "Magento_Webapi::config_webapi"],
   [/^#\/users$/, () => renderUsers(), USERS],
   [/^#\/users\/new$/, () => renderUserForm(null), USERS],
   [/^#\/users\/edit\/(.+)$/, (m) => renderUserForm(decodeURIComponent(m[1])), USERS],
@@ -77,6 +78,7 @@ const NAV = [
           ["#/config/webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
           ["#/config/oauth", "OAuth", "Magento_Integration::config_oauth"],
           ["#/config/rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
+          ["#/config/caching", "HTTP Caching", "Magento_Webapi::config_webapi"],
         ],
       },
       {

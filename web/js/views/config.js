@@ -1,5 +1,6 @@
-// Stores > Configuration > Services: Magento Web API (Web API Security), OAuth and Rate Limits (query cost and
-// throttling), and Advanced > System: Action Logs Archiving (the audit trail's lifetime). Each field has Magento's
+// Stores > Configuration > Services: Magento Web API (Web API Security), OAuth, Rate Limits (query cost and
+// throttling) and HTTP Caching (how long caches may keep public GraphQL GET answers), and Advanced > System:
+// Action Logs Archiving (the audit trail's lifetime). Each field has Magento's
 // "Use system value" checkbox: ticked, nothing is stored for it and the default applies.
 
 import { fieldKey, gql } from "../api.js";
@@ -21,6 +22,7 @@ const SECTIONS = [
   ["webapi", "Magento Web API", "Magento_Webapi::config_webapi"],
   ["oauth", "OAuth", "Magento_Integration::config_oauth"],
   ["rate-limits", "Rate Limits", "Magento_Webapi::config_webapi"],
+  ["caching", "HTTP Caching", "Magento_Webapi::config_webapi"],
   ["action-logs", "Action Logs Archiving", "Magento_Config::config_system"],
 ];
 
@@ -34,6 +36,25 @@ const ACTION_LOG_GROUPS = [
         "Log Entry Lifetime, Days",
         "Events older than this are deleted, oldest first, hourly; the deletion is itself an event, so the log " +
           "still verifies.",
+      ],
+    ],
+  ],
+];
+
+/** HTTP caching of public GraphQL GET answers: [field, label, note, kind]. */
+const CACHING_GROUPS = [
+  [
+    "Public GraphQL Answers",
+    [
+      [
+        "publicMaxAge",
+        "Max Age (seconds)",
+        "How long browsers, proxies and CDNs may reuse an answer every guest would get alike. 0: they ask each time.",
+      ],
+      [
+        "staleWhileRevalidate",
+        "Stale While Revalidate (seconds)",
+        "How much longer a cache may answer with its copy while it fetches a fresh one.",
       ],
     ],
   ],
@@ -156,6 +177,8 @@ export async function renderConfig(section, resources = null) {
         ? await settingsSection(RATE_LIMIT_SECTION)
         : section === "action-logs"
           ? await settingsSection(ACTION_LOG_SECTION)
+        : section === "caching"
+          ? await settingsSection(CACHING_SECTION)
           : await settingsSection(OAUTH_SECTION);
   const holds = (resource) => !resources || resources.includes("Magento_Backend::all") || resources.includes(resource);
   const sectionNav = h(
@@ -288,6 +311,14 @@ const ACTION_LOG_SECTION = {
   field: "actionLogs",
   mutation: "updateActionLogConfig",
   input: "UpdateActionLogConfigInput",
+};
+
+const CACHING_SECTION = {
+  title: "HTTP Caching",
+  groups: CACHING_GROUPS,
+  field: "caching",
+  mutation: "updateCachingConfig",
+  input: "UpdateCachingConfigInput",
 };
 
 /** A section of numbers and yes/no settings, each with "Use system value". */
