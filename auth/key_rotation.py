@@ -130,15 +130,21 @@ async def rotate_all(box: secret_box.SecretBox) -> Rotation:
                 rotated[column] += 1
             else:
                 changed += 1
-        details = {
-            "reencrypted": sum(rotated.values()),
-            "alreadyCurrent": sum(current.values()),
-            "changedMeanwhile": changed,
-            "columns": dict(sorted(rotated.items())),
-            "oldKeys": len(box.ring.old),
-        }
-        await record(Action.ENCRYPTION_KEY_ROTATED, target_type=Target.ENCRYPTION_KEY, details=details)
+        if rotated:  # a run that finds every secret current changes nothing, and records nothing
+            await _record_rotation(rotated, current, changed, len(box.ring.old))
     return Rotation(rotated, current, changed)
+
+
+async def _record_rotation(rotated: Counter[str], current: Counter[str], changed: int, old_keys: int) -> None:
+    """The audit event of a rotation, in its transaction: counts per column, never a key or a value."""
+    details = {
+        "reencrypted": sum(rotated.values()),
+        "alreadyCurrent": sum(current.values()),
+        "changedMeanwhile": changed,
+        "columns": dict(sorted(rotated.items())),
+        "oldKeys": old_keys,
+    }
+    await record(Action.ENCRYPTION_KEY_ROTATED, target_type=Target.ENCRYPTION_KEY, details=details)
 
 
 async def rotate_encryption_key(settings: Settings) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -272,6 +273,9 @@ def test_rotation_leaves_no_ciphertext_the_old_key_opens(
     assert "oauth_token.verifier: 1 re-encrypted" in rotated.stdout
 
     after = dump(database_url)
+    [event] = query(database_url, "SELECT actor_type, details FROM audit_event WHERE action = 'encryption_key.rotated'")
+    assert event["actor_type"] == "SYSTEM"
+    assert json.loads(event["details"])["reencrypted"] == len(under_a)  # counts only: no key, no value
     assert not [place for place, value in after.items() if opens_with(KEY_A, value)]
     assert all(after[place] != value for place, value in under_a.items())
     key_b = secret_box.scrypt_key(PASSPHRASE_B, stored_salt(database_url))

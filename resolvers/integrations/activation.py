@@ -349,7 +349,9 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
         async with in_transaction():
             await oauth_tokens.drop_exchange_token(consumer.id)
             await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
-            details = {**delivery, "reason": error.kind, "detail": error.detail}
+            # What happened, but not a malformed URL's own text (it might hold a password the URL parser missed).
+            detail = None if error.kind == "invalid_url" else error.detail
+            details = {**delivery, "reason": error.kind, "detail": detail}
             await record(
                 Action.INTEGRATION_CALLBACK_FAILED,
                 target_type=Target.INTEGRATION,
