@@ -30,6 +30,9 @@ from auth.rules import Denial
 REQUESTS = ""
 SECONDS_PER_DAY = 86_400
 
+#: The longest client address stored (``integration_activity.last_used_from``): an IPv6 address is at most 45.
+MAX_ADDRESS = 64
+
 #: (integration id, resource, UTC day as days since 1970-01-01).
 Key = tuple[int, str, int]
 
@@ -69,7 +72,7 @@ class ActivityCounter:
         now = clock.time()
         day = int(now // SECONDS_PER_DAY)
         client = scope.get("client")
-        address = str(client[0]) if client else None
+        address = str(client[0])[:MAX_ADDRESS] if client else None
         lacked = lacked_resources(denied) if denied else frozenset()
         self._count(integration_id, REQUESTS, day, bool(denied), now, address)
         for resource in resources:

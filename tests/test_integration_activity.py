@@ -380,3 +380,18 @@ async def test_the_retention_setting_bounds_the_periods(app: Any, admin: GraphQL
     assert (activity["calls"], activity["daily"][0]["calls"], len(activity["daily"])) == (2, 2, 120)
     body = await admin.query(ACTIVITY, {"id": global_id(creds.integration_id), "days": 121})
     assert admin.error_codes_by_path(body) == {"integration.activity.daily": "BAD_USER_INPUT"}
+
+
+async def test_the_client_address_is_the_one_a_trusted_proxy_names(
+    app: Any, admin: GraphQLClient, guest: GraphQLClient
+) -> None:
+    """The in-process client is 127.0.0.1, a trusted proxy by default: its X-Forwarded-For names the client (and
+    an address longer than the column is cut, not a failed flush)."""
+    creds = await make_integration("Proxied", resources=granted(PRODUCTS))
+    query = "{ products(first: 1) { totalCount } }"
+    await signed_gql(guest, creds, query, headers={"X-Forwarded-For": "203.0.113.9"})
+    await flush(app)
+    assert (await activity_of(admin, creds))["lastUsedFrom"] == "203.0.113.9"
+    await signed_gql(guest, creds, query, headers={"X-Forwarded-For": "x" * 100})
+    assert await flush(app) == 2
+    assert (await activity_of(admin, creds))["lastUsedFrom"] == "x" * 64
