@@ -16,7 +16,7 @@ import secrets
 
 from auth import secret_box, totp
 from auth.clock import clock
-from auth.config import BY_PATH, REQUIRE_ADMIN_TOTP, ConfigSnapshot
+from auth.config import STORE_CONFIG_COLUMN, ConfigSnapshot, snapshot_of
 from auth.grants import granted_resources
 from auth.passwords import hash_password, verify_password
 from auth.principal import Principal, admin_principal
@@ -296,9 +296,6 @@ async def confirm_own_credentials(
     return found
 
 
-_REQUIRE_TOTP = BY_PATH[REQUIRE_ADMIN_TOTP]
-
-
 async def authenticate_admin_token(token: str) -> Principal | None:
     """The admin behind a bearer token; None when no admin token has this value.
 
@@ -308,21 +305,27 @@ async def authenticate_admin_token(token: str) -> Principal | None:
     row = await fetch_one(
         "SELECT t.id, t.admin_id, t.expires_at, t.revoked, u.username, u.is_active, u.totp_enabled, "
         "r.all_resources, r.resources, "
-        "(SELECT c.value FROM core_config_data c WHERE c.path = ?) AS require_totp "
+        f"{STORE_CONFIG_COLUMN} AS store_config "
         "FROM admin_token t JOIN admin_user u ON u.id = t.admin_id LEFT JOIN admin_role r ON r.id = u.role_id "
         "WHERE t.token_hash = ?",
-        REQUIRE_ADMIN_TOTP,
         hash_token(token),
     )
     if row is None:
         return None
     if row["revoked"] or not row["is_active"] or as_datetime(row["expires_at"]) <= clock.now():
         raise InvalidTokenError
-    # The role and the store's two-factor rule are read with the token on every request, so a change applies
-    # to the next request anywhere.
-    required = bool(_REQUIRE_TOTP.read(row["require_totp"]))
+    # The role and the store's settings (its two-factor rule among them) are read with the token on every
+    # request, so a change applies to the next request anywhere.
+    config = snapshot_of(row["store_config"])
+    required = config.require_admin_totp
     enabled = bool(row["totp_enabled"])
     resources = granted_resources(row["all_resources"], row["resources"]) if enabled or not required else frozenset()
     return admin_principal(
-        row["admin_id"], row["username"], row["id"], resources, totp_required=required, totp_enabled=enabled
+        row["admin_id"],
+        row["username"],
+        row["id"],
+        resources,
+        totp_required=required,
+        totp_enabled=enabled,
+        store_config=config,
     )

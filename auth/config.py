@@ -12,13 +12,14 @@ that table, so a new setting is one row here, one attribute of ``ConfigSnapshot`
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from models import ConfigValue
-from models.sql import fetch_all
+from models.sql import fetch_all, fetch_one
 from settings import parse_flag, parse_int
 
 ALLOW_GUEST = "webapi/webapisecurity/allow_insecure"
@@ -409,20 +410,31 @@ class ConfigSnapshot:
         return cls(**values)
 
 
-#: The last snapshot parsed, by the stored rows it was parsed from. The rows are still read on every request;
-#: only turning the same rows into a snapshot again is skipped (a snapshot is immutable).
-_parsed: dict[tuple[tuple[str, str | None], ...], ConfigSnapshot] = {}
+#: The whole config table as one JSON object (path -> stored text), as a column of another query: a request
+#: that reads its credentials reads the store's settings in the same statement. (PostgreSQL's name for the
+#: aggregate, ``json_object_agg``, is put in by ``models.sql``.)
+STORE_CONFIG_COLUMN = "(SELECT json_group_object(path, value) FROM core_config_data)"
+
+#: The last snapshot parsed, by the stored text it was parsed from. The table is still read on every request;
+#: only turning the same text into a snapshot again is skipped (a snapshot is immutable).
+_parsed: dict[str, ConfigSnapshot] = {}
+
+
+def snapshot_of(column: str | None) -> ConfigSnapshot:
+    """The snapshot of a ``STORE_CONFIG_COLUMN`` value (None: PostgreSQL's aggregate over no rows)."""
+    text = column or "{}"
+    snapshot = _parsed.get(text)
+    if snapshot is None:
+        snapshot = ConfigSnapshot.from_values(json.loads(text))
+        _parsed.clear()
+        _parsed[text] = snapshot
+    return snapshot
 
 
 async def load_config() -> ConfigSnapshot:
-    rows = await fetch_all("SELECT path, value FROM core_config_data")
-    stored = tuple([(row["path"], row["value"]) for row in rows])
-    snapshot = _parsed.get(stored)
-    if snapshot is None:
-        snapshot = ConfigSnapshot.from_values(dict(stored))
-        _parsed.clear()
-        _parsed[stored] = snapshot
-    return snapshot
+    row = await fetch_one(f"SELECT {STORE_CONFIG_COLUMN} AS store_config")
+    assert row is not None
+    return snapshot_of(row["store_config"])
 
 
 async def save_config(values: dict[str, str], reset: Iterable[str] = ()) -> None:

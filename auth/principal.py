@@ -6,6 +6,7 @@ import dataclasses
 import enum
 
 from auth.acl import ALL
+from auth.config import ConfigSnapshot
 
 
 class PrincipalKind(enum.Enum):
@@ -31,6 +32,9 @@ class Principal:
     #: Integrations: their own bucket size and restore rate (None each: the store's), when the authenticator
     #: read them with the credentials; None when it did not (``auth.rate_limits`` reads them by id then).
     bucket_override: tuple[int | None, int | None] | None = None
+    #: The store's settings, when the authenticator read them in the same statement as the credentials (so the
+    #: request reads them once); None: the request reads them itself. Not part of who the caller is.
+    store_config: ConfigSnapshot | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def is_guest(self) -> bool:
@@ -65,6 +69,7 @@ def admin_principal(
     *,
     totp_required: bool = False,
     totp_enabled: bool = False,
+    store_config: ConfigSnapshot | None = None,
 ) -> Principal:
     """An admin holding its role's resources (``Magento_Backend::all`` for a role with All)."""
     return Principal(
@@ -75,6 +80,7 @@ def admin_principal(
         token_id=token_id,
         totp_required=totp_required,
         totp_enabled=totp_enabled,
+        store_config=store_config,
     )
 
 
@@ -83,7 +89,13 @@ def integration_principal(
     name: str,
     resources: frozenset[str],
     bucket_override: tuple[int | None, int | None] | None = None,
+    store_config: ConfigSnapshot | None = None,
 ) -> Principal:
     return Principal(
-        PrincipalKind.INTEGRATION, name, resources, integration_id=integration_id, bucket_override=bucket_override
+        PrincipalKind.INTEGRATION,
+        name,
+        resources,
+        integration_id=integration_id,
+        bucket_override=bucket_override,
+        store_config=store_config,
     )

@@ -3,7 +3,8 @@
 Write queries with ``?`` placeholders, which SQLite understands. For asyncpg they become ``$1``, ``$2``, ...
 by a scan that knows PostgreSQL's lexical rules: a ``?`` inside a string ('...', E'...', $$...$$), a quoted
 identifier or a comment is text, ``?|`` and ``?&`` are jsonb operators, and ``??`` is a literal ``?`` (the
-jsonb key-exists operator). The translation is cached per SQL text: the texts are constants, or built
+jsonb key-exists operator), and SQLite's ``json_group_object(`` aggregate is PostgreSQL's ``json_object_agg(``.
+The translation is cached per SQL text: the texts are constants, or built
 from a few shapes (``IN`` lists of up to a page of ids).
 """
 
@@ -50,11 +51,12 @@ def _block_comment_end(sql: str, start: int) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def postgres_placeholders(sql: str) -> str:
-    """``sql`` with each ``?`` placeholder numbered for asyncpg (``$1``, ``$2``, ...); see the module docstring."""
+    """``sql`` for asyncpg: each ``?`` placeholder numbered (``$1``, ``$2``, ...) and SQLite's function names
+    replaced by PostgreSQL's; see the module docstring."""
     parts: list[str] = []
     position = count = 0
     while (token := _POSTGRES_TOKEN.search(sql, position)) is not None:
-        parts.append(sql[position : token.start()])
+        parts.append(_postgres_names(sql[position : token.start()]))
         if token.lastgroup == "comment":
             position = _block_comment_end(sql, token.start())
             parts.append(sql[token.start() : position])
@@ -67,8 +69,16 @@ def postgres_placeholders(sql: str) -> str:
         else:
             parts.append(token.group())
         position = token.end()
-    parts.append(sql[position:])
+    parts.append(_postgres_names(sql[position:]))
     return "".join(parts)
+
+
+_SQLITE_AGGREGATE = re.compile(r"\bjson_group_object\(", re.IGNORECASE)
+
+
+def _postgres_names(code: str) -> str:
+    """PostgreSQL's names for the SQLite functions used here (in SQL code, never in a string or comment)."""
+    return _SQLITE_AGGREGATE.sub("json_object_agg(", code)
 
 
 def connection() -> BaseDBAsyncClient:

@@ -30,6 +30,8 @@ class Context:
     buckets: BucketStore | None = None
     #: What this operation cost and what the caller's bucket holds (set by ``auth.rate_limits.CostControl``).
     cost: CostReport | None = None
+    #: The store's settings for this request: read with the caller's credentials when it sent any (in the same
+    #: statement, ``Principal.store_config``), else on first use.
     _config: ConfigSnapshot | None = None
 
     async def config(self) -> ConfigSnapshot:

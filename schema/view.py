@@ -120,7 +120,12 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = request.scope.get("state", {}).get("principal", GUEST)
         return Context(
-            request=request, response=response, principal=principal, settings=self.settings, buckets=self.buckets
+            request=request,
+            response=response,
+            principal=principal,
+            settings=self.settings,
+            buckets=self.buckets,
+            _config=principal.store_config,
         )
 
     async def get_sub_response(self, request: Any) -> Response:

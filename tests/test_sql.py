@@ -62,3 +62,18 @@ async def test_question_marks_in_literals_reach_the_database_as_text(app: Any) -
             "a",
         )
         assert row == {"escaped": "'?", "dollar": "?", "value": 9, "has_a": True, "has_any": True}
+
+
+def test_sqlite_aggregate_names_become_postgres_names_outside_literals() -> None:
+    sql = "SELECT json_group_object(path, value), 'json_group_object(' FROM t WHERE a = ?"
+    assert postgres_placeholders(sql) == "SELECT json_object_agg(path, value), 'json_group_object(' FROM t WHERE a = $1"
+
+
+async def test_the_store_config_column_reads_every_stored_setting(app: Any) -> None:
+    from auth.config import ALLOW_GUEST, STORE_CONFIG_COLUMN, load_config, save_config, snapshot_of
+
+    row = await fetch_one(f"SELECT {STORE_CONFIG_COLUMN} AS store_config")
+    assert row is not None
+    assert snapshot_of(row["store_config"]).allow_guest_access is False
+    await save_config({ALLOW_GUEST: "1"})
+    assert (await load_config()).allow_guest_access is True

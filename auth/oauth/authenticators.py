@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from starlette.types import Message, Receive, Scope
 
-from auth import config as paths
 from auth.admin_tokens import InvalidTokenError
+from auth.config import STORE_CONFIG_COLUMN, snapshot_of
 from auth.grants import granted_resources
 from auth.middleware import AuthenticationFailed, Authenticator
 from auth.oauth.params import FORM_MEDIA_TYPE, form_body_of
@@ -106,7 +106,7 @@ _BEARER_SQL = (
     "SELECT t.type AS token_type, t.revoked AS token_revoked, i.id AS integration_id, i.name AS integration_name, "
     "i.status AS integration_status, i.allow_oauth1 AS allow_oauth1, i.rate_limit_bucket_size AS bucket_size, "
     "i.rate_limit_restore_rate AS restore_rate, g.all_resources AS all_resources, g.resources AS resources, "
-    "(SELECT value FROM core_config_data WHERE path = ?) AS as_bearer "
+    f"{STORE_CONFIG_COLUMN} AS store_config "
     "FROM oauth_token t JOIN oauth_consumer c ON c.id = t.consumer_id "
     "JOIN integration i ON i.id = c.integration_id "
     "LEFT JOIN integration_grant g ON g.integration_id = i.id "
@@ -118,10 +118,11 @@ async def integration_bearer_lookup(token: str) -> Principal | None:
     """The integration behind an access token used as a bearer token; None when it is not one."""
     if len(token) != 32:
         return None
-    row = await fetch_one(_BEARER_SQL, paths.INTEGRATION_AS_BEARER, hash_token(token))
+    row = await fetch_one(_BEARER_SQL, hash_token(token))
     if row is None or row["token_type"] != TYPE_ACCESS:
         return None
-    if not paths.BY_PATH[paths.INTEGRATION_AS_BEARER].read(row["as_bearer"]):
+    config = snapshot_of(row["store_config"])
+    if not config.integration_as_bearer:
         raise AuthenticationFailed(BEARER_DISABLED)
     if as_bool(row["token_revoked"]):
         raise InvalidTokenError
@@ -134,4 +135,5 @@ async def integration_bearer_lookup(token: str) -> Principal | None:
         row["integration_name"],
         granted_resources(row["all_resources"], row["resources"]),
         (row["bucket_size"], row["restore_rate"]),
+        config,
     )

@@ -13,9 +13,9 @@ import dataclasses
 import datetime as dt
 import hmac
 
-from auth import config as paths
 from auth import secret_box
 from auth.clock import clock
+from auth.config import STORE_CONFIG_COLUMN, SYSTEM_VALUES, ConfigSnapshot, snapshot_of
 from auth.grants import granted_resources
 from auth.oauth.params import TOKEN_LENGTH
 from auth.oauth.tokens import TYPE_ACCESS
@@ -35,10 +35,7 @@ _CREDENTIALS_SQL = (
     "i.allow_oauth1 AS allow_oauth1, "
     "i.rate_limit_bucket_size AS bucket_size, i.rate_limit_restore_rate AS restore_rate, "
     "g.all_resources AS all_resources, g.resources AS resources, "
-    "(SELECT value FROM core_config_data WHERE path = ?) AS allow_hmac_sha1, "
-    "(SELECT value FROM core_config_data WHERE path = ?) AS consumer_expiration, "
-    "(SELECT value FROM core_config_data WHERE path = ?) AS cleanup_probability, "
-    "(SELECT value FROM core_config_data WHERE path = ?) AS cleanup_expiration "
+    f"{STORE_CONFIG_COLUMN} AS store_config "
     "FROM (SELECT 1 AS one) AS q "
     "LEFT JOIN oauth_consumer c ON c.key = ? "
     "LEFT JOIN integration i ON i.id = c.integration_id "
@@ -101,10 +98,8 @@ class RequestCredentials:
     resources: frozenset[str] = frozenset()
     #: The integration's own bucket size and restore rate (None: the store's).
     bucket_override: tuple[int | None, int | None] = (None, None)
-    allow_hmac_sha1: bool = False
-    consumer_expiration_seconds: int = 300
-    cleanup_probability: int = 100
-    cleanup_expiration_minutes: int = 120
+    #: The store's settings, read in the same statement (signature methods, expiry and clean-up periods).
+    config: ConfigSnapshot = SYSTEM_VALUES
 
     @property
     def token_of_consumer(self) -> bool:
@@ -123,21 +118,18 @@ class RequestCredentials:
 
     def principal(self) -> Principal:
         assert self.integration_id is not None
-        return integration_principal(self.integration_id, self.integration_name, self.resources, self.bucket_override)
+        return integration_principal(
+            self.integration_id, self.integration_name, self.resources, self.bucket_override, self.config
+        )
 
 
 async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCredentials:
     row = await fetch_one(
         _CREDENTIALS_SQL,
-        paths.ALLOW_HMAC_SHA1,
-        paths.CONSUMER_EXPIRATION_PERIOD,
-        paths.CLEANUP_PROBABILITY,
-        paths.CLEANUP_EXPIRATION_PERIOD,
         consumer_key,
         hash_token(token) if token else "",
     )
     assert row is not None
-    setting = paths.BY_PATH
     started = row["exchange_started_at"]
     previous_expires = row["previous_secret_expires_at"]
     return RequestCredentials(
@@ -159,8 +151,5 @@ async def fetch_credentials(consumer_key: str, token: str | None) -> RequestCred
         previous_secret_expires_at=as_datetime(previous_expires) if previous_expires else None,
         resources=granted_resources(row["all_resources"], row["resources"]),
         bucket_override=(row["bucket_size"], row["restore_rate"]),
-        allow_hmac_sha1=bool(setting[paths.ALLOW_HMAC_SHA1].read(row["allow_hmac_sha1"])),
-        consumer_expiration_seconds=int(setting[paths.CONSUMER_EXPIRATION_PERIOD].read(row["consumer_expiration"])),
-        cleanup_probability=int(setting[paths.CLEANUP_PROBABILITY].read(row["cleanup_probability"])),
-        cleanup_expiration_minutes=int(setting[paths.CLEANUP_EXPIRATION_PERIOD].read(row["cleanup_expiration"])),
+        config=snapshot_of(row["store_config"]),
     )

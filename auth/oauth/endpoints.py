@@ -135,7 +135,7 @@ async def _read(request: Request, uri: str, step: _Step) -> tuple[RequestCredent
         params = OAuthParams({})  # as Magento: without an OAuth header there are no protocol parameters
     check_required(params, step.required)
     creds = await fetch_credentials(params.consumer_key, params.token if step.with_token else None)
-    check_formats(params, creds.allow_hmac_sha1)
+    check_formats(params, creds.config.allow_hmac_sha1)
     headers = {"Authorization": authorization}
     if content_type:
         headers["Content-Type"] = content_type
@@ -163,7 +163,7 @@ def _consumer_expired(creds: RequestCredentials) -> bool:
     started = creds.exchange_started_at
     if started is None:
         return True
-    return (clock.now() - started).total_seconds() >= creds.consumer_expiration_seconds
+    return (clock.now() - started).total_seconds() >= creds.config.consumer_expiration_seconds
 
 
 def _refuse_request_token(creds: RequestCredentials, validator: SnapshotValidator) -> None:

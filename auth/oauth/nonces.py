@@ -41,8 +41,8 @@ async def record_nonce(creds: RequestCredentials, params: OAuthParams) -> None:
         await execute(sql, creds.consumer_id, nonce, timestamp)
     except IntegrityError:
         raise nonce_used(creds.consumer_id) from None
-    if _cleanup_due(creds.cleanup_probability):
-        await delete_old_nonces(creds.cleanup_expiration_minutes)
+    if _cleanup_due(creds.config.cleanup_probability):
+        await delete_old_nonces(creds.config.cleanup_expiration_minutes)
 
 
 def _cleanup_due(probability: int) -> bool:
@@ -63,5 +63,5 @@ async def delete_expired_request_tokens(expiration_minutes: int) -> int:
 
 
 async def maybe_delete_expired_request_tokens(creds: RequestCredentials) -> None:
-    if _cleanup_due(creds.cleanup_probability):
-        await delete_expired_request_tokens(creds.cleanup_expiration_minutes)
+    if _cleanup_due(creds.config.cleanup_probability):
+        await delete_expired_request_tokens(creds.config.cleanup_expiration_minutes)

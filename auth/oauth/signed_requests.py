@@ -88,7 +88,7 @@ async def authenticate_signed_request(
     params = read_params(authorization, uri.partition("?")[2], form_body)
     check_required(params, REQUIRED_RESOURCE)
     creds = await fetch_credentials(params.consumer_key, params.token)
-    check_formats(params, creds.allow_hmac_sha1)
+    check_formats(params, creds.config.allow_hmac_sha1)
     # Unknown consumers and unusable tokens are checked against dummy secrets, so that they take as long.
     known_consumer = creds.is_consumer(params.consumer_key)
     usable_token = creds.access_token_usable(params.consumer_key)

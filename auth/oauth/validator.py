@@ -49,7 +49,7 @@ class SnapshotValidator(RequestValidator):  # type: ignore[misc]  # oauthlib shi
 
     @property
     def allowed_signature_methods(self) -> tuple[str, ...]:
-        if self.credentials.allow_hmac_sha1:
+        if self.credentials.config.allow_hmac_sha1:
             return (SIGNATURE_HMAC_SHA256, SIGNATURE_HMAC_SHA1)
         return (SIGNATURE_HMAC_SHA256,)
 

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
-from auth import config as paths
+from auth.config import STORE_CONFIG_COLUMN, snapshot_of
 from auth.grants import granted_resources
 from auth.oauth.credentials import decrypt_or_dummy, overlap_secret, same
 from models.integration import STATUS_ACTIVE
@@ -67,7 +67,7 @@ _CLIENT_SQL = (
     "i.id AS integration_id, i.name AS integration_name, i.status AS integration_status, "
     "i.allow_oauth2 AS allow_oauth2, g.all_resources AS all_resources, g.resources AS resources, "
     "g.selected AS selected, "
-    "(SELECT value FROM core_config_data WHERE path = ?) AS token_lifetime "
+    f"{STORE_CONFIG_COLUMN} AS store_config "
     "FROM (SELECT 1 AS one) AS q "
     "LEFT JOIN oauth_consumer c ON c.key = ? "
     "LEFT JOIN integration i ON i.id = c.integration_id "
@@ -112,9 +112,9 @@ def _scopes(all_resources: object, selected: object) -> tuple[str, ...]:
 
 async def fetch_client(client_id: str) -> ClientRecord:
     """The client's record; a record with ``integration_id`` None when the id is unknown."""
-    row = await fetch_one(_CLIENT_SQL, paths.OAUTH2_TOKEN_LIFETIME, client_id)
+    row = await fetch_one(_CLIENT_SQL, client_id)
     assert row is not None
-    lifetime = paths.BY_PATH[paths.OAUTH2_TOKEN_LIFETIME].read(row["token_lifetime"])
+    lifetime = snapshot_of(row["store_config"]).oauth2_token_lifetime_seconds
     expires = row["previous_secret_expires_at"]
     return ClientRecord(
         client_id=client_id,
@@ -124,7 +124,7 @@ async def fetch_client(client_id: str) -> ClientRecord:
         allow_oauth2=as_bool(row["allow_oauth2"]) if row["allow_oauth2"] is not None else False,
         grant=granted_resources(row["all_resources"], row["resources"]),
         default_scopes=_scopes(row["all_resources"], row["selected"]),
-        token_lifetime_seconds=int(lifetime),
+        token_lifetime_seconds=lifetime,
         secret=row["secret"],
         previous_secret=row["previous_secret"],
         previous_secret_expires_at=as_datetime(expires) if expires else None,

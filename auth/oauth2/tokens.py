@@ -22,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from auth.admin_tokens import InvalidTokenError
 from auth.clock import clock
+from auth.config import STORE_CONFIG_COLUMN, ConfigSnapshot, snapshot_of
 from auth.grants import granted_resources
 from auth.middleware import AuthenticationFailed
 from auth.oauth2.scopes import effective_resources
@@ -76,7 +77,8 @@ _TOKEN_SQL = (
     "t.created_at AS created_at, t.expires_at AS expires_at, "
     "i.name AS integration_name, i.status AS integration_status, i.allow_oauth2 AS allow_oauth2, "
     "i.rate_limit_bucket_size AS bucket_size, i.rate_limit_restore_rate AS restore_rate, "
-    "g.all_resources AS all_resources, g.resources AS grant_resources, c.key AS client_id "
+    "g.all_resources AS all_resources, g.resources AS grant_resources, c.key AS client_id, "
+    f"{STORE_CONFIG_COLUMN} AS store_config "
     "FROM oauth2_access_token t JOIN integration i ON i.id = t.integration_id "
     "LEFT JOIN integration_grant g ON g.integration_id = i.id "
     "LEFT JOIN oauth_consumer c ON c.integration_id = i.id "
@@ -100,6 +102,8 @@ class TokenRecord:
     #: The integration's own rate-limit bucket size and restore rate (None: the store's), read here so that
     #: throttling needs no statement of its own.
     bucket_override: tuple[int | None, int | None]
+    #: The store's settings, read in the same statement (so a request on this token reads them once).
+    store_config: ConfigSnapshot
 
     @property
     def expired(self) -> bool:
@@ -139,6 +143,7 @@ def _record(row: dict[str, Any], grant: frozenset[str]) -> TokenRecord:
         integration_active=row["integration_status"] == STATUS_ACTIVE,
         allow_oauth2=as_bool(row["allow_oauth2"]),
         bucket_override=(row["bucket_size"], row["restore_rate"]),
+        store_config=snapshot_of(row["store_config"]),
     )
 
 
@@ -169,5 +174,5 @@ async def bearer_lookup(token: str) -> Principal | None:
     if not record.allow_oauth2:
         raise AuthenticationFailed(OAUTH2_NOT_ALLOWED)
     return integration_principal(
-        record.integration_id, record.integration_name, record.resources, record.bucket_override
+        record.integration_id, record.integration_name, record.resources, record.bucket_override, record.store_config
     )
