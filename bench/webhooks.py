@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="sqlite", help="sqlite, or a postgres:// URL (wiped)")
     parser.add_argument("--updates", type=int, default=1000, help="product updates of the load test (0: none)")
+    parser.add_argument("--threads", type=int, default=8, help="threads sending the load test's updates")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds of the cost (0: none)")
     parser.add_argument("--seconds", type=int, default=5, help="seconds per variant and round")
     parser.add_argument("--instructions", action="store_true", help="also instructions per request (callgrind)")
@@ -339,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(h.Database.choose(args.database, "webhooks"))
     results: dict[str, Any] = {"database": store.database.label, "at": dt.datetime.now(dt.UTC).isoformat()}
     if args.updates:
-        results["load"] = load(store, args.updates)
+        results["load"] = load(store, args.updates, args.threads)
         h.log(f"load: {json.dumps(results['load'])}")
     if args.rounds:
         results["cost_timing"] = cost_timing(store, args.rounds, args.seconds)

@@ -314,12 +314,17 @@ async def test_a_rolled_back_write_emits_nothing(admin: GraphQLClient, receiver:
     assert await WebhookDelivery.all().count() == 1
 
 
-async def test_without_subscribers_a_write_records_nothing(admin: GraphQLClient) -> None:
+async def test_without_subscribers_a_write_records_nothing(admin: GraphQLClient, receiver: Receiver) -> None:
     await new_product(admin)
     assert await WebhookDelivery.all().count() == 0
     async with outbox.transaction() as events:
         await events.record(WebhookEventType.PRODUCT_UPDATED, {"id": 1})
     assert events.recorded == 0
+    # With one, the row is counted: that is what wakes this process's worker once the write has committed.
+    await subscribe(admin, await active_integration(admin, PRODUCTS), receiver.url)
+    async with outbox.transaction() as events:
+        await events.record(WebhookEventType.PRODUCT_UPDATED, {"id": 1})
+    assert events.recorded == 1
 
 
 # ------------------------------------------------------------------------------------------ retries

@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 from auth.clock import clock
 from auth.grants import granted_resources
 from models.integration import STATUS_ACTIVE
-from models.sql import execute, fetch_all
+from models.sql import fetch_all
 from models.webhooks import DELIVERY_PENDING
 from resolvers.webhooks.events import CATALOGUE, WebhookEventType
 
@@ -40,6 +40,9 @@ _FAN_OUT = (
     "JOIN integration i ON i.id = s.integration_id "
     "WHERE e.event = ? AND s.is_active = ? AND i.status = ?"
 )
+#: The rows written are counted from what they return: the PostgreSQL driver's status of an ``INSERT`` is read
+#: as no row by the ORM.
+_RETURNING = " RETURNING id"
 #: ``INTEGRATION_UPDATED`` and its like go to the integration's own subscriptions only.
 _OWN_INTEGRATION = " AND s.integration_id = ?"
 
@@ -80,7 +83,7 @@ async def record(
             raise ValueError(f"{event.value} is about one integration: give its id")
         sql += _OWN_INTEGRATION
         params.append(integration_id)
-    return await execute(sql, *params, conn=conn)
+    return len(await fetch_all(sql + _RETURNING, *params, conn=conn))
 
 
 class Outbox:

@@ -174,13 +174,13 @@ def lease_seconds(config: ConfigSnapshot) -> float:
     return float(config.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
 
 
-def _skip_reason(target: dict[str, Any], event: WebhookEventType, held: frozenset[str]) -> str | None:
+def _skip_reason(target: dict[str, Any], event: WebhookEventType, principal: Principal) -> str | None:
     """Why this delivery is not sent at all, or None."""
     if event is not WebhookEventType.WEBHOOK_TEST and not as_bool(target["is_active"]):
         return "The subscription is disabled."
     if int(target["integration_status"]) != STATUS_ACTIVE:
         return "The integration is not active."
-    missing = [str(r) for r in CATALOGUE[event].resources if str(r) not in held and "Magento_Backend::all" not in held]
+    missing = principal.missing(tuple(str(r) for r in CATALOGUE[event].resources))
     if missing:
         return f"The integration no longer holds {', '.join(missing)}, which this event needs."
     return None
@@ -215,12 +215,12 @@ class DeliveryWorker:
         if target is None:  # the subscription was deleted, and its deliveries with it
             return Result(claimed.id, DELIVERY_SKIPPED, claimed.attempt, recorded=False)
         held = granted_resources(target["all_resources"], target["resources"])
-        skipped = _skip_reason(target, claimed.event, held)
+        principal = integration_principal(int(target["integration_id"]), target["integration_name"], held)
+        skipped = _skip_reason(target, claimed.event, principal)
         if skipped is not None:
             recorded = await execute(_SKIPPED, DELIVERY_SKIPPED, skipped, claimed.id, claimed.attempt)
             counted.webhook_attempt("skipped")
             return Result(claimed.id, DELIVERY_SKIPPED, claimed.attempt, recorded=bool(recorded))
-        principal = integration_principal(int(target["integration_id"]), target["integration_name"], held)
         started_at = clock.now()
         body = await self._body(claimed, target["query"], principal)
         if isinstance(body, transport.Answer):
