@@ -81,6 +81,8 @@ class Store:
         self.oauth2_token: str | None = None
         self.body_dir = Path(tempfile.mkdtemp(prefix="bench-bodies-"))
         self.counts: dict[str, int] = {}
+        #: Each workload's ``data`` in the start-up check, compared with the bare baseline's.
+        self.answers: dict[str, Any] = {}
         self.seeded = ""
         self.document = h.products_document()
 
@@ -91,6 +93,7 @@ class Store:
         h.run_cli(self.env, "migrate")
         if h.has_command(self.env, "seed-demo"):
             self.seeded = h.run_cli(self.env, "seed-demo", "--products", str(self.products)).strip()
+            self._show_everything_to_guests()
         else:
             h.log("  WARNING: this checkout has no `main.py seed-demo`: the store stays empty")
         password = self.admin_password = secrets.token_urlsafe(18) + "-b3"  # letters and digits
@@ -135,6 +138,10 @@ class Store:
         with h.serving("bare", self.env, self.port, pin=False):
             response = self._post("W4")
             (self.body_dir / "ceiling.json").write_bytes(response.content)
+        baseline = response.json().get("data")
+        for workload, data in self.answers.items():
+            if data != baseline:
+                raise SystemExit(f"{workload} answers other data than the bare baseline W4: the ratio would be unfair")
         self._maintain()
         h.log(f"  ready in {time.monotonic() - started:.0f} s")
         return self
@@ -261,6 +268,7 @@ class Store:
                 if replay.status_code != 401:
                     raise SystemExit(f"a replayed OAuth request got {replay.status_code}, not 401")
             h.check_cost(workload, body)
+            self.answers[workload] = body["data"]
         self._check_cached_get(products)
         if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.charges_redis(lambda: self._post("W1")):
             raise SystemExit("throttling is on with --redis-url, but no bucket was written to Redis")
@@ -278,6 +286,35 @@ class Store:
             raise SystemExit(f"W6 check: the answer is not cacheable ({first.headers.get('cache-control')})")
         if products and body["data"] != self._post("W1").json()["data"]:
             raise SystemExit("W6 check: the GET answer differs from W1's")
+        self.answers["W6"] = body["data"]
+
+    def _show_everything_to_guests(self) -> None:
+        """Every product enabled and visible, every category active: the guest's filters (W1, and the bare
+        baseline W4, which runs as the guest) then keep the rows an admin or an integration reads, so every
+        workload reads and answers the same page and the ratios measure access control, not a different page.
+        The filters still run; they just remove nothing."""
+        statements = (
+            "UPDATE catalog_product SET status = 1, visibility = 4",  # enabled; visible in catalog and search
+            "UPDATE catalog_category SET is_active = TRUE",
+        )
+        if self.database.is_sqlite:
+            with sqlite3.connect(self.database.url.removeprefix("sqlite://")) as conn:
+                for statement in statements:
+                    conn.execute(statement)
+            return
+        import asyncio
+
+        import asyncpg
+
+        async def update() -> None:
+            conn = await asyncpg.connect(self.database.url.replace("postgres://", "postgresql://", 1))
+            try:
+                for statement in statements:
+                    await conn.execute(statement)
+            finally:
+                await conn.close()
+
+        asyncio.run(update())
 
     def _maintain(self) -> None:
         """Settle the freshly loaded database, so that no background maintenance lands inside a measurement."""

@@ -16,8 +16,8 @@ import pytest
 from bench import harness, instructions
 from bench.loadgen import percentile
 from tests.support.database import create_admin_account, store_guest_access
+from tests.support.redis import TEST_REDIS_URL, redis_answers
 from tests.support.servers import ROOT
-from tests.test_rate_limits_redis import TEST_REDIS_URL, redis_answers
 
 #: The database is not what these tests are about: CI runs them once, on SQLite.
 pytestmark = pytest.mark.once

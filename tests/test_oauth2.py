@@ -3,7 +3,6 @@ expiry, revocation, introspection, what ends tokens, authentication methods, and
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import httpx
@@ -13,9 +12,9 @@ from auth.clock import clock
 from tests.support.graphql import GraphQLClient
 from tests.support.integrations import AUTHORIZE, DELETE, REAUTHORIZE, UPDATE, YOUR_PASSWORD, create, db_id
 from tests.support.oauth import make_integration, signed_gql
+from tests.support.oauth2 import BOTH, access_token, active_client, basic, token_request
 from tests.support.statements import sql_statements
 
-BOTH = ["OAUTH1", "OAUTH2_CLIENT_CREDENTIALS"]
 PRODUCTS = "{ products(first: 1) { edges { node { sku } } } }"
 PRODUCTS_AND_CUSTOMERS = (
     "{ products(first: 1) { edges { node { sku } } } customers(first: 1) { edges { node { id } } } }"
@@ -27,34 +26,6 @@ ROTATE = """mutation($id: ID!, $overlap: Int!, $currentPassword: String) {
     userErrors { field message code }
   }
 }"""
-
-
-def basic(client_id: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
-
-
-async def active_client(
-    admin: GraphQLClient, methods: list[str] | None = None, name: str = "Acme", **fields: Any
-) -> dict[str, Any]:
-    """Create and activate a manual integration; its id, consumer key (client id) and secret."""
-    integration = await create(admin, name=name, authMethods=methods or BOTH, **fields)
-    body = await admin.query(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD})
-    payload = body["data"]["authorizeIntegration"]
-    assert payload["userErrors"] == [], payload
-    return {"id": integration["id"], **payload["credentials"]}
-
-
-async def token_request(
-    client: httpx.AsyncClient, creds: dict[str, Any], secret: str | None = None, **form: str
-) -> httpx.Response:
-    headers = basic(creds["consumerKey"], secret or creds["consumerSecret"])
-    return await client.post("/oauth2/token", data={"grant_type": "client_credentials", **form}, headers=headers)
-
-
-async def access_token(client: httpx.AsyncClient, creds: dict[str, Any], **form: str) -> str:
-    response = await token_request(client, creds, **form)
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 async def test_client_credentials_token_calls_graphql_as_the_integration(

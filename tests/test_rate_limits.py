@@ -307,7 +307,7 @@ async def test_an_integrations_own_limit_applies_to_its_oauth2_bearer_requests(
 ) -> None:
     """The bearer lookup reads the integration's own bucket with the token; a change applies to the next request."""
     from tests.support.integrations import db_id
-    from tests.test_oauth2 import access_token, active_client
+    from tests.support.oauth2 import access_token, active_client
 
     creds = await active_client(admin, resourceAccess="ALL", rateLimitBucketSize=25)
     caller = guest.with_token(await access_token(client, creds))

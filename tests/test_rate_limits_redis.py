@@ -8,13 +8,10 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
-import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,19 +20,9 @@ from settings import Settings
 from tests.support.database import POSTGRES_URL, run
 from tests.support.graphql import GraphQLClient, SyncGraphQLClient
 from tests.support.principals import serving
+from tests.support.redis import TEST_REDIS_URL, redis_answers
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 VIEWER = "{ viewer { kind } }"  # 1 point
-
-
-def redis_answers(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 pytestmark = pytest.mark.skipif(
