@@ -273,6 +273,21 @@ class Store:
         if h.THROTTLING["on"] and h.THROTTLING["redis_url"] and not h.charges_redis(lambda: self._post("W1")):
             raise SystemExit("throttling is on with --redis-url, but no bucket was written to Redis")
 
+    def _check_cached_get(self, products: bool) -> None:
+        """W6's GET answers as W1's POST does, and is public (cacheable) and served again from the cache."""
+        import httpx
+
+        url = self.url.removesuffix("/graphql") + h.get_path(self.document)
+        first, again = httpx.get(url, timeout=30), httpx.get(url, timeout=30)
+        body = first.json()
+        if first.status_code != 200 or body.get("errors") or again.content != first.content:
+            raise SystemExit(f"W6 check failed: {first.status_code} {first.text[:500]}")
+        if not first.headers.get("cache-control", "").startswith("public"):
+            raise SystemExit(f"W6 check: the answer is not cacheable ({first.headers.get('cache-control')})")
+        if products and body["data"] != self._post("W1").json()["data"]:
+            raise SystemExit("W6 check: the GET answer differs from W1's")
+        self.answers["W6"] = body["data"]
+
     def _show_everything_to_guests(self) -> None:
         """Every product enabled and visible, every category active: the guest's filters (W1, and the bare
         baseline W4, which runs as the guest) then keep the rows an admin or an integration reads, so every
@@ -300,20 +315,6 @@ class Store:
                 await conn.close()
 
         asyncio.run(update())
-
-    def _check_cached_get(self, products: bool) -> None:
-        """W6's GET answers as W1's POST does, and is public (cacheable) and served again from the cache."""
-        import httpx
-
-        url = self.url.removesuffix("/graphql") + h.get_path(self.document)
-        first, again = httpx.get(url, timeout=30), httpx.get(url, timeout=30)
-        body = first.json()
-        if first.status_code != 200 or body.get("errors") or again.content != first.content:
-            raise SystemExit(f"W6 check failed: {first.status_code} {first.text[:500]}")
-        if not first.headers.get("cache-control", "").startswith("public"):
-            raise SystemExit(f"W6 check: the answer is not cacheable ({first.headers.get('cache-control')})")
-        if products and body["data"] != self._post("W1").json()["data"]:
-            raise SystemExit("W6 check: the GET answer differs from W1's")
 
     def _maintain(self) -> None:
         """Settle the freshly loaded database, so that no background maintenance lands inside a measurement."""

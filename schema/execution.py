@@ -54,6 +54,13 @@ def mark_plain_leaves(schema: GraphQLSchema) -> int:
 class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, answering plain leaf fields without graphql-core's per-field machinery."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core middleware would wrap every resolver: then every field takes the usual path. (Strawberry passes
+        # a manager with none.)
+        manager = self.middleware_manager
+        self.plain_leaves = manager is None or not manager.middlewares
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -65,7 +72,7 @@ class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         field = parent_type.fields.get(node.name.value)  # ``__typename`` is no field here: the usual path
         plain: tuple[GraphQLLeafType, bool] | None = getattr(field.resolve, PLAIN_LEAF, None) if field else None
-        if plain is not None and field is not None and not node.arguments and self.middleware_manager is None:
+        if plain is not None and field is not None and not node.arguments and self.plain_leaves:
             leaf, nullable = plain
             try:
                 value = field.resolve(source, None)  # the attribute reader ignores info

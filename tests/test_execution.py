@@ -61,10 +61,23 @@ def run(execution_context_class: Any) -> dict[str, Any]:
     return {"data": result.data, "errors": errors}
 
 
-def test_plain_leaves_answer_and_fail_exactly_as_graphql_core_does() -> None:
+def test_plain_leaves_answer_and_fail_exactly_as_graphql_core_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    infos: list[str] = []
+    build = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def counted(self: Any, field_def: Any, field_nodes: Any, parent_type: Any, path: Any) -> Any:
+        infos.append(f"{parent_type.name}.{field_nodes[0].name.value}")
+        return build(self, field_def, field_nodes, parent_type, path)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "build_resolve_info", counted)
     usual = run(StrawberryGraphQLCoreExecutionContext)
     assert len(usual["errors"]) >= 4, usual  # the test can fail: wrong values do give errors
+    usual_infos, infos[:] = list(infos), []
     assert run(PlainLeafExecution) == usual
+    # The short path was taken: only the fields that are no plain leaves (and the plain leaves that failed, again
+    # on the usual path) had an info built.
+    assert "Item.computed" in infos and "Item.text" in usual_infos
+    assert len(infos) < len(usual_infos) / 2, (infos, usual_infos)
 
 
 def test_fields_with_access_rules_are_never_plain_leaves() -> None:
