@@ -26,7 +26,14 @@ import httpx
 import pytest
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
-from tests.support.database import POSTGRES_URL, create_admin_account, integrity_problems, query, sqlite_file
+from tests.support.database import (
+    POSTGRES_URL,
+    create_admin_account,
+    integrity_problems,
+    query,
+    sqlite_file,
+    throttling_off,
+)
 from tests.support.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.servers import ServerProcess, kill_hard, running_server
@@ -65,6 +72,7 @@ def assert_log_clean(server: Any) -> None:
 @pytest.fixture
 def server_with_admin(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, SyncGraphQLClient, str]]:
     create_admin_account(database_url, *ADMIN)
+    throttling_off(database_url)  # bursts of writes from one admin are what is tested here, not its bucket
     with running_server({"DATABASE_URL": database_url}, tmp_path / "server.log") as server:
         yield server, SyncGraphQLClient(server.base_url).sign_in(*ADMIN), database_url
 
