@@ -82,6 +82,7 @@ def test_action_logs_filters_by_actor_action_target_and_dates_and_pages(page: An
     page.get_by_label("Action", exact=True).select_option("")
     page.get_by_label("Target", exact=True).select_option("admin_user")
     page.get_by_role("button", name="Search").click()
+    expect(page.locator(".records-found")).to_have_text("4 records found")  # the grid has reloaded
     assert set(column(page, "col-action")) == {"admin.sign_in_succeeded", "admin.sign_in_failed", "admin_user.created"}
     page.get_by_label("Target", exact=True).select_option("")
     today = dt.date.today()
