@@ -3,15 +3,17 @@ expiry, revocation, introspection, what ends tokens, authentication methods, and
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
 import pytest
 
 from auth.clock import clock
+from settings import Settings
 from tests.support.graphql import GraphQLClient
 from tests.support.integrations import AUTHORIZE, DELETE, REAUTHORIZE, UPDATE, YOUR_PASSWORD, create, db_id
-from tests.support.oauth import make_integration, signed_gql
+from tests.support.oauth import Behaviour, CallbackServer, make_integration, signed_gql
 from tests.support.oauth2 import BOTH, access_token, active_client, basic, token_request
 from tests.support.statements import sql_statements
 
@@ -26,6 +28,12 @@ ROTATE = """mutation($id: ID!, $overlap: Int!, $currentPassword: String) {
     userErrors { field message code }
   }
 }"""
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Callback URLs on loopback (the tests' callback server) may receive credentials."""
+    return dataclasses.replace(settings, allow_private_callbacks=True)
 
 
 async def test_client_credentials_token_calls_graphql_as_the_integration(
@@ -272,12 +280,7 @@ async def test_an_oauth2_only_integration_is_activated_without_exchange_and_cann
     admin: GraphQLClient, guest: GraphQLClient, client: httpx.AsyncClient
 ) -> None:
     integration = await create(
-        admin,
-        name="Bearer only",
-        authMethods=["OAUTH2_CLIENT_CREDENTIALS"],
-        resourceAccess="ALL",
-        callbackUrl="https://app.example.com/cb",
-        identityLinkUrl="https://app.example.com/link",
+        admin, name="Bearer only", authMethods=["OAUTH2_CLIENT_CREDENTIALS"], resourceAccess="ALL"
     )
     payload = (await admin.data(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["authorizeIntegration"]
     assert payload["userErrors"] == []
@@ -292,6 +295,72 @@ async def test_an_oauth2_only_integration_is_activated_without_exchange_and_cann
     await Integration.filter(id=creds.integration_id).update(allow_oauth1=False)
     body = await signed_gql(guest, creds, PRODUCTS, status=401)
     assert "OAUTH2_CLIENT_CREDENTIALS only" in body["errors"][0]["message"]
+
+
+async def test_an_oauth2_only_integration_with_a_callback_gets_its_client_credentials_there(
+    admin: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer
+) -> None:
+    """No token exchange, but the credentials go where the token exchange would send them, not to the admin."""
+    integration = await create(
+        admin,
+        name="Bearer app",
+        authMethods=["OAUTH2_CLIENT_CREDENTIALS"],
+        resourceAccess="ALL",
+        callbackUrl=callback.url(),
+        identityLinkUrl="https://app.example.com/link",
+    )
+    payload = (await admin.data(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["authorizeIntegration"]
+    assert payload["userErrors"] == []
+    assert payload["integration"]["status"] == "ACTIVE"
+    assert payload["credentials"] is None and payload["identityLinkUrl"] is None
+    [posted] = callback.received
+    assert posted.method == "POST"
+    form = posted.form
+    assert set(form) == {
+        "client_id",
+        "client_secret",
+        "token_endpoint",
+        "store_base_url",
+        "oauth_consumer_key",
+        "oauth_consumer_secret",
+    }
+    assert form["token_endpoint"] == "http://store.test/oauth2/token"
+    assert form["client_id"] == form["oauth_consumer_key"]
+    creds = {"consumerKey": form["client_id"], "consumerSecret": form["client_secret"]}
+    assert (await token_request(client, creds)).status_code == 200
+    shown = await admin.data(
+        "query($f: AuditEventFilter) { auditEvents(first: 20, filter: $f) { edges { node { action details } } } }",
+        {"f": {"action": "integration."}},
+    )
+    nodes = [edge["node"] for edge in shown["auditEvents"]["edges"]]
+    actions = [node["action"] for node in nodes]
+    assert "integration.callback_delivered" in actions and "integration.activated" in actions
+    # The activation showed the admin nothing (reading Integration.credentials is recorded on its own).
+    shown_by_activation = [n for n in nodes if "authorizeIntegration" in str(n["details"])]
+    assert not [n for n in shown_by_activation if n["action"] == "integration.credentials_shown"]
+
+
+async def test_an_oauth2_only_activation_whose_callback_refuses_changes_nothing(
+    admin: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer
+) -> None:
+    callback.behaviour["/callback"] = Behaviour(status=500)
+    integration = await create(
+        admin,
+        name="Bearer app",
+        authMethods=["OAUTH2_CLIENT_CREDENTIALS"],
+        resourceAccess="ALL",
+        callbackUrl=callback.url(),
+    )
+    payload = (await admin.data(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["authorizeIntegration"]
+    assert [error["code"] for error in payload["userErrors"]] == ["CALLBACK_FAILED"]
+    assert payload["integration"]["status"] == "INACTIVE" and payload["credentials"] is None
+    form = callback.received[0].form
+    creds = {"consumerKey": form["client_id"], "consumerSecret": form["client_secret"]}
+    refused = await token_request(client, creds)
+    assert refused.status_code in (400, 401) and refused.json()["error"] in ("invalid_client", "unauthorized_client")
+    callback.behaviour["/callback"] = Behaviour()
+    again = (await admin.data(AUTHORIZE, {"id": integration["id"], **YOUR_PASSWORD}))["authorizeIntegration"]
+    assert again["userErrors"] == [] and again["integration"]["status"] == "ACTIVE"
 
 
 async def test_metadata_names_the_endpoints(client: httpx.AsyncClient) -> None:

@@ -420,3 +420,32 @@ async def test_authorize_and_reauthorize_through_graphql(
     # A failing callback never cuts the live connection.
     assert failed_again["integration"]["status"] == "ACTIVE"
     assert (await signed_gql(guest, creds, VIEWER))["data"]["viewer"]["kind"] == "INTEGRATION"
+
+
+ROTATE = """mutation($id: ID!, $overlap: Int!, $currentPassword: String) {
+  rotateIntegrationSecret(id: $id, overlapSeconds: $overlap, currentPassword: $currentPassword) {
+    credentials { consumerSecret } userErrors { code }
+  }
+}"""
+
+
+async def test_exchange_signed_with_the_previous_secret_works_until_the_overlap_ends(
+    admin: GraphQLClient, client: httpx.AsyncClient, callback: CallbackServer, settings: Settings
+) -> None:
+    """A third party that received the credentials just before a rotation completes the exchange with them."""
+    from resolvers.integrations.service import global_id
+
+    creds, verifier = await exchange_ready(callback, settings)
+    rotated = await admin.data(ROTATE, {"id": global_id(creds.integration_id), "overlap": 60, **YOUR_PASSWORD})
+    new_secret = rotated["rotateIntegrationSecret"]["credentials"]["consumerSecret"]
+    clock.advance(59)
+    token, secret = token_pair(await request_token(client, creds))
+    token_pair(await access_token(client, creds, token, secret, verifier))
+    assert (await Integration.get(id=creds.integration_id)).status == STATUS_ACTIVE
+
+    other, _ = await exchange_ready(callback, settings, "Other")
+    await admin.data(ROTATE, {"id": global_id(other.integration_id), "overlap": 60, **YOUR_PASSWORD})
+    clock.advance(60)
+    late = await request_token(client, other)
+    assert (late.status_code, problem(late)) == (401, "The signature is invalid. Verify and try again.")
+    assert new_secret != creds.consumer_secret

@@ -28,7 +28,7 @@ from audit import Action, Actor, Target, record
 from audit import context as audit_context
 from auth import secret_box
 from auth.clock import clock
-from auth.oauth.credentials import RequestCredentials, fetch_credentials
+from auth.oauth.credentials import RequestCredentials, fetch_credentials, overlap_secret
 from auth.oauth.nonces import maybe_delete_expired_request_tokens, record_nonce
 from auth.oauth.params import (
     FORM_MEDIA_TYPE,
@@ -150,6 +150,14 @@ async def _verify(request: Request, uri: str, step: _Step) -> _Verified:
     creds, params, call = await _read(request, uri, step)
     validator = SnapshotValidator(creds)
     _headers, body, status = step.answer(validator, call)
+    previous = overlap_secret(creds.previous_secret, creds.previous_secret_expires_at) if status != 200 else None
+    if previous is not None:
+        # During a rotation's overlap a third party still holding the previous consumer secret completes the
+        # exchange too, as its signed calls do; only a request that fails with both secrets is refused.
+        retry = SnapshotValidator(creds, consumer_secret=previous)
+        _headers, retry_body, retry_status = step.answer(retry, call)
+        if retry_status == 200:
+            validator, body, status = retry, retry_body, retry_status
     if creds.consumer_id is None:
         raise OAuthProblem(CONSUMER_NOT_FOUND)
     if not creds.allow_oauth1:

@@ -41,9 +41,11 @@ class SnapshotValidator(RequestValidator):  # type: ignore[misc]  # oauthlib shi
     dummy_request_token = "0" * TOKEN_LENGTH
     dummy_access_token = "0" * TOKEN_LENGTH
 
-    def __init__(self, credentials: RequestCredentials) -> None:
+    def __init__(self, credentials: RequestCredentials, consumer_secret: str | None = None) -> None:
+        """``consumer_secret``: a plaintext secret to check instead of the stored one (a rotation's previous)."""
         super().__init__()
         self.credentials = credentials
+        self.consumer_secret = consumer_secret
         self.issued: dict[str, str] | None = None
         self.verifier_matches = False
 
@@ -71,6 +73,8 @@ class SnapshotValidator(RequestValidator):  # type: ignore[misc]  # oauthlib shi
 
     def get_client_secret(self, client_key: str, request: OAuthlibRequest) -> str:
         known = self._known_consumer(client_key)
+        if known and self.consumer_secret is not None:
+            return self.consumer_secret
         return decrypt_or_dummy(self.credentials.consumer_secret if known else None)
 
     # Access tokens: oauthlib asks for one's secret when a request-token request carries an ``oauth_token``.

@@ -1,7 +1,8 @@
 """How does an integration get its access token? Activate and Reauthorize (reference §3.2-3.4).
 
 An integration limited to OAuth 2.0 client credentials (``Integration.authMethods``) skips both flows: it is
-made active and its client id and secret are shown (``activate_for_oauth2``). Otherwise, which flow runs is
+made active and its client id and secret are shown to the admin, or POSTed to its callback URL when it has
+one (``activate_for_oauth2``). Otherwise, which flow runs is
 Magento's rule: an integration with both a callback URL and an identity link URL does
 the OAuth 1.0a token exchange (``activate_by_token_exchange``); any other is a manual integration whose
 access token and secret are generated here and shown to the admin at once (``activate_manually``).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -42,6 +44,7 @@ from auth.config import ConfigSnapshot
 from auth.oauth import tokens as oauth_tokens
 from auth.oauth.endpoints import SUCCESS_CALLBACK_PATH
 from auth.oauth2 import tokens as oauth2_tokens
+from auth.oauth2.endpoints import TOKEN_PATH as OAUTH2_TOKEN_PATH
 from errors import Refusal
 from models import Integration as IntegrationRow
 from models import OAuthConsumer
@@ -127,7 +130,7 @@ async def _activate_once(context: Context, value: str, *, reauthorize: bool) -> 
     if problems:
         return Outcome(Activation(row), problems)
     if not row.allow_oauth1:
-        outcome = await activate_for_oauth2(row, reauthorize=reauthorize)
+        outcome = await activate_for_oauth2(row, context, reauthorize=reauthorize)
     elif is_token_exchange(row.endpoint, row.identity_link_url):
         outcome = await activate_by_token_exchange(row, context, reauthorize=reauthorize)
     else:
@@ -232,30 +235,72 @@ def _via(reauthorize: bool) -> str:
 # --------------------------------------------------------------------------------------- OAuth 2.0 only
 
 
-async def activate_for_oauth2(row: IntegrationRow, *, reauthorize: bool) -> Outcome[Activation]:
+async def activate_for_oauth2(row: IntegrationRow, context: Context, *, reauthorize: bool) -> Outcome[Activation]:
     """An integration limited to OAuth 2.0 client credentials: no token exchange and no OAuth 1.0a token.
 
-    It becomes ``ACTIVE`` (one conditional update, so of overlapping activations one wins) and the admin is
-    shown its client id and secret (consumer key and secret), which obtain tokens at ``/oauth2/token``.
+    Without a callback URL the admin is shown its client id and secret (consumer key and secret), which
+    obtain tokens at ``/oauth2/token``. With one, they are POSTed there instead, as the token exchange
+    delivers its credentials (``client_id``, ``client_secret``, ``token_endpoint``, ``store_base_url``, and
+    Magento's ``oauth_consumer_key``/``oauth_consumer_secret`` for receivers written for those), under the
+    same claim, so of overlapping activations one delivers; a callback that does not accept them is
+    ``CALLBACK_FAILED`` and nothing changes. It becomes ``ACTIVE`` by one conditional update.
     """
-    from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
     consumer = await OAuthConsumer.filter(integration_id=row.id).first()
+    if consumer is None:
+        return Outcome(Activation(row), [Problem(("id",), CHANGED_MEANWHILE, UserErrorCode.IN_PROGRESS)])
+    if not row.endpoint:
+        return await _mark_active_for_oauth2(row, consumer, reauthorize=reauthorize, delivered=False)
+    config = await context.config()
+    claimed_at = await _claim(row.id, config)
+    if claimed_at is None:
+        return Outcome(Activation(row), [Problem(("id",), IN_PROGRESS, UserErrorCode.IN_PROGRESS)])
+    try:
+        secret = secret_box.decrypt(consumer.secret)
+        base = context.settings.store_base_url
+        form = {
+            "client_id": consumer.key,
+            "client_secret": secret,
+            "token_endpoint": base.rstrip("/") + OAUTH2_TOKEN_PATH,
+            "store_base_url": base,
+            "oauth_consumer_key": consumer.key,
+            "oauth_consumer_secret": secret,
+        }
+        try:
+            await deliver_credentials(row, form, context.settings, config)
+        except TokenExchangeFailed as failure:
+            current = await IntegrationRow.get_or_none(id=row.id)
+            return Outcome(Activation(current), [Problem(("id",), failure.message, UserErrorCode.CALLBACK_FAILED)])
+        return await _mark_active_for_oauth2(row, consumer, reauthorize=reauthorize, delivered=True)
+    finally:
+        await OAuthConsumer.filter(integration_id=row.id, activation_started_at=claimed_at).update(
+            activation_started_at=None
+        )
+
+
+async def _mark_active_for_oauth2(
+    row: IntegrationRow, consumer: OAuthConsumer, *, reauthorize: bool, delivered: bool
+) -> Outcome[Activation]:
+    """The status change (a compare-and-set), its events, and the credentials unless the callback has them."""
+    from_statuses = (STATUS_ACTIVE, STATUS_RESET) if reauthorize else (STATUS_INACTIVE, STATUS_RESET)
     async with outbox.transaction() as pending:
         changed = (
             await IntegrationRow.filter(id=row.id, status__in=from_statuses)
             .using_db(pending.conn)
             .update(status=STATUS_ACTIVE, updated_at=clock.now())
         )
-        if changed and consumer is not None:
+        if changed:
             await events.activated(row, "oauth2", reauthorize=reauthorize)
-            await events.credentials_shown(row.id, row.name, events.CLIENT_CREDENTIALS, _via(reauthorize))
+            if not delivered:
+                await events.credentials_shown(row.id, row.name, events.CLIENT_CREDENTIALS, _via(reauthorize))
         if changed and reauthorize:
             await outbox.integration_updated(pending, row.id, outbox.REAUTHORIZED)
     current = await IntegrationRow.get_or_none(id=row.id)
-    if not changed or consumer is None:
+    if not changed:
         refusal = _status_refusal(current, reauthorize=reauthorize) if current is not None else []
         return Outcome(Activation(current), refusal or [Problem(("id",), CHANGED_MEANWHILE, UserErrorCode.IN_PROGRESS)])
     logger.info("Integration %s %s for OAuth 2.0", row.id, "re-authorized" if reauthorize else "activated")
+    if delivered:
+        return Outcome(Activation(current))
     credentials = CredentialsView(consumer_key=consumer.key, consumer_secret=secret_box.decrypt(consumer.secret))
     return Outcome(Activation(current, credentials))
 
@@ -327,14 +372,44 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
     verifier = secret_box.generate_token()
     await oauth_tokens.start_exchange_token(consumer.id, verifier)
     await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=clock.now())
-    #: What the events of the delivery say (never the form: it carries the consumer secret).
-    delivery = {"name": integration.name, "callbackUrl": safe_url(integration.endpoint)}
     form = {
         "oauth_consumer_key": consumer.key,
         "oauth_consumer_secret": secret_box.decrypt(consumer.secret),
         "store_base_url": settings.store_base_url,
         "oauth_verifier": verifier,
     }
+
+    async def undo() -> None:
+        await oauth_tokens.drop_exchange_token(consumer.id)
+        await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
+
+    await deliver_credentials(integration, form, settings, config, undo=undo)
+    callback = success_callback_url(settings)
+    return TokenExchangeStarted(
+        identity_link_url=add_query_parameters(
+            integration.identity_link_url,
+            {"oauth_consumer_key": consumer.key, "success_call_back": callback},
+        ),
+        success_callback_url=callback,
+    )
+
+
+async def deliver_credentials(
+    integration: IntegrationRow,
+    form: dict[str, str],
+    settings: Settings,
+    config: ConfigSnapshot,
+    *,
+    undo: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """POST ``form`` to the integration's callback URL through the guarded client, and record the result.
+
+    On failure ``undo`` runs in the transaction that records the failure, and ``TokenExchangeFailed`` tells
+    the caller only that it failed (the detail goes to the log and the audit trail, never the form: it
+    carries the consumer secret).
+    """
+    assert integration.endpoint
+    delivery = {"name": integration.name, "callbackUrl": safe_url(integration.endpoint)}
     try:
         await post_form(
             integration.endpoint,
@@ -345,35 +420,27 @@ async def start_token_exchange(integration_id: int, settings: Settings, config: 
             allow_list=PrivateAllowList.parse(config.private_callback_allow_list),
         )
     except OutboundError as error:
-        security_events.callback_failed(integration_id, error.kind, error.detail)
+        security_events.callback_failed(integration.id, error.kind, error.detail)
         async with in_transaction():
-            await oauth_tokens.drop_exchange_token(consumer.id)
-            await OAuthConsumer.filter(id=consumer.id).update(exchange_started_at=None)
+            if undo is not None:
+                await undo()
             # What happened, but not a malformed URL's own text (it might hold a password the URL parser missed).
             detail = None if error.kind == "invalid_url" else error.detail
             details = {**delivery, "reason": error.kind, "detail": detail}
             await record(
                 Action.INTEGRATION_CALLBACK_FAILED,
                 target_type=Target.INTEGRATION,
-                target_id=integration_id,
+                target_id=integration.id,
                 details=details,
             )
-        raise TokenExchangeFailed(error.message, error.detail) from None  # the caller learns only that it failed
-    logger.info("Credentials for integration %s were delivered to its callback URL", integration_id)
+        raise TokenExchangeFailed(error.message, error.detail) from None
+    logger.info("Credentials for integration %s were delivered to its callback URL", integration.id)
     security_events.callback_delivered()
     await record(
         Action.INTEGRATION_CALLBACK_DELIVERED,
         target_type=Target.INTEGRATION,
-        target_id=integration_id,
+        target_id=integration.id,
         details=delivery,
-    )
-    callback = success_callback_url(settings)
-    return TokenExchangeStarted(
-        identity_link_url=add_query_parameters(
-            integration.identity_link_url,
-            {"oauth_consumer_key": consumer.key, "success_call_back": callback},
-        ),
-        success_callback_url=callback,
     )
 
 

@@ -158,6 +158,14 @@ function finish(integration, outcome, reauthorize, onFinished) {
       );
       onFinished();
     });
+  } else if (outcome.integration && outcome.integration.status === "ACTIVE") {
+    // An OAuth 2.0-only integration with a callback URL: its client credentials went there, not to this page.
+    messages.notify(
+      "success",
+      `The integration '${name}' has been ${reauthorize ? "re-authorized" : "activated"}; ` +
+        "its client credentials were sent to its callback URL.",
+    );
+    onFinished();
   } else {
     onFinished();
   }
