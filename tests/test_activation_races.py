@@ -104,8 +104,27 @@ def overlapping(count: int, database_url: str, action: Any) -> list[Any]:
     """``count`` calls of ``action`` that all reach the database's write path before any write is done."""
     with concurrent.futures.ThreadPoolExecutor(count) as pool, consumer_rows_held(database_url):
         futures = [pool.submit(action) for _ in range(count)]
-        time.sleep(1.5)  # every request has read what it needs and waits at its first write
+        deadline = time.monotonic() + 60
+        while not all_arrived(futures, database_url) and time.monotonic() < deadline:
+            time.sleep(0.05)
     return [future.result() for future in futures]
+
+
+def all_arrived(futures: list[concurrent.futures.Future[Any]], database_url: str) -> bool:
+    """Every request has either answered already or is waiting at the held lock (not: is still on its way).
+
+    PostgreSQL shows the waiting ones (two workers: each may have one at the lock, the others are told
+    IN_PROGRESS at once). SQLite shows nothing from outside, and its server's one connection runs every
+    statement after the one waiting at the lock, so nobody answers meanwhile: there a fixed wait stands in,
+    short of the driver's busy timeout.
+    """
+    if not database_url.startswith("postgres"):
+        time.sleep(2)
+        return True
+    answered = sum(future.done() for future in futures)
+    sql = "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    waiting = int(query(database_url, sql)[0]["n"])
+    return answered + waiting >= len(futures)
 
 
 def signed_viewer(base_url: str, credentials: dict[str, str]) -> int:
