@@ -11,10 +11,12 @@ import getpass
 import logging
 import logging.config
 import os
+import signal
 import socket
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,7 +42,7 @@ from auth.oauth2.endpoints import oauth2_routes
 from auth.passwords import password_problem
 from auth.proxy import PublicOrigins, TrustedProxyMiddleware
 from console import console_mount, graphiql_mount, graphiql_page
-from health import livez, readyz
+from health import livez, readiness, readyz
 from middleware import (
     CORS,
     BodyLimit,
@@ -76,6 +78,41 @@ async def healthz(request: Request) -> Response:
     except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+@contextlib.contextmanager
+def draining_on_sigterm(seconds: int) -> Iterator[None]:
+    """SIGTERM starts a drain: ``/readyz`` answers 503 for ``seconds`` while requests are still served, then the
+    server's own SIGTERM handler (uvicorn's graceful shutdown) runs.
+
+    Only where a handler is installed to hand over to (uvicorn's, in the main thread) and ``seconds`` > 0;
+    otherwise SIGTERM is left as it is. Under ``serve --workers N`` the parent passes SIGTERM on to each worker,
+    and each drains. A second SIGTERM during the drain changes nothing; SIGINT still stops at once.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous):
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        if readiness.draining:
+            return
+        readiness.draining = True
+        logging.getLogger("integrations.server").warning(
+            "SIGTERM: draining for %s s (/readyz answers 503) before shutting down", seconds
+        )
+        loop.call_soon_threadsafe(loop.call_later, seconds, previous, signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is on_sigterm:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def create_app(
@@ -127,7 +164,8 @@ def create_app(
                     retention.periodic_pruning(),
                     flusher.running() if flusher else contextlib.nullcontext(),
                 ):
-                    yield
+                    with draining_on_sigterm(settings.drain_seconds):
+                        yield
             finally:
                 if deliveries is not None:
                     await deliveries.stop()

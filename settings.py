@@ -336,6 +336,9 @@ class Settings:
     persisted_query_bytes: int = 16 << 20
     #: HTTP caches (Varnish with xkey) that are sent ``PURGE`` with the changed data's tags after each write.
     cache_purge_urls: tuple[str, ...] = ()
+    #: Seconds between SIGTERM and the start of the graceful shutdown, while ``/readyz`` answers 503 and requests
+    #: are still served, so that a load balancer's health check takes the process out of rotation first.
+    drain_seconds: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -366,6 +369,9 @@ class Settings:
         )
         if not 1 <= activity_flush_seconds <= 3600:
             raise ValueError(f"ACTIVITY_FLUSH_SECONDS must be between 1 and 3600, got {activity_flush_seconds}")
+        drain_seconds = parse_int(env.get("DRAIN_SECONDS"), cls.drain_seconds, name="DRAIN_SECONDS")
+        if not 0 <= drain_seconds <= 600:
+            raise ValueError(f"DRAIN_SECONDS must be between 0 and 600, got {drain_seconds}")
         return cls(
             database_url=database_url,
             embedded_default=embedded,
@@ -417,6 +423,7 @@ class Settings:
             persisted_queries=parse_size(env, "PERSISTED_QUERIES", cls.persisted_queries),
             persisted_query_bytes=parse_size(env, "PERSISTED_QUERY_BYTES", cls.persisted_query_bytes),
             cache_purge_urls=parse_urls(env.get("CACHE_PURGE_URLS"), name="CACHE_PURGE_URLS"),
+            drain_seconds=drain_seconds,
         )
 
     @property
@@ -510,6 +517,8 @@ SETTINGS_HELP: dict[str, str] = {
     "PERSISTED_QUERY_BYTES": "bytes the persisted queries of each process may hold (default 16777216)",
     "CACHE_PURGE_URLS": "comma-separated URLs of HTTP caches (Varnish with xkey) sent PURGE with the changed data's"
     " cache tags after each write (default none)",
+    "DRAIN_SECONDS": "seconds a process keeps serving after SIGTERM while /readyz answers 503, so that a load"
+    " balancer takes it out of rotation, before it shuts down gracefully; 0 to 600 (default 0)",
 }
 
 

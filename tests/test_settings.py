@@ -171,3 +171,13 @@ def test_introspection_setting(raw: str | None, expected: Introspection) -> None
 def test_an_unknown_introspection_value_is_named() -> None:
     with pytest.raises(ValueError, match=r"^INTROSPECTION must be one of all, authenticated, admins, off, got 'no'$"):
         Settings.from_env({"INTROSPECTION": "no"})
+
+
+def test_drain_seconds_default_and_bounds() -> None:
+    assert Settings.from_env({}).drain_seconds == 0
+    assert Settings.from_env({"DRAIN_SECONDS": "3"}).drain_seconds == 3
+    for wrong in ("-1", "601"):
+        with pytest.raises(ValueError, match="DRAIN_SECONDS must be between 0 and 600"):
+            Settings.from_env({"DRAIN_SECONDS": wrong})
+    with pytest.raises(ValueError, match="DRAIN_SECONDS must be an integer"):
+        Settings.from_env({"DRAIN_SECONDS": "soon"})
