@@ -69,6 +69,8 @@ class Request:
     body: bytes
     #: When it arrived (wall clock, seconds).
     at: float
+    #: The sender's address.
+    peer: str = ""
 
     @property
     def webhook_id(self) -> str:
@@ -86,9 +88,10 @@ class Request:
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1 (see the module docstring)."""
+    """A webhook receiver on 127.0.0.1, or ``host`` (see the module docstring)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.requests: list[Request] = []
         #: Statuses to answer, in order; 200 once empty.
         self.statuses: list[int] = []
@@ -115,7 +118,7 @@ class Receiver:
                     outer.in_flight[webhook_id] += 1
                     if outer.in_flight[webhook_id] > 1:
                         outer.overlaps.append(webhook_id)
-                    outer.requests.append(Request(headers, body, time.time()))
+                    outer.requests.append(Request(headers, body, time.time(), self.client_address[0]))
                     status = outer.statuses.pop(0) if outer.statuses else 200
                     outer._changed.notify_all()
                 try:
@@ -142,11 +145,11 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"http://{self.host}:{self.port}/hooks"
 
     def start(self) -> Receiver:
         self._released.clear()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
+        self.server = ThreadingHTTPServer((self.host, self.port), self._handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -177,8 +180,8 @@ class Receiver:
 
 
 @contextlib.contextmanager
-def receiving(port: int = 0) -> Iterator[Receiver]:
-    receiver = Receiver(port).start()
+def receiving(port: int = 0, host: str = "127.0.0.1") -> Iterator[Receiver]:
+    receiver = Receiver(port, host).start()
     try:
         yield receiver
     finally:

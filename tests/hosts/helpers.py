@@ -1,0 +1,60 @@
+"""What the tests of hosts share: documents, integrations made through the load balancer, OAuth 1.0a signing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
+
+from tests.support.graphql import SyncGraphQLClient
+from tests.support.hosts import ADMIN, served_by
+from tests.support.integrations import AUTHORIZE, CREATE, UPDATE
+
+PASSWORD = {"currentPassword": ADMIN[1]}
+PRODUCTS = "{ products(first: 1) { edges { node { sku } } } }"
+SET_GUEST = "mutation($a: Boolean!) { setGuestAccess(allow: $a) { webApiSecurity { allowAnonymousGuestAccess } } }"
+ALL_HOSTS = {"app1", "app2", "app3"}
+
+
+def integration(admin: SyncGraphQLClient, name: str, resources: list[str], **fields: Any) -> dict[str, Any]:
+    """An active manual integration with a Custom grant: (integration, its four credentials)."""
+    created = admin.data(
+        CREATE, {"input": {"name": name, "resourceAccess": "CUSTOM", "resources": resources, **fields, **PASSWORD}}
+    )["createIntegration"]
+    assert created["userErrors"] == [], created
+    authorized = admin.data(AUTHORIZE, {"id": created["integration"]["id"], **PASSWORD})["authorizeIntegration"]
+    assert authorized["userErrors"] == [], authorized
+    return {"integration": created["integration"], "credentials": authorized["credentials"]}
+
+
+def update_grant(admin: SyncGraphQLClient, integration_id: str, resources: list[str]) -> None:
+    updated = admin.data(
+        UPDATE, {"input": {"id": integration_id, "resourceAccess": "CUSTOM", "resources": resources, **PASSWORD}}
+    )["updateIntegration"]
+    assert updated["userErrors"] == [], updated
+
+
+def oauth_headers(credentials: dict[str, Any], url: str) -> dict[str, str]:
+    """A signed POST to ``url`` (a fresh nonce each time), its JSON body not covered (OAuth 1.0a)."""
+    client = Client(
+        credentials["consumerKey"],
+        client_secret=credentials["consumerSecret"],
+        resource_owner_key=credentials["accessToken"],
+        resource_owner_secret=credentials["accessTokenSecret"],
+        signature_method=SIGNATURE_HMAC_SHA256,
+        timestamp=str(int(time.time())),
+    )
+    _uri, headers, _body = client.sign(url, "POST")
+    return {**headers, "Content-Type": "application/json"}
+
+
+def over_every_host(send: Any, most: int = 12) -> list[httpx.Response]:
+    """``send()`` through the load balancer until every host has answered at least once: every answer, in order."""
+    answers: list[httpx.Response] = []
+    for _ in range(most):
+        answers.append(send())
+        if {served_by(a) for a in answers} >= ALL_HOSTS:
+            return answers
+    raise AssertionError(f"only {sorted({served_by(a) for a in answers})} answered in {most} requests")
