@@ -449,8 +449,13 @@ class Cluster:
         assert self.haproxy is not None
         self.haproxy.wait_for({h.name: "UP" for h in self.hosts}, timeout=60)
 
-    def logs(self) -> str:
-        return "\n".join(f"--- {h.name}\n{h.output()[-4000:]}" for h in self.hosts)
+    def log_marks(self) -> dict[str, int]:
+        """Where each host's log ends now (for :meth:`logs_since`)."""
+        return {h.name: len(h.output()) for h in self.hosts}
+
+    def logs_since(self, marks: dict[str, int]) -> str:
+        """What the hosts logged since ``marks``."""
+        return "\n".join(f"--- {h.name}\n{h.output()[marks.get(h.name, 0) :]}" for h in self.hosts)
 
     # -- tearing down ------------------------------------------------------------------------------------------
 
