@@ -39,7 +39,7 @@ def test_a_host_killed_under_load_is_taken_out_and_no_acknowledged_write_is_lost
             time.sleep(3)
             connections = query(
                 cluster_ready.database_url,
-                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1",
+                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
                 cluster_ready.database,
             )[0]["n"]
             killed = time.monotonic()
