@@ -25,9 +25,12 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if reason:
         pytest.skip(reason)
     with cluster(tmp_path_factory.mktemp("hosts")) as built:
-        admin = SyncGraphQLClient(built.lb_url).sign_in(*ADMIN)
-        set_rate_limits(admin, throttlingEnabled=False)
         yield built
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _throttling_off(signed_in: SyncGraphQLClient) -> None:
+    set_rate_limits(signed_in, throttlingEnabled=False)
 
 
 def set_rate_limits(admin: SyncGraphQLClient, **values: object) -> None:
@@ -42,7 +45,13 @@ def cluster_ready(hosts: Cluster) -> Cluster:
     return hosts
 
 
+@pytest.fixture(scope="package")
+def signed_in(hosts: Cluster) -> SyncGraphQLClient:
+    # Once: sign-ins are limited per client address (SIGN_IN_RATE_LIMIT), and every test is from loopback.
+    return SyncGraphQLClient(hosts.lb_url, timeout=30).sign_in(*ADMIN)
+
+
 @pytest.fixture
-def admin(cluster_ready: Cluster) -> SyncGraphQLClient:
+def admin(cluster_ready: Cluster, signed_in: SyncGraphQLClient) -> SyncGraphQLClient:
     """The admin, signed in through the load balancer."""
-    return SyncGraphQLClient(cluster_ready.lb_url, timeout=30).sign_in(*ADMIN)
+    return signed_in

@@ -95,6 +95,15 @@ def _run_pid(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _stale(name: str) -> bool:
+    """Whether ``name`` is of an earlier run: its process is gone, or it had this process's pid (this run has
+    built nothing yet when it looks)."""
+    if not name.startswith(PREFIX):
+        return False
+    pid = _run_pid(name)
+    return pid is None or pid == os.getpid() or not _alive(pid)
+
+
 def _kill_namespace_processes(namespace: str) -> None:
     pids = _ip("netns", "pids", namespace, check=False).stdout.split()
     for pid in pids:
@@ -106,8 +115,7 @@ def remove_stale() -> None:
     """Namespaces, links and databases of earlier runs whose process is gone."""
     for line in _ip("netns", "list", check=False).stdout.splitlines():
         name = line.split()[0] if line.split() else ""
-        pid = _run_pid(name)
-        if name.startswith(PREFIX) and (pid is None or not _alive(pid)):
+        if _stale(name):
             _kill_namespace_processes(name)
             _ip("netns", "delete", name, check=False)
     for line in _ip("-o", "link", "show", check=False).stdout.splitlines():
@@ -115,12 +123,10 @@ def remove_stale() -> None:
         if len(parts) < 2:
             continue
         name = parts[1].strip().split("@")[0]
-        pid = _run_pid(name)
-        if name.startswith(PREFIX) and (pid is None or not _alive(pid)):
+        if _stale(name):
             _ip("link", "delete", name, check=False)
     for row in query(_postgres_url("postgres"), "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{PREFIX}%"):
-        pid = _run_pid(row["datname"])
-        if pid is None or not _alive(pid):
+        if _stale(row["datname"]):
             run(_drop_database(row["datname"]))
 
 
@@ -326,8 +332,9 @@ class VarnishProcess(LoopbackProcess):
 class Cluster:
     """Three hosts, their load balancer, cache and forwarders, and the run's database; :meth:`close` undoes all."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, drain_seconds: int = DRAIN_SECONDS) -> None:
         self.folder = folder
+        self.drain_seconds = drain_seconds
         self.run_id = f"{PREFIX}{os.getpid()}"
         self.database = f"{self.run_id}_{secrets.token_hex(3)}"
         #: The database as the tests reach it (directly), and as the hosts do (through the forwarder).
@@ -369,7 +376,7 @@ class Cluster:
             "STORE_BASE_URL": self.lb_url + "/",
             "FORWARDED_ALLOW_IPS": self.gateway,
             "ENCRYPTION_KEY": ENCRYPTION_KEY,
-            "DRAIN_SECONDS": str(DRAIN_SECONDS),
+            "DRAIN_SECONDS": str(self.drain_seconds),
             "LOG_LEVEL": "warning",
             **({"CACHE_PURGE_URLS": f"http://{self.gateway}:{self.varnish_port}/"} if self.varnish else {}),
         }
@@ -461,6 +468,7 @@ class Cluster:
 
     def close(self) -> None:
         for step in (
+            *(host.kill_all for host in self.hosts),  # no drain: nothing is served any more
             *(host.stop for host in self.hosts),
             *((self.haproxy.stop,) if self.haproxy else ()),
             *((self.varnish.stop,) if self.varnish else ()),
@@ -479,8 +487,8 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(folder: Path) -> Iterator[Cluster]:
-    built = Cluster(folder)
+def cluster(folder: Path, drain_seconds: int = DRAIN_SECONDS) -> Iterator[Cluster]:
+    built = Cluster(folder, drain_seconds)
     try:
         yield built.start()
     finally:
