@@ -4,7 +4,7 @@ PostgreSQL database of the run's own and Redis, reached by the hosts through TCP
 with ``docs/varnish.vcl`` in front of HAProxy for cacheable reads.
 
 ```
- tests (root namespace) --> Varnish 127.0.0.1:V --> HAProxy 127.0.0.1:L --+--> 198.18.N.11:8000  host 1 (netns)
+ tests (root namespace) --> [Varnish 127.0.0.1:V] --> HAProxy 127.0.0.1:L -+--> 198.18.N.11:8000  host 1 (netns)
                                                                           +--> 198.18.N.12:8000  host 2 (netns)
                                                                           +--> 198.18.N.13:8000  host 3 (netns)
  hosts --> 198.18.N.1:P (forwarder) --> PostgreSQL 127.0.0.1:5432        hosts --> 198.18.N.1:R --> Redis 127.0.0.1:6379
@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 
 from tests.support.database import create_admin_account, query, run
 from tests.support.servers import ROOT, LoopbackProcess, free_port, run_cli
@@ -46,8 +47,6 @@ VCL = ROOT / "docs" / "varnish.vcl"
 POSTGRES = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
 ADMIN = ("hosts-admin", "hosts-admin-password1")
-#: A Fernet key shared by every host (secrets written by one are read by the others).
-ENCRYPTION_KEY = "w0mpgdEi8B2hTp3GTY3JxD5FQYSk2v6X8Rbm7f1ky5E="
 #: Seconds a host keeps serving after SIGTERM while /readyz answers 503 (HAProxy checks every 200 ms).
 DRAIN_SECONDS = 3
 APP_PORT = 8000
@@ -284,7 +283,8 @@ class HAProxyProcess(LoopbackProcess):
         return states
 
     def wait_for(self, want: dict[str, str], timeout: float = 30.0) -> float:
-        """Seconds until the servers named in ``want`` are in those states (``UP`` matches ``UP 1/2`` no)."""
+        """Seconds until the servers named in ``want`` are in exactly those states (``UP 1/2``, a host
+        going down, is not ``UP``)."""
         started = time.monotonic()
         while True:
             states = self.states()
@@ -304,9 +304,8 @@ class VarnishProcess(LoopbackProcess):
         assert binary is not None
         vcl = VCL.read_text()
         vcl = re.sub(r'\.port = "\d+";', f'.port = "{backend_port}";', vcl, count=1)
-        vcl = vcl.replace(
-            "acl purgers {\n", f'acl purgers {{\n    "{purgers.split("/")[0]}"/{purgers.split("/")[1]};\n', 1
-        )
+        network, bits = purgers.split("/")
+        vcl = vcl.replace("acl purgers {\n", f'acl purgers {{\n    "{network}"/{bits};\n', 1)
         (folder / "varnish.vcl").write_text(vcl)
         command = [
             binary,
@@ -351,6 +350,8 @@ class Cluster:
         self.lb_port = free_port()
         self.varnish_port = free_port()
         self.database_created = False
+        #: A Fernet key of the run's own, the same on every host (what one host encrypts, the others decrypt).
+        self.encryption_key = Fernet.generate_key().decode()
 
     # -- building ----------------------------------------------------------------------------------------------
 
@@ -358,7 +359,7 @@ class Cluster:
         remove_stale()
         run(_create_database(self.database))
         self.database_created = True
-        migrated = run_cli("migrate", env={"DATABASE_URL": self.database_url, "ENCRYPTION_KEY": ENCRYPTION_KEY})
+        migrated = run_cli("migrate", env={"DATABASE_URL": self.database_url, "ENCRYPTION_KEY": self.encryption_key})
         assert migrated.returncode == 0, migrated.stderr
         create_admin_account(self.database_url, *ADMIN)
         self._network()
@@ -375,7 +376,7 @@ class Cluster:
             "REDIS_KEY_PREFIX": f"{self.run_id}:bucket:",
             "STORE_BASE_URL": self.lb_url + "/",
             "FORWARDED_ALLOW_IPS": self.gateway,
-            "ENCRYPTION_KEY": ENCRYPTION_KEY,
+            "ENCRYPTION_KEY": self.encryption_key,
             "DRAIN_SECONDS": str(self.drain_seconds),
             "LOG_LEVEL": "warning",
             **({"CACHE_PURGE_URLS": f"http://{self.gateway}:{self.varnish_port}/"} if self.varnish else {}),
@@ -498,12 +499,3 @@ def cluster(folder: Path, drain_seconds: int = DRAIN_SECONDS) -> Iterator[Cluste
 def served_by(response: httpx.Response) -> str:
     """Which host HAProxy sent the request to (its ``X-Served-By``)."""
     return response.headers.get("x-served-by", "")
-
-
-def until(condition: object, timeout: float, step: float = 0.05) -> float:
-    """Seconds until ``condition()`` is true (AssertionError after ``timeout``)."""
-    started = time.monotonic()
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() - started < timeout, "condition not met in time"
-        time.sleep(step)
-    return time.monotonic() - started
