@@ -28,11 +28,6 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield built
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _throttling_off(signed_in: SyncGraphQLClient) -> None:
-    set_rate_limits(signed_in, throttlingEnabled=False)
-
-
 def set_rate_limits(admin: SyncGraphQLClient, **values: object) -> None:
     payload = admin.data(UPDATE_RATE_LIMITS, {"i": values})["updateRateLimitConfig"]
     assert payload["userErrors"] == [], payload
@@ -48,7 +43,9 @@ def cluster_ready(hosts: Cluster) -> Cluster:
 @pytest.fixture(scope="package")
 def signed_in(hosts: Cluster) -> SyncGraphQLClient:
     # Once: sign-ins are limited per client address (SIGN_IN_RATE_LIMIT), and every test is from loopback.
-    return SyncGraphQLClient(hosts.lb_url, timeout=30).sign_in(*ADMIN)
+    admin = SyncGraphQLClient(hosts.lb_url, timeout=30).sign_in(*ADMIN)
+    set_rate_limits(admin, throttlingEnabled=False)
+    return admin
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import time
 
+import httpx
 import pytest
 
 from tests.hosts.conftest import set_rate_limits
@@ -61,6 +62,7 @@ def test_a_host_killed_under_load_is_taken_out_and_no_acknowledged_write_is_lost
         postgresql_connections=connections,
     )
     assert lost == []
+    assert out_of_rotation < 2, out_of_rotation
     # Each of the six workers holds at most its pool's 5 connections (asyncpg's default maxsize under Tortoise).
     assert connections <= 3 * 2 * 5, connections
     assert result.requests > 200
@@ -116,7 +118,16 @@ def test_postgresql_away_from_every_host_gives_503s_with_retry_after_and_they_re
         time.sleep(2)
         with cluster_ready.forwarders["postgres"].outage():
             cut = time.monotonic()
-            time.sleep(outage)
+            # A host answers 503 itself while HAProxy still has it; once every host's /readyz fails, HAProxy does.
+            direct = httpx.post(f"{cluster_ready.hosts[0].base_url}/graphql", json={"query": "{ __typename }"})
+            assert direct.status_code == 503 and direct.headers["retry-after"], direct.text
+            assert httpx.get(f"{cluster_ready.hosts[0].base_url}/readyz").status_code == 503
+            assert cluster_ready.haproxy is not None
+            cluster_ready.haproxy.wait_for({host.name: "DOWN" for host in cluster_ready.hosts}, timeout=outage)
+            from_haproxy = httpx.post(f"{cluster_ready.lb_url}/graphql", json={"query": "{ __typename }"})
+            assert from_haproxy.status_code == 503 and from_haproxy.headers["retry-after"] == "5"
+            assert from_haproxy.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            time.sleep(max(0.0, cut + outage - time.monotonic()))
         back = time.monotonic()
         time.sleep(6)
         result = load.stop()

@@ -94,13 +94,19 @@ def _run_pid(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+#: Clusters of this process now built (their names carry this process's pid).
+_building: list[object] = []
+
+
 def _stale(name: str) -> bool:
-    """Whether ``name`` is of an earlier run: its process is gone, or it had this process's pid (this run has
-    built nothing yet when it looks)."""
+    """Whether ``name`` is of an earlier run: its process is gone, or it has this process's pid while this process
+    has no cluster built (a run before it had the same pid)."""
     if not name.startswith(PREFIX):
         return False
     pid = _run_pid(name)
-    return pid is None or pid == os.getpid() or not _alive(pid)
+    if pid == os.getpid():
+        return not _building
+    return pid is None or not _alive(pid)
 
 
 def _kill_namespace_processes(namespace: str) -> None:
@@ -357,6 +363,7 @@ class Cluster:
 
     def start(self, varnish: bool = True) -> Cluster:
         remove_stale()
+        _building.append(self)
         run(_create_database(self.database))
         self.database_created = True
         migrated = run_cli("migrate", env={"DATABASE_URL": self.database_url, "ENCRYPTION_KEY": self.encryption_key})
@@ -485,6 +492,8 @@ class Cluster:
         if self.database_created:
             with contextlib.suppress(Exception):
                 run(_drop_database(self.database))
+        if self in _building:
+            _building.remove(self)
 
 
 @contextlib.contextmanager
