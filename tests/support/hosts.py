@@ -57,13 +57,18 @@ def haproxy() -> str | None:
     return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
 
 
+def ip_command() -> str | None:
+    """Where iproute2's ``ip`` is (``/usr/sbin`` or ``/sbin``, outside some users' PATH)."""
+    return shutil.which("ip") or shutil.which("ip", path="/usr/sbin:/sbin:/usr/bin:/bin")
+
+
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", *args], capture_output=True, text=True, check=check, timeout=30)
+    return subprocess.run([ip_command() or "ip", *args], capture_output=True, text=True, check=check, timeout=30)
 
 
 def unavailable() -> str | None:
     """Why the hosts cannot be built here (None when they can)."""
-    if sys.platform != "linux" or shutil.which("ip") is None:
+    if sys.platform != "linux" or ip_command() is None:
         return "needs Linux with iproute2 (ip netns)"
     if haproxy() is None:
         return "needs HAProxy (apt-get install haproxy)"
@@ -72,11 +77,16 @@ def unavailable() -> str | None:
     if made.returncode != 0:
         return f"ip netns is not permitted here: {made.stderr.strip()}"
     _ip("netns", "delete", probe, check=False)
-    for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
-            continue
-        return f"needs {name} on {host}:{port}"
     return None
+
+
+def _check_services() -> None:
+    """PostgreSQL and Redis answer (a missing one fails the tests, saying which: it is not a reason to skip)."""
+    for name, (host, port) in (("PostgreSQL", POSTGRES), ("Redis", REDIS)):
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError as problem:
+            raise AssertionError(f"the tests of hosts need {name} on {host}:{port}: {problem}") from None
 
 
 def _alive(pid: int) -> bool:
@@ -225,7 +235,7 @@ class HostProcess(LoopbackProcess):
         self.namespace = namespace
         self.address = address
         command = [
-            "ip",
+            ip_command() or "ip",
             "netns",
             "exec",
             namespace,
@@ -362,6 +372,7 @@ class Cluster:
     # -- building ----------------------------------------------------------------------------------------------
 
     def start(self, varnish: bool = True) -> Cluster:
+        _check_services()
         remove_stale()
         _building.append(self)
         run(_create_database(self.database))
