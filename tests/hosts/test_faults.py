@@ -14,7 +14,7 @@ from tests.hosts.conftest import set_rate_limits
 from tests.hosts.load import Load, Report
 from tests.support.database import query
 from tests.support.graphql import SyncGraphQLClient
-from tests.support.hosts import DRAIN_SECONDS, Cluster
+from tests.support.hosts import DRAIN_SECONDS, POOL_SIZE, Cluster
 
 pytestmark = pytest.mark.once
 
@@ -63,8 +63,8 @@ def test_a_host_killed_under_load_is_taken_out_and_no_acknowledged_write_is_lost
     )
     assert lost == []
     assert out_of_rotation < 2, out_of_rotation
-    # Each of the six workers holds at most its pool's 5 connections (asyncpg's default maxsize under Tortoise).
-    assert connections <= 3 * 2 * 5, connections
+    # Each of the six workers holds at most its pool's connections.
+    assert connections <= len(cluster_ready.hosts) * 2 * POOL_SIZE, connections
     assert result.requests > 200
     # Only what was in flight on the killed host fails (about a third of the connections at most), and only
     # until HAProxy has taken the host out.

@@ -51,6 +51,8 @@ ADMIN = ("hosts-admin", "hosts-admin-password1")
 DRAIN_SECONDS = 3
 APP_PORT = 8000
 HOSTS = 3
+#: Each worker's pool of PostgreSQL connections (``?maxsize=`` in DATABASE_URL; Tortoise's default, said aloud).
+POOL_SIZE = 5
 
 
 def haproxy() -> str | None:
@@ -389,7 +391,7 @@ class Cluster:
                 self.varnish_port, self.lb_port, self.gateway, f"198.18.{self.subnet}.0/24", self.folder
             )
         self.env = {
-            "DATABASE_URL": _postgres_url(self.database, self.gateway, pg_port),
+            "DATABASE_URL": _postgres_url(self.database, self.gateway, pg_port) + f"?maxsize={POOL_SIZE}",
             "REDIS_URL": f"redis://{self.gateway}:{redis_port}/0",
             "REDIS_KEY_PREFIX": f"{self.run_id}:bucket:",
             "STORE_BASE_URL": self.lb_url + "/",
