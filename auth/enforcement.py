@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from graphql import (
@@ -34,7 +34,7 @@ from graphql import (
     is_abstract_type,
 )
 from starlette.requests import HTTPConnection
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from auth import audit
 from auth.activity import ActivityCounter
@@ -305,35 +305,32 @@ def policy_of(schema: object) -> AccessPolicy:
     return policy
 
 
-class AccessControl(SchemaExtension):
-    """Authorises the whole operation after validation and before execution.
+async def authorise(execution: ExecutionContext) -> DocumentAccess | None:
+    """Authorise the whole operation after validation and before execution (``auth.control`` calls it).
 
-    The policy is the schema's own (``schema.Schema.access_policy``), built from the same declarations
-    as the field guards.
+    The policy is the schema's own (``schema.Schema.access_policy``), built from the same declarations as the
+    field guards. A denied mutation gets its result (the errors) here and never runs; denied query fields are
+    recorded in ``context.denied`` for their guards. Returns the document's analysis (None without a document).
     """
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        document = execution.graphql_document
-        context: AccessContext = execution.context
-        if document is not None and execution.query is not None:
-            policy = policy_of(execution.schema)
-            access = policy.analyse(execution.query, document, execution.operation_name)
-            denied = await policy.denials(access, context) if access.coordinates else {}
-            if denied:
-                _log_denial(context.principal, execution.operation_name, denied)
-            if denied and access.operation is OperationType.MUTATION:
-                errors = [
-                    denied[coordinate].error(path=[key])
-                    for key, coordinate in access.root_fields
-                    if coordinate in denied
-                ] or [next(iter(denied.values())).error()]
-                execution.result = ExecutionResult(data=None, errors=errors)
-            context.denied = denied or None
-            activity = context.activity
-            if activity is not None and context.principal.integration_id is not None:
-                activity.record(context.principal.integration_id, access.resources, denied, context.request.scope)
-        yield
+    document = execution.graphql_document
+    context: AccessContext = execution.context
+    if document is None or execution.query is None:
+        return None
+    policy = policy_of(execution.schema)
+    access = policy.analyse(execution.query, document, execution.operation_name)
+    denied = await policy.denials(access, context) if access.coordinates else {}
+    if denied:
+        _log_denial(context.principal, execution.operation_name, denied)
+    if denied and access.operation is OperationType.MUTATION:
+        errors = [
+            denied[coordinate].error(path=[key]) for key, coordinate in access.root_fields if coordinate in denied
+        ] or [next(iter(denied.values())).error()]
+        execution.result = ExecutionResult(data=None, errors=errors)
+    context.denied = denied or None
+    activity = context.activity
+    if activity is not None and context.principal.integration_id is not None:
+        activity.record(context.principal.integration_id, access.resources, denied, context.request.scope)
+    return access
 
 
 def _log_denial(principal: Principal, operation: str | None, denied: dict[str, Denial]) -> None:
