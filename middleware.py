@@ -101,9 +101,11 @@ class StoreBaseRedirects:
             return
 
         def rebase_location(message: Message) -> None:
+            if not 300 <= message["status"] < 400:
+                return
             headers = MutableHeaders(scope=message)
             location = headers.get("location")
-            if 300 <= message["status"] < 400 and location is not None:
+            if location is not None:
                 headers["location"] = self.rebase(location)
 
         await self.app(scope, receive, on_response_start(send, rebase_location))
@@ -212,10 +214,13 @@ class ResponseHeaders:
         no_store = scope.get("path", "").startswith(NO_STORE_PREFIXES)
 
         def add_headers(message: Message) -> None:
-            headers = MutableHeaders(scope=message)
-            headers.setdefault("x-content-type-options", "nosniff")
-            if no_store:
-                headers.setdefault("cache-control", "no-store")
+            # One pass over the raw names (lower-case, as ASGI has them): this runs for every response.
+            headers = message["headers"] = list(message.get("headers", ()))
+            names = {name for name, _ in headers}
+            if b"x-content-type-options" not in names:
+                headers.append((b"x-content-type-options", b"nosniff"))
+            if no_store and b"cache-control" not in names:
+                headers.append((b"cache-control", b"no-store"))
 
         await self.app(scope, receive, on_response_start(send, add_headers))
 

@@ -1,6 +1,6 @@
 """What each integration uses: its calls per ACL resource, counted in this process's memory.
 
-The access decision (``auth.enforcement.AccessControl``) already knows, once per request, which resources the
+The access decision (``auth.enforcement.authorise``) already knows, once per request, which resources the
 operation needs (from the cached analysis of its document) and which of them the caller lacks. For an
 integration (OAuth 1.0a signed requests, OAuth 2.0 bearer tokens, access tokens used as bearers) it hands that
 to ``ActivityCounter.record``: a few dictionary updates, no I/O and no await on the request's path. Admins and

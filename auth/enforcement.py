@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from graphql import (
@@ -34,12 +34,12 @@ from graphql import (
     is_abstract_type,
 )
 from starlette.requests import HTTPConnection
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from auth import audit
 from auth.activity import ActivityCounter
 from auth.cost import FREE, DocumentWalk, QueryCost
-from auth.principal import Principal
+from auth.principal import Principal, PrincipalKind
 from auth.rules import RULE_DIRECTIVES, AccessRule, Denial, Rule, decide, needs_guest_switch
 from errors import Refusal
 from observability import events
@@ -156,6 +156,15 @@ class DocumentAccess:
     resources: tuple[str, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decisions:
+    """One caller's denials for one set of guarded fields, with guest access off and on."""
+
+    depends_on_guest_access: bool
+    without_guest_access: dict[str, Denial]
+    with_guest_access: dict[str, Denial]
+
+
 class UnknownOperation(Refusal):
     """No operation of the document would run under the given name."""
 
@@ -228,16 +237,20 @@ class AccessContext(Protocol):
 
 
 class AccessPolicy:
-    """The schema's rule table plus a bounded per-document cache of analyses; building it audits the rules
-    and guards the declaring fields' resolvers."""
+    """The schema's rule table plus bounded caches of analyses (per document) and of decisions (per document
+    and caller's resources); building it audits the rules and guards the declaring fields' resolvers."""
 
-    def __init__(self, schema: GraphQLSchema, cache_size: int = 512, max_page_size: int = 100) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, cache_size: int = 512, max_page_size: int = 100, decisions_size: int = 4096
+    ) -> None:
         self.table = RuleTable(schema)
         self.max_page_size = max_page_size
         self.table.audit()
         guard_fields(self.table.declaring)
         self._cache: OrderedDict[tuple[str, str | None], DocumentAccess] = OrderedDict()
         self._cache_size = cache_size
+        self._decisions: dict[tuple[tuple[str, ...], PrincipalKind, frozenset[str]], Decisions] = {}
+        self._decisions_size = decisions_size
 
     def analyse(self, query: str, document: DocumentNode, operation_name: str | None) -> DocumentAccess:
         key = (query, operation_name)
@@ -252,19 +265,32 @@ class AccessPolicy:
         return access
 
     async def denials(self, access: DocumentAccess, context: AccessContext) -> dict[str, Denial]:
+        """The guarded fields ``access`` selects that the caller may not use (read-only: the dict is shared).
+
+        Decided once per (fields, kind of caller, resources held) and kept, since the same few callers send the
+        same few documents; Allow Anonymous Guest Access is read only when some decision depends on it.
+        """
         principal = context.principal
-        rules = [self.table.rules[c] for c in access.coordinates]
-        guest_allowed = False
-        for rule in rules:
-            if needs_guest_switch(rule, principal):  # read only when some decision depends on it
-                guest_allowed = await context.guest_access_allowed()
-                break
-        denied: dict[str, Denial] = {}
-        for rule in rules:
-            denial = decide(rule, principal, guest_allowed)
-            if denial is not None:
-                denied[rule.coordinate] = denial
-        return denied
+        key = (access.coordinates, principal.kind, principal.resources)
+        decided = self._decisions.get(key)
+        if decided is None:
+            decided = self._decide([self.table.rules[c] for c in access.coordinates], principal)
+            if len(self._decisions) >= self._decisions_size:
+                self._decisions.clear()
+            self._decisions[key] = decided
+        if decided.depends_on_guest_access and await context.guest_access_allowed():
+            return decided.with_guest_access
+        return decided.without_guest_access
+
+    @staticmethod
+    def _decide(rules: list[Rule], principal: Principal) -> Decisions:
+        def denied(guest_allowed: bool) -> dict[str, Denial]:
+            found = ((rule.coordinate, decide(rule, principal, guest_allowed)) for rule in rules)
+            return {coordinate: denial for coordinate, denial in found if denial is not None}
+
+        depends = any(needs_guest_switch(rule, principal) for rule in rules)
+        without = denied(False)
+        return Decisions(depends, without, denied(True) if depends else without)
 
     def requirements(self, document: DocumentNode, operation_name: str | None) -> Requirements:
         """What the operation that would run needs, from the same analysis that enforces it.
@@ -305,35 +331,32 @@ def policy_of(schema: object) -> AccessPolicy:
     return policy
 
 
-class AccessControl(SchemaExtension):
-    """Authorises the whole operation after validation and before execution.
+async def authorise(execution: ExecutionContext) -> DocumentAccess | None:
+    """Authorise the whole operation after validation and before execution (``auth.control`` calls it).
 
-    The policy is the schema's own (``schema.Schema.access_policy``), built from the same declarations
-    as the field guards.
+    The policy is the schema's own (``schema.Schema.access_policy``), built from the same declarations as the
+    field guards. A denied mutation gets its result (the errors) here and never runs; denied query fields are
+    recorded in ``context.denied`` for their guards. Returns the document's analysis (None without a document).
     """
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        document = execution.graphql_document
-        context: AccessContext = execution.context
-        if document is not None and execution.query is not None:
-            policy = policy_of(execution.schema)
-            access = policy.analyse(execution.query, document, execution.operation_name)
-            denied = await policy.denials(access, context) if access.coordinates else {}
-            if denied:
-                _log_denial(context.principal, execution.operation_name, denied)
-            if denied and access.operation is OperationType.MUTATION:
-                errors = [
-                    denied[coordinate].error(path=[key])
-                    for key, coordinate in access.root_fields
-                    if coordinate in denied
-                ] or [next(iter(denied.values())).error()]
-                execution.result = ExecutionResult(data=None, errors=errors)
-            context.denied = denied or None
-            activity = context.activity
-            if activity is not None and context.principal.integration_id is not None:
-                activity.record(context.principal.integration_id, access.resources, denied, context.request.scope)
-        yield
+    document = execution.graphql_document
+    context: AccessContext = execution.context
+    if document is None or execution.query is None:
+        return None
+    policy = policy_of(execution.schema)
+    access = policy.analyse(execution.query, document, execution.operation_name)
+    denied = await policy.denials(access, context) if access.coordinates else {}
+    if denied:
+        _log_denial(context.principal, execution.operation_name, denied)
+    if denied and access.operation is OperationType.MUTATION:
+        errors = [
+            denied[coordinate].error(path=[key]) for key, coordinate in access.root_fields if coordinate in denied
+        ] or [next(iter(denied.values())).error()]
+        execution.result = ExecutionResult(data=None, errors=errors)
+    context.denied = denied or None
+    activity = context.activity
+    if activity is not None and context.principal.integration_id is not None:
+        activity.record(context.principal.integration_id, access.resources, denied, context.request.scope)
+    return access
 
 
 def _log_denial(principal: Principal, operation: str | None, denied: dict[str, Denial]) -> None:

@@ -17,16 +17,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import ExecutionResult
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from auth.buckets import Bucket, BucketStore
 from auth.clock import clock
 from auth.config import ConfigSnapshot
-from auth.enforcement import policy_of
+from auth.enforcement import DocumentAccess
 from auth.principal import Principal, PrincipalKind
 from auth.throttle import client_address
 from errors import ErrorCode, graphql_error
@@ -118,36 +117,34 @@ def throttled(cost: int, report: CostReport) -> Any:
     )
 
 
-class CostControl(SchemaExtension):
-    """Refuses an operation that costs too much or that the caller's bucket cannot pay for, before it runs, and
-    reports ``extensions.cost``. Runs after ``auth.enforcement.AccessControl`` (a denied mutation takes nothing)."""
+async def charge(execution: ExecutionContext, access: DocumentAccess) -> None:
+    """Refuse an operation that costs too much or that the caller's bucket cannot pay for, before it runs, and
+    record its ``CostReport`` for ``extensions.cost`` (``auth.control`` calls it after access control: a denied
+    mutation takes nothing). ``access`` is the document's cached analysis, which carries its cost."""
+    context = execution.context
+    store: BucketStore | None = getattr(context, "buckets", None)
+    if store is None:
+        return
+    cost = access.cost.evaluate(execution.variables)
+    config: ConfigSnapshot = await context.config()
+    bucket = await bucket_of(context.principal, context.request.scope, config)
+    on = config.throttling_enabled
+    maximum = min(config.max_query_cost, bucket.size) if on else config.max_query_cost
+    refused = execution.result is not None  # denied by access control
+    if not refused and cost > maximum:
+        execution.result = ExecutionResult(data=None, errors=[cost_exceeded(cost, maximum)])
+        refused = True
+    if not on:
+        context.cost = CostReport(cost, 0 if refused else cost, bucket, bucket.size, clock.time())
+        return
+    taken = await store.take(bucket, 0 if refused else cost)
+    context.cost = CostReport(cost, 0 if refused else cost, bucket, taken.available, taken.at)
+    if not taken.allowed:
+        context.cost = dataclasses.replace(context.cost, actual=0)
+        execution.result = ExecutionResult(data=None, errors=[throttled(cost, context.cost)])
 
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        context = execution.context
-        store: BucketStore | None = getattr(context, "buckets", None)
-        document = execution.graphql_document
-        if store is not None and document is not None and execution.query is not None:
-            access = policy_of(execution.schema).analyse(execution.query, document, execution.operation_name)
-            cost = access.cost.evaluate(execution.variables)
-            config: ConfigSnapshot = await context.config()
-            bucket = await bucket_of(context.principal, context.request.scope, config)
-            on = config.throttling_enabled
-            maximum = min(config.max_query_cost, bucket.size) if on else config.max_query_cost
-            refused = execution.result is not None  # denied by access control
-            if not refused and cost > maximum:
-                execution.result = ExecutionResult(data=None, errors=[cost_exceeded(cost, maximum)])
-                refused = True
-            if not on:
-                context.cost = CostReport(cost, 0 if refused else cost, bucket, bucket.size, clock.time())
-            else:
-                taken = await store.take(bucket, 0 if refused else cost)
-                context.cost = CostReport(cost, 0 if refused else cost, bucket, taken.available, taken.at)
-                if not taken.allowed:
-                    context.cost = dataclasses.replace(context.cost, actual=0)
-                    execution.result = ExecutionResult(data=None, errors=[throttled(cost, context.cost)])
-        yield
 
-    def get_results(self) -> dict[str, Any]:
-        report: CostReport | None = getattr(self.execution_context.context, "cost", None)
-        return {"cost": report.extension()} if report is not None else {}
+def cost_extension(execution: ExecutionContext) -> dict[str, Any]:
+    """The response's ``extensions``: ``cost`` when the operation was charged."""
+    report: CostReport | None = getattr(execution.context, "cost", None)
+    return {"cost": report.extension()} if report is not None else {}

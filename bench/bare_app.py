@@ -2,10 +2,10 @@
 
 Built from the same ``QUERY_PARTS``/``MUTATION_PARTS``, with the same limits, parser and validation caches,
 error masking and database set-up as ``main.create_app``, but with no ``PrincipalMiddleware``, no
-``AccessControl`` extension and no field guards: ``BareSchema.get_fields`` hands Strawberry copies of the
-fields without their ``AccessRule``, so the shared type definitions are left as they are and the two
-schemas can be built in any order in one process. Every request runs as the guest, so the resolvers
-apply the same visibility rules as for W1. Measuring the real app against this one, in the same run and
+``OperationControl`` extension (access and cost control) and no field guards: ``BareSchema.get_fields``
+hands Strawberry copies of the fields without their ``AccessRule``, so the shared type definitions are left
+as they are and the two schemas can be built in any order in one process. Every request runs as the guest, so
+the resolvers apply the same visibility rules as for W1. Measuring the real app against this one, in the same run and
 on the same database, isolates what authentication and authorisation cost.
 
 Served by the harness as ``uvicorn bench.bare_app:create_bare_app --factory``.
@@ -36,7 +36,7 @@ from settings import Settings
 
 
 class BareSchema(Schema):
-    """The server's schema without access control: no ``AccessControl``, and fields without their guards."""
+    """The server's schema without access control: no ``OperationControl``, and fields without their guards."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(

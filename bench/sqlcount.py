@@ -68,14 +68,13 @@ def _extension_check(real_schema: Any, bare_schema: Any) -> dict[str, Any]:
     """The bare schema must have the real one's extensions minus access control, and no field guards
     (else the ratio is unfair). Cost control counts as access control here: it is the caller's budget, and it
     reads the access analysis (the cost comes from the same walk), which the bare schema does not make."""
-    from auth.enforcement import AccessControl
-    from auth.rate_limits import CostControl
+    from auth.control import OperationControl
     from bench.bare_app import guarded_fields
 
     def kinds(schema: Any) -> list[str]:
         return [type(factory()).__name__ for factory in schema.extensions]
 
-    policy = {AccessControl.__name__, CostControl.__name__}
+    policy = {OperationControl.__name__}
     real = [k for k in kinds(real_schema) if k not in policy]
     bare = kinds(bare_schema)
     return {

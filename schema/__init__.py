@@ -23,8 +23,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from auth.enforcement import AccessControl, AccessPolicy
-from auth.rate_limits import CostControl
+from auth.control import OperationControl
+from auth.enforcement import AccessPolicy
 from errors import ErrorCode
 from observability.metrics import MetricsExtension
 from observability.tracing import tracing_extension
@@ -77,7 +77,7 @@ MUTATION_PARTS: tuple[type, ...] = (
 class Schema(strawberry.Schema):
     """The server's schema: its access policy is built from its fields' own rule declarations.
 
-    ``access_policy`` is read by ``auth.enforcement.AccessControl`` for every operation and by the
+    ``access_policy`` is read by ``auth.control.OperationControl`` for every operation and by the
     ``requiredResources`` pre-flight query; building it audits the rules, so a schema with an unguarded
     root field or an unknown resource id cannot be served. Unexpected errors are logged
     (``schema.errors.log_errors``); expected ones stay quiet.
@@ -98,7 +98,7 @@ class Schema(strawberry.Schema):
             mutation=mutation,
             subscription=subscription,
             types=types,
-            extensions=schema_extensions(settings, access_control=AccessControl if access_control else None),
+            extensions=schema_extensions(settings, access_control=OperationControl if access_control else None),
             config=StrawberryConfig(relay_max_results=settings.max_page_size),
             execution_context_class=PlainLeafExecution,
         )
@@ -136,7 +136,7 @@ def schema_extensions(settings: Settings, *, access_control: Callable[[], Any] |
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         *([introspection] if introspection is not None else []),
-        *([access_control, CostControl] if access_control is not None else []),
+        *([access_control] if access_control is not None else []),
         RejectUnstorableText,
         MaskUnexpectedErrors,
     ]

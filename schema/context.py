@@ -23,13 +23,13 @@ class Context:
     response: Response | None
     principal: Principal
     settings: Settings
-    #: Field coordinates denied for this operation (set by ``auth.enforcement.AccessControl``).
+    #: Field coordinates denied for this operation (set by ``auth.enforcement.authorise``).
     denied: dict[str, Denial] | None = None
     #: Per-request DataLoaders, created on first use.
     loaders: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: The rate-limit buckets (``auth.buckets``); None: no throttling (a schema served without the view).
     buckets: BucketStore | None = None
-    #: What this operation cost and what the caller's bucket holds (set by ``auth.rate_limits.CostControl``).
+    #: What this operation cost and what the caller's bucket holds (set by ``auth.rate_limits.charge``).
     cost: CostReport | None = None
     #: Where integrations' calls are counted (``auth.activity``); None: not counted (ACTIVITY_TRACKING=0).
     activity: ActivityCounter | None = None

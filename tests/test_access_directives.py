@@ -7,9 +7,10 @@ from typing import Any, cast
 
 import pytest
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, parse
 
-from auth.enforcement import UnguardedFieldError
+from auth.enforcement import AccessPolicy, UnguardedFieldError
+from auth.principal import Principal, integration_principal
 from auth.rules import AccessRule
 from schema import Schema, build_schema
 from schema.access import AccessQuery
@@ -351,3 +352,41 @@ class GuestLeak:
 def test_startup_refuses_a_nested_guest_field_whose_data_is_not_open_to_guests() -> None:
     with pytest.raises(UnguardedFieldError, match=r"Shelf\.members is open to guests but Member is not"):
         build_schema(Settings(), query_parts=(AccessQuery, GuestLeak), mutation_parts=())
+
+
+class _Caller:
+    """What ``AccessPolicy.denials`` reads of a request: the principal, and the guest switch (counted)."""
+
+    def __init__(self, principal: Principal, guest_access: bool) -> None:
+        self.principal = principal
+        self.guest_access = guest_access
+        self.switch_reads = 0
+
+    async def guest_access_allowed(self) -> bool:
+        self.switch_reads += 1
+        return self.guest_access
+
+
+async def test_decisions_are_kept_per_callers_resources_with_the_guest_switch_read_each_time() -> None:
+    """A decision is reused for the same fields and resources (the switch still read per request when it
+    matters), never for other resources, and the kept decisions stay within their bound."""
+    schema = build_schema(Settings())
+    policy = AccessPolicy(schema._schema, decisions_size=3)
+    query = "{ products(first: 1) { edges { node { sku categories { name } } } } }"
+    access = policy.analyse(query, parse(query), None)
+    products_only = frozenset({Resource.PRODUCTS.value})
+
+    def caller(resources: frozenset[str], guest_access: bool) -> _Caller:
+        return _Caller(integration_principal(7, "erp", resources), guest_access)
+
+    off, on = caller(products_only, False), caller(products_only, True)
+    assert list(await policy.denials(access, off)) == ["Product.categories"]
+    assert await policy.denials(access, on) == {}  # categories are open to every caller while guest access is on
+    assert (off.switch_reads, on.switch_reads) == (1, 1)
+    both = caller(products_only | {Resource.CATEGORIES.value}, False)
+    assert await policy.denials(access, both) == {}
+    assert both.switch_reads == 0  # nothing depends on the switch for a caller holding both
+    for extra in range(10):
+        await policy.denials(access, caller(products_only | {f"Vendor_Module::r{extra}"}, False))
+    assert len(policy._decisions) <= 3
+    assert list(await policy.denials(access, off)) == ["Product.categories"]

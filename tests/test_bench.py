@@ -83,7 +83,7 @@ def test_bare_baseline_and_statement_counts(database_url: str, tmp_path: Path) -
     )
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["extensions"]["same"], result["extensions"]
-    assert "AccessControl" not in result["extensions"]["bare"]
+    assert "OperationControl" not in result["extensions"]["bare"]
     assert result["extensions"]["bare_guarded_fields"] == []  # the baseline carries no access control
     assert result["extensions"]["real_guarded_fields"] > 30
     bare, guest = result["workloads"]["W4"]["20"], result["workloads"]["W1"]["20"]
