@@ -20,6 +20,7 @@ import pytest
 from tests.support.database import POSTGRES_URL, create_admin_account, query
 from tests.support.fuzzing import AUTHORIZE_INTEGRATION, CREATE_INTEGRATION
 from tests.support.graphql import SyncGraphQLClient
+from tests.support.oauth import shown_client
 from tests.support.servers import ServerProcess, first_admin_password, running_server
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="several workers need DATABASE_URL pointing at PostgreSQL")
@@ -223,21 +224,12 @@ def test_concurrent_activation_gives_one_consumer_and_one_access_token(
 def test_a_signed_request_replayed_at_once_through_two_workers_succeeds_once(
     two_workers: tuple[ServerProcess, SyncGraphQLClient],
 ) -> None:
-    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
-
     server, admin = two_workers
     fields = {"name": "replayed", "resourceAccess": "ALL", **PASSWORD}
     created = admin.query(CREATE_INTEGRATION, {"input": fields})["data"]["createIntegration"]
     authorized = admin.query(AUTHORIZE_INTEGRATION, {"id": created["integration"]["id"], **PASSWORD})
     credentials = authorized["data"]["authorizeIntegration"]["credentials"]
-    client = Client(
-        credentials["consumerKey"],
-        client_secret=credentials["consumerSecret"],
-        resource_owner_key=credentials["accessToken"],
-        resource_owner_secret=credentials["accessTokenSecret"],
-        signature_method=SIGNATURE_HMAC_SHA256,
-    )
-    _uri, signed, _body = client.sign(f"{server.base_url}/graphql", "POST")
+    _uri, signed, _body = shown_client(credentials).sign(f"{server.base_url}/graphql", "POST")
     responses = race([SyncGraphQLClient(server.base_url)], VIEWER, {}, 16, headers=signed)
     assert sorted(r.status_code for r in responses) == [200] + [401] * 15, [r.text for r in responses]
     winner = next(r for r in responses if r.status_code == 200)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.hosts import ADMIN, served_by
 from tests.support.integrations import AUTHORIZE, CREATE, UPDATE
+from tests.support.oauth import shown_client, sign
 
 PASSWORD = {"currentPassword": ADMIN[1]}
 PRODUCTS = "{ products(first: 1) { edges { node { sku } } } }"
@@ -38,16 +37,7 @@ def update_grant(admin: SyncGraphQLClient, integration_id: str, resources: list[
 
 def oauth_headers(credentials: dict[str, Any], url: str) -> dict[str, str]:
     """A signed POST to ``url`` (a fresh nonce each time), its JSON body not covered (OAuth 1.0a)."""
-    client = Client(
-        credentials["consumerKey"],
-        client_secret=credentials["consumerSecret"],
-        resource_owner_key=credentials["accessToken"],
-        resource_owner_secret=credentials["accessTokenSecret"],
-        signature_method=SIGNATURE_HMAC_SHA256,
-        timestamp=str(int(time.time())),
-    )
-    _uri, headers, _body = client.sign(url, "POST")
-    return {**headers, "Content-Type": "application/json"}
+    return {**sign(shown_client(credentials), url), "Content-Type": "application/json"}
 
 
 def over_every_host(send: Any, most: int = 12) -> list[httpx.Response]:

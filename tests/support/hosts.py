@@ -37,12 +37,11 @@ from cryptography.fernet import Fernet
 
 from tests.support.database import create_admin_account, query, run
 from tests.support.servers import ROOT, LoopbackProcess, free_port, run_cli
-from tests.support.varnish import varnishd
+from tests.support.varnish import VarnishProcess, varnishd
 
 #: Every namespace, link and database of a run is named ``igh<pid>...``.
 PREFIX = "igh"
 HAPROXY_CFG = ROOT / "docs" / "haproxy.cfg"
-VCL = ROOT / "docs" / "varnish.vcl"
 #: The machine's PostgreSQL (trust auth for ``postgres`` on loopback) and Redis.
 POSTGRES = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
@@ -312,40 +311,6 @@ class HAProxyProcess(LoopbackProcess):
             time.sleep(0.05)
 
 
-class VarnishProcess(LoopbackProcess):
-    """Varnish with ``docs/varnish.vcl``: its backend HAProxy, its purgers the hosts' network as well."""
-
-    ready_path = "/readyz"
-
-    def __init__(self, port: int, backend_port: int, also_listen: str, purgers: str, folder: Path) -> None:
-        binary = varnishd()
-        assert binary is not None
-        vcl = VCL.read_text()
-        vcl = re.sub(r'\.port = "\d+";', f'.port = "{backend_port}";', vcl, count=1)
-        network, bits = purgers.split("/")
-        vcl = vcl.replace("acl purgers {\n", f'acl purgers {{\n    "{network}"/{bits};\n', 1)
-        (folder / "varnish.vcl").write_text(vcl)
-        command = [
-            binary,
-            "-F",
-            "-j",
-            "none",
-            "-n",
-            str(folder / "varnish"),
-            "-a",
-            f"127.0.0.1:{port}",
-            "-a",
-            f"{also_listen}:{port}",
-            "-T",
-            f"127.0.0.1:{free_port()}",
-            "-f",
-            str(folder / "varnish.vcl"),
-            "-s",
-            "malloc,32m",
-        ]
-        super().__init__(command, {}, port, folder / "varnish.log")
-
-
 class Cluster:
     """Three hosts, their load balancer, cache and forwarders, and the run's database; :meth:`close` undoes all."""
 
@@ -387,8 +352,14 @@ class Cluster:
         self.forwarders["postgres"] = Forwarder("postgres", (self.gateway, pg_port), POSTGRES, self.folder)
         self.forwarders["redis"] = Forwarder("redis", (self.gateway, redis_port), REDIS, self.folder)
         if varnish and varnishd() is not None:
+            # Its backend HAProxy; the hosts' network listens and may purge as well.
             self.varnish = VarnishProcess(
-                self.varnish_port, self.lb_port, self.gateway, f"198.18.{self.subnet}.0/24", self.folder
+                self.lb_port,
+                self.folder,
+                self.varnish_port,
+                also_listen=self.gateway,
+                purgers=f"198.18.{self.subnet}.0/24",
+                ready_path="/readyz",
             )
         self.env = {
             "DATABASE_URL": _postgres_url(self.database, self.gateway, pg_port) + f"?maxsize={POOL_SIZE}",

@@ -95,6 +95,18 @@ async def find_token_row(token: str, token_type: str | None = None) -> OAuthToke
     return await query.first()
 
 
+def shown_client(credentials: dict[str, Any]) -> Client:
+    """An oauthlib client signing with the four credentials an admin is shown (``IntegrationCredentials``), its
+    timestamps from the wall clock: for requests to real server processes."""
+    return Client(
+        credentials["consumerKey"],
+        client_secret=credentials["consumerSecret"],
+        resource_owner_key=credentials["accessToken"],
+        resource_owner_secret=credentials["accessTokenSecret"],
+        signature_method=SIGNATURE_HMAC_SHA256,
+    )
+
+
 def signer(credentials: dict[str, Any]) -> Any:
     """A requests auth that signs with the four credentials an admin is shown (``IntegrationCredentials``)."""
     from requests_oauthlib import OAuth1

@@ -19,16 +19,30 @@ def varnishd() -> str | None:
 
 
 class VarnishProcess(LoopbackProcess):
-    """``varnishd -F`` caching ``backend_port``'s answers, its log in ``folder``."""
+    """``varnishd -F`` caching ``backend_port``'s answers, its log in ``folder``; ``also_listen`` is one more
+    address to listen on (same port) and ``purgers`` one more network (``a.b.c.d/n``) allowed to purge."""
 
-    ready_path = "/healthz"
-
-    def __init__(self, backend_port: int, folder: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        backend_port: int,
+        folder: Path,
+        port: int | None = None,
+        *,
+        also_listen: str | None = None,
+        purgers: str | None = None,
+        ready_path: str = "/healthz",
+    ) -> None:
         binary = varnishd()
         assert binary is not None
+        self.ready_path = ready_path
         port = port or free_port()
+        text = re.sub(r'\.port = "\d+";', f'.port = "{backend_port}";', VCL.read_text(), count=1)
+        if purgers is not None:
+            network, bits = purgers.split("/")
+            text = text.replace("acl purgers {\n", f'acl purgers {{\n    "{network}"/{bits};\n', 1)
         vcl = folder / "varnish.vcl"
-        vcl.write_text(re.sub(r'\.port = "\d+";', f'.port = "{backend_port}";', VCL.read_text(), count=1))
+        vcl.write_text(text)
+        listen = ["-a", f"127.0.0.1:{port}", *(["-a", f"{also_listen}:{port}"] if also_listen else [])]
         command = [
             binary,
             "-F",
@@ -36,8 +50,7 @@ class VarnishProcess(LoopbackProcess):
             "none",
             "-n",
             str(folder / "varnish"),
-            "-a",
-            f"127.0.0.1:{port}",
+            *listen,
             "-T",
             f"127.0.0.1:{free_port()}",
             "-f",
