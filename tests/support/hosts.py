@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from tests.support.database import create_admin_account, query, run
+from tests.support.database import query, run
 from tests.support.servers import ROOT, LoopbackProcess, free_port, run_cli
 from tests.support.varnish import VarnishProcess, varnishd
 
@@ -344,9 +344,14 @@ class Cluster:
         _building.append(self)
         run(_create_database(self.database))
         self.database_created = True
-        migrated = run_cli("migrate", env={"DATABASE_URL": self.database_url, "ENCRYPTION_KEY": self.encryption_key})
+        # Through the command line, as an operator would (and never through this test process's ORM, which other
+        # tests of the session may have set up for SQLite).
+        store = {"DATABASE_URL": self.database_url, "ENCRYPTION_KEY": self.encryption_key}
+        migrated = run_cli("migrate", env=store)
         assert migrated.returncode == 0, migrated.stderr
-        create_admin_account(self.database_url, *ADMIN)
+        username, password = ADMIN
+        created = run_cli("create-admin", "--username", username, env={**store, "ADMIN_PASSWORD": password})
+        assert created.returncode == 0, created.stderr
         self._network()
         pg_port, redis_port = free_port(), free_port()
         self.forwarders["postgres"] = Forwarder("postgres", (self.gateway, pg_port), POSTGRES, self.folder)
