@@ -11,12 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.hosts.helpers import set_rate_limits
 from tests.support.graphql import SyncGraphQLClient
 from tests.support.hosts import ADMIN, Cluster, cluster, unavailable
-
-UPDATE_RATE_LIMITS = (
-    "mutation($i: UpdateRateLimitConfigInput!) { updateRateLimitConfig(input: $i) { userErrors { code } } }"
-)
 
 
 @pytest.fixture(scope="package")
@@ -26,11 +23,6 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         pytest.skip(reason)
     with cluster(tmp_path_factory.mktemp("hosts")) as built:
         yield built
-
-
-def set_rate_limits(admin: SyncGraphQLClient, **values: object) -> None:
-    payload = admin.data(UPDATE_RATE_LIMITS, {"i": values})["updateRateLimitConfig"]
-    assert payload["userErrors"] == [], payload
 
 
 @pytest.fixture

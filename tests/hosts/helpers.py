@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -15,6 +16,14 @@ PASSWORD = {"currentPassword": ADMIN[1]}
 PRODUCTS = "{ products(first: 1) { edges { node { sku } } } }"
 SET_GUEST = "mutation($a: Boolean!) { setGuestAccess(allow: $a) { webApiSecurity { allowAnonymousGuestAccess } } }"
 ALL_HOSTS = {"app1", "app2", "app3"}
+UPDATE_RATE_LIMITS = (
+    "mutation($i: UpdateRateLimitConfigInput!) { updateRateLimitConfig(input: $i) { userErrors { code } } }"
+)
+
+
+def set_rate_limits(admin: SyncGraphQLClient, **values: object) -> None:
+    payload = admin.data(UPDATE_RATE_LIMITS, {"i": values})["updateRateLimitConfig"]
+    assert payload["userErrors"] == [], payload
 
 
 def integration(admin: SyncGraphQLClient, name: str, resources: list[str], **fields: Any) -> dict[str, Any]:
@@ -38,6 +47,13 @@ def update_grant(admin: SyncGraphQLClient, integration_id: str, resources: list[
 def oauth_headers(credentials: dict[str, Any], url: str) -> dict[str, str]:
     """A signed POST to ``url`` (a fresh nonce each time), its JSON body not covered (OAuth 1.0a)."""
     return {**sign(shown_client(credentials), url), "Content-Type": "application/json"}
+
+
+def one_signed_request(admin: SyncGraphQLClient, lb_url: str, name: str) -> tuple[str, str, dict[str, str]]:
+    """URL, body and headers of one signed products query of a new integration: each resend is a replay."""
+    made = integration(admin, name, ["Magento_Catalog::products"])
+    url = f"{lb_url}/graphql"
+    return url, json.dumps({"query": PRODUCTS}), oauth_headers(made["credentials"], url)
 
 
 def over_every_host(send: Any, most: int = 12) -> list[httpx.Response]:

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.hosts.conftest import set_rate_limits
 from tests.hosts.helpers import (
     ALL_HOSTS,
     PASSWORD,
@@ -21,7 +20,9 @@ from tests.hosts.helpers import (
     SET_GUEST,
     integration,
     oauth_headers,
+    one_signed_request,
     over_every_host,
+    set_rate_limits,
     update_grant,
 )
 from tests.support.database import query
@@ -99,10 +100,7 @@ def test_a_grant_change_through_one_host_applies_to_the_next_request_on_every_ho
 def test_an_oauth1_request_replayed_to_another_host_is_refused(
     cluster_ready: Cluster, admin: SyncGraphQLClient
 ) -> None:
-    made = integration(admin, "Replay across hosts", ["Magento_Catalog::products"])
-    url = f"{cluster_ready.lb_url}/graphql"
-    headers = oauth_headers(made["credentials"], url)
-    body = json.dumps({"query": PRODUCTS})
+    url, body, headers = one_signed_request(admin, cluster_ready.lb_url, "Replay across hosts")
     first = httpx.post(url, content=body, headers=headers)
     assert first.status_code == 200, first.text
     replays = [httpx.post(url, content=body, headers=headers) for _ in range(3)]
@@ -115,10 +113,7 @@ def test_an_oauth1_request_replayed_to_another_host_is_refused(
 def test_twenty_concurrent_replays_spread_over_the_hosts_succeed_once(
     cluster_ready: Cluster, admin: SyncGraphQLClient
 ) -> None:
-    made = integration(admin, "Concurrent replays", ["Magento_Catalog::products"])
-    url = f"{cluster_ready.lb_url}/graphql"
-    headers = oauth_headers(made["credentials"], url)
-    body = json.dumps({"query": PRODUCTS})
+    url, body, headers = one_signed_request(admin, cluster_ready.lb_url, "Concurrent replays")
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(lambda _: httpx.post(url, content=body, headers=headers, timeout=30), range(20)))
     assert sorted(a.status_code for a in answers) == [200] + [401] * 19, [a.text for a in answers]

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.hosts.conftest import set_rate_limits
+from tests.hosts.helpers import set_rate_limits
 from tests.hosts.load import Load, Report
 from tests.support.database import query
 from tests.support.graphql import SyncGraphQLClient

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.support.database import query, run
+from tests.support.database import query
 from tests.support.hosts import PREFIX, _create_database, _ip, remove_stale, unavailable
 
 pytestmark = pytest.mark.once
@@ -21,7 +21,7 @@ def test_leftovers_of_a_run_whose_process_is_gone_are_removed() -> None:
     namespace, link, database = f"{PREFIX}{pid}h1", f"{PREFIX}{pid}b", f"{PREFIX}{pid}_left"
     _ip("netns", "add", namespace)
     _ip("link", "add", link, "type", "bridge")
-    run(_create_database(database))
+    _create_database(database)
     remove_stale()
     assert namespace not in _ip("netns", "list").stdout
     assert _ip("link", "show", link, check=False).returncode != 0

@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from tests.support.database import query, run
+from tests.support.database import query
 from tests.support.servers import ROOT, LoopbackProcess, free_port, run_cli
 from tests.support.varnish import VarnishProcess, varnishd
 
@@ -143,33 +143,19 @@ def remove_stale() -> None:
             _ip("link", "delete", name, check=False)
     for row in query(_postgres_url("postgres"), "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{PREFIX}%"):
         if _stale(row["datname"]):
-            run(_drop_database(row["datname"]))
+            _drop_database(row["datname"])
 
 
 def _postgres_url(database: str, host: str = POSTGRES[0], port: int = POSTGRES[1]) -> str:
     return f"postgres://postgres@{host}:{port}/{database}"
 
 
-async def _admin_connection() -> object:
-    import asyncpg
-
-    return await asyncpg.connect(_postgres_url("postgres").replace("postgres://", "postgresql://", 1))
+def _create_database(name: str) -> None:
+    query(_postgres_url("postgres"), f'CREATE DATABASE "{name}"')
 
 
-async def _create_database(name: str) -> None:
-    conn = await _admin_connection()
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
-    finally:
-        await conn.close()  # type: ignore[attr-defined]
-
-
-async def _drop_database(name: str) -> None:
-    conn = await _admin_connection()
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
-    finally:
-        await conn.close()  # type: ignore[attr-defined]
+def _drop_database(name: str) -> None:
+    query(_postgres_url("postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _free_subnet() -> int:
@@ -182,7 +168,10 @@ def _free_subnet() -> int:
 
 
 class Forwarder:
-    """A TCP forwarder (HAProxy in TCP mode) from ``listen`` to ``upstream``: stop it for an outage, start it again."""
+    """A TCP forwarder (HAProxy in TCP mode) from ``listen`` to ``upstream``: stop it for an outage, start it again.
+
+    A process of its own rather than ``tests.support.tcp_proxy.TcpProxy``: that one pumps bytes in threads of the
+    test process, which here also drives 64 connections of load, and it listens on loopback only."""
 
     def __init__(self, name: str, listen: tuple[str, int], upstream: tuple[str, int], folder: Path) -> None:
         self.name = name
@@ -342,7 +331,7 @@ class Cluster:
         _check_services()
         remove_stale()
         _building.append(self)
-        run(_create_database(self.database))
+        _create_database(self.database)
         self.database_created = True
         # Through the command line, as an operator would (and never through this test process's ORM, which other
         # tests of the session may have set up for SQLite).
@@ -480,7 +469,7 @@ class Cluster:
             _ip("link", "delete", link, check=False)
         if self.database_created:
             with contextlib.suppress(Exception):
-                run(_drop_database(self.database))
+                _drop_database(self.database)
         if self in _building:
             _building.remove(self)
 
